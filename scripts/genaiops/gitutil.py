@@ -1,0 +1,69 @@
+"""Thin wrappers over the git CLI (the tool every checkout already has)."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from genaiops.errors import UsageError
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One changed path as git reports it."""
+
+    status: str
+    """A (added), M (modified), D (deleted), R (renamed), C (copied), T (type change)."""
+    path: str
+    old_path: str | None = None
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    """Run git in ``repo`` and return stdout; failures become usage errors with git's message."""
+    try:
+        proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise UsageError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        raise UsageError(f"git {' '.join(args)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
+def parse_name_status(text: str) -> list[FileChange]:
+    """Parse ``git diff --name-status`` output (tab separated, renames with a score)."""
+    changes: list[FileChange] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        status = parts[0][:1].upper()
+        if status in ("R", "C") and len(parts) >= 3:
+            changes.append(FileChange(status, parts[2], parts[1]))
+        elif len(parts) >= 2:
+            changes.append(FileChange(status, parts[1]))
+        else:
+            raise UsageError(f"cannot parse name-status line: {line!r}")
+    return changes
+
+
+def changed_since(repo: Path, ref: str, head: str | None = None) -> list[FileChange]:
+    """Files changed between the merge base of ``ref`` and ``head`` (default: the working tree)."""
+    git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if head:
+        out = git(repo, "diff", "--name-status", "-M", "--no-color", f"{ref}...{head}")
+    else:
+        base = git(repo, "merge-base", ref, "HEAD").strip()
+        out = git(repo, "diff", "--name-status", "-M", "--no-color", base)
+        untracked = git(repo, "ls-files", "--others", "--exclude-standard").splitlines()
+        out += "".join(f"A\t{p}\n" for p in untracked)
+    return parse_name_status(out)
+
+
+def has_commit(repo: Path, sha: str) -> bool:
+    """Whether ``sha`` names a commit available in ``repo``."""
+    if not sha or set(sha) == {"0"}:
+        return False
+    proc = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{sha}^{{commit}}"],
+                          capture_output=True, check=False)
+    return proc.returncode == 0

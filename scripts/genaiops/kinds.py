@@ -1,0 +1,52 @@
+"""The registry of artifact kinds: where each kind lives and which pipeline it runs.
+
+Adding a kind is a data change here plus its checks in the stage tables
+(genaiops.stages.registry); discovery, routing and reports need nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ARTIFACTS_DIR = "artifacts"
+ARTIFACT_ID_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+"""Artifact ids are DNS-1123 labels: they name ConfigMaps, workflow parameters and folders."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One artifact kind."""
+
+    name: str
+    """The kind's name in reports, routes and workflow parameters (e.g. ``prompt``)."""
+    folder: str
+    """Its folder under ``artifacts/`` (e.g. ``prompts``)."""
+    manifest: str
+    """The file that makes a folder an artifact of this kind (holds ``id`` and ``version``)."""
+    pipeline: str
+    """The CI WorkflowTemplate that runs for it."""
+    description: str
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("prompt", "prompts", "prompt.yaml", "prompt-ci",
+         "Jinja2 prompt template with metadata, unit test cases and an eval dataset"),
+    Kind("model-config", "model-configs", "model-config.yaml", "model-config-ci",
+         "Model serving parameters (MLflow PromptModelConfig keys) with a fallback model"),
+    Kind("rag", "rag", "rag.yaml", "rag-ci",
+         "Retrieval configuration: embedding model, chunking, vector store, retrieval eval set"),
+    Kind("guardrail", "guardrails", "policy.yaml", "guardrail-ci",
+         "Guardrail policy: CEL rules over registered guardrail functions, with a test suite"),
+)
+
+BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
+BY_FOLDER: dict[str, Kind] = {k.folder: k for k in KINDS}
+
+
+def kind_named(name: str) -> Kind:
+    """Return the kind called ``name`` or raise KeyError listing the known kinds."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown artifact kind {name!r}; known kinds: {', '.join(BY_NAME)}") from None

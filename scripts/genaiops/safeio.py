@@ -1,0 +1,193 @@
+"""Reading artifact files safely: inside the repository only, bounded in size, strict UTF-8,
+YAML without alias bombs, and with line numbers for findings.
+
+Every loader raises ArtifactError (a finding, exit 1) for content problems; none of them
+follows a symlink out of the repository or reads more than ``MAX_FILE_BYTES``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from genaiops.errors import ArtifactError
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Artifact files above this size are refused with a finding (datasets have their own limit)."""
+MAX_DATASET_BYTES = 64 * 1024 * 1024
+MAX_YAML_NODES = 200_000
+"""Upper bound on the expanded size of a YAML document (defeats "billion laughs" alias bombs)."""
+
+try:  # libyaml is much faster; the pure-Python loader behaves the same.
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The repository-relative form of ``path`` used in findings."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def ensure_inside(path: Path, root: Path) -> Path:
+    """Resolve ``path`` (following symlinks) and refuse it unless it stays inside ``root``."""
+    resolved = path.resolve()
+    root_resolved = root.resolve()
+    if resolved != root_resolved and root_resolved not in resolved.parents:
+        raise ArtifactError(
+            f"{display_path(path, root)} points outside the repository (to {resolved})",
+            hint="Artifacts may only reference files inside the repository; replace the symlink with the file.",
+            rule_id="core/path-escape",
+            file=display_path(path, root),
+        )
+    return resolved
+
+
+def read_bytes(path: Path, root: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Read a file inside ``root`` with a size limit."""
+    rel = display_path(path, root)
+    resolved = ensure_inside(path, root)
+    if not resolved.is_file():
+        raise ArtifactError(f"{rel} is missing or not a regular file", rule_id="core/missing-file", file=rel)
+    size = resolved.stat().st_size
+    if size > limit:
+        raise ArtifactError(
+            f"{rel} is {size} bytes, over the {limit}-byte limit",
+            hint="Split the file or move bulk data out of the artifact.",
+            rule_id="core/file-too-large",
+            file=rel,
+        )
+    with resolved.open("rb") as handle:
+        return handle.read(limit + 1)
+
+
+def read_text(path: Path, root: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file inside ``root``; invalid UTF-8 or NUL bytes are findings."""
+    data = read_bytes(path, root, limit)
+    rel = display_path(path, root)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ArtifactError(
+            f"{rel} is not valid UTF-8 (byte {exc.start})",
+            hint="Save the file as UTF-8 text.",
+            rule_id="core/not-utf8",
+            file=rel,
+            line=line,
+        ) from None
+    if "\x00" in text:
+        raise ArtifactError(f"{rel} looks binary (contains NUL bytes)", rule_id="core/not-utf8", file=rel)
+    return text.removeprefix("\ufeff")
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file: its data plus the node tree, for line numbers of any path."""
+
+    data: Any
+    node: yaml.Node | None
+    file: str
+
+    def line_of(self, path: tuple[str | int, ...] | list[str | int]) -> int | None:
+        """The 1-based line of the value at ``path`` (the deepest existing prefix), if known."""
+        node = self.node
+        best = node.start_mark.line + 1 if node is not None else None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+                if match is None:
+                    key = next((k for k, _ in node.value if getattr(k, "value", None) == part), None)
+                    return key.start_mark.line + 1 if key is not None else best
+                node = match
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                node = node.value[part]
+            else:
+                return best
+            best = node.start_mark.line + 1
+        return best
+
+
+def _expanded_size(value: Any, limit: int) -> int:
+    """Count nodes as a consumer would see them (aliases expanded), stopping past ``limit``."""
+    memo: dict[int, int] = {}
+
+    def size(obj: Any) -> int:
+        key = id(obj)
+        if key in memo:
+            return memo[key]
+        memo[key] = limit + 1  # a cycle counts as over the limit
+        if isinstance(obj, dict):
+            total = 1 + sum(size(k) + size(v) for k, v in obj.items())
+        elif isinstance(obj, list):
+            total = 1 + sum(size(v) for v in obj)
+        else:
+            total = 1
+        memo[key] = min(total, limit + 1)
+        return memo[key]
+
+    return size(value)
+
+
+def parse_yaml(text: str, rel: str) -> YamlDocument:
+    """Parse one YAML document from text, with the safety limits of this module."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ArtifactError(f"{rel}: invalid YAML: {problem}", hint="Check indentation and quoting.",
+                            rule_id="core/invalid-yaml", file=rel, line=line) from None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        raise ArtifactError(f"{rel}: invalid YAML: {exc}", rule_id="core/invalid-yaml", file=rel) from None
+    finally:
+        loader.dispose()
+    if _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:
+        raise ArtifactError(
+            f"{rel}: YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb or cycle?)",
+            hint="Write the data out instead of multiplying it through anchors and aliases.",
+            rule_id="core/yaml-too-large",
+            file=rel,
+        )
+    return YamlDocument(data=data, node=node, file=rel)
+
+
+def load_yaml(path: Path, root: Path) -> YamlDocument:
+    """Read and parse a YAML file inside ``root``."""
+    return parse_yaml(read_text(path, root), display_path(path, root))
+
+
+def load_json(path: Path, root: Path) -> Any:
+    """Read and parse a JSON file inside ``root``."""
+    rel = display_path(path, root)
+    try:
+        return json.loads(read_text(path, root))
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{rel}: invalid JSON: {exc.msg}", rule_id="core/invalid-json",
+                            file=rel, line=exc.lineno) from None
+
+
+def iter_jsonl(path: Path, root: Path, limit: int = MAX_DATASET_BYTES) -> list[tuple[int, Any]]:
+    """Parse a JSON Lines file into (line number, record) pairs; blank lines are skipped."""
+    rel = display_path(path, root)
+    text = read_text(path, root, limit)
+    records: list[tuple[int, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise ArtifactError(f"{rel}:{number}: invalid JSON line: {exc.msg}",
+                                rule_id="core/invalid-json", file=rel, line=number) from None
+    return records

@@ -1,0 +1,17 @@
+"""Which check runs for each (stage, artifact kind): ``module:function`` names, imported lazily.
+
+A check has the signature ``check(artifact: Artifact, result: ArtifactResult, ctx: StageContext)
+-> None`` and adds findings and metrics to ``result``. A stage with no entry for a kind is not
+implemented for it: the CLI then exits 2 instead of pretending to pass.
+"""
+
+from __future__ import annotations
+
+STAGES = ("lint", "validate", "eval", "promote")
+
+CHECKS: dict[str, dict[str, str]] = {
+    "lint": {},
+    "validate": {},
+    "eval": {},
+    "promote": {},
+}

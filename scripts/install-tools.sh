@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the pinned command-line tools this repository needs into ./.tools/bin.
+# Go tools come from the Go module proxy with `go install module@version`; nothing is
+# downloaded from anywhere else. Re-running is cheap: a tool already at its pinned
+# version is left alone.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="${GENAIOPS_TOOLS_DIR:-$root/.tools}"
+mkdir -p "$tools/bin"
+export GOBIN="$tools/bin"
+export GOFLAGS="${GOFLAGS:--mod=mod}"
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+
+# name|module@version  (one line per tool; bump a version here and re-run)
+pins=(
+  "kustomize|sigs.k8s.io/kustomize/kustomize/v5@v5.8.1"
+  "kubeconform|github.com/yannh/kubeconform/cmd/kubeconform@v0.7.0"
+  "argo|github.com/argoproj/argo-workflows/v3/cmd/argo@v3.6.18"
+)
+if [ "${GENAIOPS_WITH_CHAINSAW:-0}" = "1" ]; then
+  pins+=("chainsaw|github.com/kyverno/chainsaw@v0.2.15")
+fi
+
+command -v go >/dev/null || { echo "install-tools: Go >= 1.26 is required (https://go.dev/dl)" >&2; exit 2; }
+
+for pin in "${pins[@]}"; do
+  name="${pin%%|*}"; module="${pin#*|}"
+  stamp="$tools/bin/.$name.version"
+  if [ -x "$tools/bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$module" ]; then
+    continue
+  fi
+  echo "install-tools: go install $module" >&2
+  go install "$module"
+  echo "$module" > "$stamp"
+done
+echo "install-tools: tools ready in $tools/bin" >&2
