@@ -8,6 +8,7 @@ format on stdout, and exits 0 pass / 1 failed check / 2 usage error / 3 infrastr
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -27,6 +28,11 @@ from genaiops.report import Finding, Report, default_report_path, write_report
 from genaiops.route import Route, load_payload, route_changes, route_event, route_files, route_name_status
 from genaiops.stages.registry import STAGES
 from genaiops.stages.runner import StageContext, run_stage
+
+COMMAND_MODULES: list[str] = [
+    # Modules that add a subcommand: each defines `add_parser(subparsers) -> None`, which must set
+    # `handler=<callable(args) -> int>` with set_defaults. Append a line to add a command.
+]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(r)
     rl = sub.add_parser("rules", help="list every rule id (--markdown prints docs/rules.md)")
     rl.add_argument("--markdown", action="store_true")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_parser(sub)
     return parser
 
 
@@ -159,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for item in rules.all_rules():
                     sys.stdout.write(f"{item.id}\t{item.stage}\t{item.summary}\n")
             return ExitCode.PASS
+        if getattr(args, "handler", None) is not None:
+            return int(args.handler(args))
         if args.command == "route":
             data = _run_route(args, report)
             payload = data["targets"] if args.list else data
