@@ -12,11 +12,13 @@ export GOBIN="$tools/bin"
 export GOFLAGS="${GOFLAGS:--mod=mod}"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
-# name|module@version  (one line per tool; bump a version here and re-run)
+# name|module@version[|pin folder]  (one line per tool; bump a version here and re-run)
+# A pin folder holds a go.mod/go.sum that pins the tool when `go install module@version` cannot be
+# used (see scripts/tools/argo/tools.go for why argo needs one).
 pins=(
   "kustomize|sigs.k8s.io/kustomize/kustomize/v5@v5.8.1"
   "kubeconform|github.com/yannh/kubeconform/cmd/kubeconform@v0.7.0"
-  "argo|github.com/argoproj/argo-workflows/v3/cmd/argo@v3.6.18"
+  "argo|github.com/argoproj/argo-workflows/v3/cmd/argo@v3.6.18|scripts/tools/argo"
 )
 if [ "${GENAIOPS_WITH_CHAINSAW:-0}" = "1" ]; then
   pins+=("chainsaw|github.com/kyverno/chainsaw@v0.2.15")
@@ -25,13 +27,17 @@ fi
 command -v go >/dev/null || { echo "install-tools: Go >= 1.26 is required (https://go.dev/dl)" >&2; exit 2; }
 
 for pin in "${pins[@]}"; do
-  name="${pin%%|*}"; module="${pin#*|}"
+  IFS='|' read -r name module pindir <<<"$pin"
   stamp="$tools/bin/.$name.version"
   if [ -x "$tools/bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$module" ]; then
     continue
   fi
-  echo "install-tools: go install $module" >&2
-  go install "$module"
+  echo "install-tools: go install $module${pindir:+ (pinned by $pindir)}" >&2
+  if [ -n "$pindir" ]; then
+    (cd "$root/$pindir" && go install "${module%@*}")
+  else
+    go install "$module"
+  fi
   echo "$module" > "$stamp"
 done
 echo "install-tools: tools ready in $tools/bin" >&2
