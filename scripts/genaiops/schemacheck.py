@@ -1,0 +1,128 @@
+"""JSON Schema validation of artifact files, with one finding per error and YAML line numbers.
+
+Schemas ship in ``genaiops/schemas/<name>.schema.json`` (JSON Schema Draft 2020-12). Compiled
+validators are cached per process, so checking many artifacts costs one compile per schema.
+
+    from genaiops import schemacheck
+    schemacheck.check_document(doc, "prompt", result, PROMPT_SCHEMA_RULE)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+if TYPE_CHECKING:
+    from genaiops.report import ArtifactResult
+    from genaiops.safeio import YamlDocument
+
+MAX_FINDINGS_PER_FILE = 50
+"""A badly broken file reports this many schema errors, then one summary finding."""
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One schema violation: where (JSON path parts) and what."""
+
+    path: tuple[str | int, ...]
+    message: str
+    validator: str
+
+    @property
+    def json_path(self) -> str:
+        return json_path(self.path)
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """``$.a.b[0]`` for ("a", "b", 0); keys that are not identifiers are quoted: ``$['a b']``."""
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.replace("_", "a").replace("-", "a").isalnum():
+            out += f".{part}"
+        else:
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return out
+
+
+def schema_names() -> list[str]:
+    """The names of every shipped schema (file name without ``.schema.json``)."""
+    folder = resources.files("genaiops") / "schemas"
+    return sorted(p.name.removesuffix(".schema.json") for p in folder.iterdir()
+                  if p.name.endswith(".schema.json"))
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The parsed schema ``genaiops/schemas/<name>.schema.json`` (KeyError if not shipped)."""
+    resource = resources.files("genaiops") / "schemas" / f"{name}.schema.json"
+    if not resource.is_file():
+        raise KeyError(f"no schema named {name!r}; shipped: {', '.join(schema_names())}")
+    schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """A compiled, cached Draft 2020-12 validator for the shipped schema ``name``."""
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _describe(error: ValidationError) -> str:
+    """A short message: jsonschema's own, with huge instances elided."""
+    message = error.message
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return message
+
+
+def errors(data: Any, schema: str) -> list[SchemaError]:
+    """Every violation of ``schema`` by ``data``, sorted by location (deterministic order)."""
+    found: list[SchemaError] = []
+    for error in validator(schema).iter_errors(data):
+        # For anyOf/oneOf, point at the most relevant sub-error rather than "is not valid under any".
+        if error.context:
+            error = best_match(error.context) or error
+        found.append(SchemaError(tuple(error.absolute_path), _describe(error), str(error.validator)))
+    found.sort(key=lambda e: ([str(p) for p in e.path], e.message))
+    return found
+
+
+def is_valid(data: Any, schema: str) -> bool:
+    """Whether ``data`` conforms to ``schema`` (no findings produced)."""
+    return bool(validator(schema).is_valid(data))
+
+
+def check_data(data: Any, schema: str, result: ArtifactResult, rule_id: str, *, file: str | None,
+               doc: YamlDocument | None = None, prefix: Sequence[str | int] = (),
+               hint: str | None = None) -> int:
+    """Validate ``data`` and add one finding per error to ``result``; returns the error count.
+
+    ``prefix`` is the location of ``data`` inside ``doc`` when only part of a document is
+    validated, so line numbers still point at the right place.
+    """
+    found = errors(data, schema)
+    for item in found[:MAX_FINDINGS_PER_FILE]:
+        full = (*prefix, *item.path)
+        line = doc.line_of(list(full)) if doc is not None else None
+        result.add(rule_id, f"{json_path(full)}: {item.message}", file=file, line=line,
+                   hint=hint or f"See the {schema} schema (genaiops/schemas/{schema}.schema.json).")
+    if len(found) > MAX_FINDINGS_PER_FILE:
+        result.add(rule_id, f"{len(found) - MAX_FINDINGS_PER_FILE} more schema errors not shown", file=file)
+    return len(found)
+
+
+def check_document(doc: YamlDocument, schema: str, result: ArtifactResult, rule_id: str,
+                   hint: str | None = None) -> int:
+    """Validate a whole parsed YAML document; findings carry its file and line numbers."""
+    return check_data(doc.data, schema, result, rule_id, file=doc.file, doc=doc, hint=hint)
