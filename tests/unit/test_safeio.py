@@ -1,0 +1,105 @@
+"""Safe reading: no path escapes, size limits, strict UTF-8, YAML alias bombs, line numbers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from genaiops.discovery import Artifact, digest, resolve_paths
+from genaiops.errors import ArtifactError, UsageError
+from genaiops.kinds import BY_NAME
+from genaiops.safeio import MAX_FILE_BYTES, load_yaml, parse_yaml, read_text
+from tests.conftest import write
+
+BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"] +
+                 [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+                  f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+                  for i in range(8)])
+
+
+def _rule(exc: pytest.ExceptionInfo[ArtifactError]) -> str:
+    return exc.value.rule_id
+
+
+def test_alias_bomb_is_refused_without_expanding_it() -> None:
+    with pytest.raises(ArtifactError) as exc:
+        parse_yaml(BOMB, "bomb.yaml")
+    assert _rule(exc) == "core/yaml-too-large"
+
+
+def test_invalid_yaml_reports_the_line() -> None:
+    with pytest.raises(ArtifactError) as exc:
+        parse_yaml("a: 1\nb: [unclosed\nc: 3\n", "x.yaml")
+    assert _rule(exc) == "core/invalid-yaml" and exc.value.line is not None and exc.value.line >= 2
+
+
+def test_line_of_finds_nested_values() -> None:
+    doc = parse_yaml("id: x\nvariables:\n  properties:\n    text:\n      maxLength: 10\nlist:\n  - a\n  - b\n", "x")
+    assert doc.line_of(["variables", "properties", "text", "maxLength"]) == 5
+    assert doc.line_of(["list", 1]) == 8
+    assert doc.line_of(["missing"]) == 1
+
+
+def test_invalid_utf8_and_binary_are_findings(tmp_path: Path) -> None:
+    (tmp_path / "latin1.yaml").write_bytes("a: caf\xe9\n".encode("latin-1"))
+    (tmp_path / "binary.yaml").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(ArtifactError) as exc:
+        read_text(tmp_path / "latin1.yaml", tmp_path)
+    assert _rule(exc) == "core/not-utf8" and exc.value.line == 1
+    with pytest.raises(ArtifactError) as exc:
+        read_text(tmp_path / "binary.yaml", tmp_path)
+    assert _rule(exc) == "core/not-utf8"
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.yaml").write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(ArtifactError) as exc:
+        load_yaml(tmp_path / "big.yaml", tmp_path)
+    assert _rule(exc) == "core/file-too-large"
+
+
+def test_symlink_out_of_the_repository_is_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    os.symlink(secret, repo / "link.yaml")
+    with pytest.raises(ArtifactError) as exc:
+        read_text(repo / "link.yaml", repo)
+    assert _rule(exc) == "core/path-escape" and "TOP SECRET" not in str(exc.value)
+
+
+def test_digest_is_stable_and_content_sensitive(tmp_path: Path) -> None:
+    write(tmp_path, "artifacts/prompts/p/prompt.yaml", "id: p\n")
+    write(tmp_path, "artifacts/prompts/p/template.j2", "Hello {{ name }}\n")
+    artifact = Artifact(BY_NAME["prompt"], "p", tmp_path)
+    first = digest(artifact)
+    write(tmp_path, "artifacts/prompts/p/.DS_Store", "junk")
+    assert digest(artifact) == first
+    write(tmp_path, "artifacts/prompts/p/template.j2", "Hello {{ name }}!\n")
+    assert digest(artifact) != first
+
+
+def test_symlinked_artifact_digest_does_not_read_the_target(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("one")
+    write(tmp_path, "repo/artifacts/prompts/p/prompt.yaml", "id: p\n")
+    os.symlink(outside, tmp_path / "repo/artifacts/prompts/p/data.txt")
+    artifact = Artifact(BY_NAME["prompt"], "p", tmp_path / "repo")
+    before = digest(artifact)
+    outside.write_text("two")
+    assert digest(artifact) == before
+
+
+def test_resolve_paths_dedupes_and_rejects_outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "artifacts/prompts/a/prompt.yaml", "id: a\n")
+    write(tmp_path, "artifacts/rag/b/rag.yaml", "id: b\n")
+    write(tmp_path, "artifacts/rag/not-an-artifact.txt", "")
+    monkeypatch.chdir(tmp_path)
+    found = resolve_paths(tmp_path, ["artifacts/prompts/a/prompt.yaml", "artifacts/prompts/a", "artifacts/rag"])
+    assert [(a.kind.name, a.id) for a in found] == [("prompt", "a"), ("rag", "b")]
+    assert [a.id for a in resolve_paths(tmp_path, ["."])] == ["a", "b"]
+    with pytest.raises(UsageError):
+        resolve_paths(tmp_path, ["../"])
