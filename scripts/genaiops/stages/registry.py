@@ -10,7 +10,9 @@ from __future__ import annotations
 STAGES = ("lint", "validate", "eval", "promote")
 
 CHECKS: dict[str, dict[str, str]] = {
-    "lint": {},
+    "lint": {
+        "model-config": "genaiops.lint.model_config:check",
+    },
     "validate": {},
     "eval": {},
     "promote": {},
