@@ -7,7 +7,7 @@ SHELL := /usr/bin/env bash
 
 PYTHON ?= python3
 UV_VERSION := 0.13.8
-TOOLS_DIR ?= $(CURDIR)/.tools
+TOOLS_DIR ?= $(or $(GENAIOPS_TOOLS_DIR),$(CURDIR)/.tools)
 UV := $(TOOLS_DIR)/uv/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export GENAIOPS_TOOLS_DIR := $(TOOLS_DIR)
