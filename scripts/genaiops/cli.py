@@ -32,6 +32,7 @@ from genaiops.stages.runner import StageContext, run_stage
 COMMAND_MODULES: list[str] = [
     # Modules that add a subcommand: each defines `add_parser(subparsers) -> None`, which must set
     # `handler=<callable(args) -> int>` with set_defaults. Append a line to add a command.
+    "genaiops.manifests.command",
 ]
 
 
