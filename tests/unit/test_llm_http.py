@@ -1,0 +1,188 @@
+"""The provider layer against the local reference server over real sockets: retries, timeouts, cache."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from genaiops.errors import InfraError, UsageError
+from genaiops.llm.client import LLMClient, RequestRejected
+from genaiops.llm.config import ProviderConfig
+from genaiops.llm.localserver import ReferenceModel, ReferenceServer, ServerOptions
+from genaiops.llm.provider import Provider
+from genaiops.llm.types import ChatRequest, EmbeddingRequest
+
+
+def _config(server: ReferenceServer, **overrides: object) -> ProviderConfig:
+    values = {
+        "base_url": server.base_url,
+        "timeout_s": 5.0,
+        "max_retries": 3,
+        "backoff_base_s": 0.01,
+        "backoff_max_s": 0.05,
+        "concurrency": 4,
+    }
+    values.update(overrides)
+    return ProviderConfig(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def server() -> Iterator[ReferenceServer]:
+    with ReferenceServer(options=ServerOptions()) as srv:
+        yield srv
+
+
+def _request(text: str = "What is 2+2?", repeat: int = 0) -> ChatRequest:
+    return ChatRequest(
+        "genaiops/reference-chat", ({"role": "user", "content": text},), {"temperature": 0}, repeat
+    )
+
+
+def test_chat_round_trip_echoes_unknown_prompt(server: ReferenceServer) -> None:
+    with LLMClient(_config(server)) as client:
+        response = client.chat(_request("hello there"))
+    assert response.content == "hello there"
+    assert response.completion_tokens == 2
+    assert server.stats.chat == 1
+
+
+def test_lookup_file_answers_known_prompt(tmp_path: Path) -> None:
+    lookup = tmp_path / "answers.jsonl"
+    lookup.write_text('{"prompt": "What is  2+2?", "response": "4"}\n', encoding="utf-8")
+    with ReferenceServer(model=ReferenceModel().load(lookup)) as srv, LLMClient(_config(srv)) as client:
+        assert client.chat(_request("What is 2+2?")).content == "4"
+
+
+def test_retries_503_then_succeeds(tmp_path: Path) -> None:
+    with ReferenceServer(options=ServerOptions(fail_first=2, fail_status=503)) as srv:
+        with LLMClient(_config(srv)) as client:
+            assert client.chat(_request("x")).content == "x"
+            assert client.stats.attempts == 3
+            assert client.stats.retries == 2
+        assert srv.stats.failed_injected == 2
+
+
+def test_retry_after_is_honoured() -> None:
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    with (
+        ReferenceServer(options=ServerOptions(fail_first=1, fail_status=429, retry_after=0.3)) as srv,
+        LLMClient(_config(srv), sleep=sleep) as client,
+    ):
+        assert client.chat(_request("y")).content == "y"
+    assert slept == [0.3]
+
+
+def test_persistent_5xx_raises_infra_error_after_last_retry() -> None:
+    with ReferenceServer(options=ServerOptions(fail_first=100, fail_status=502)) as srv:
+        with LLMClient(_config(srv, max_retries=2)) as client, pytest.raises(InfraError) as info:
+            client.chat(_request())
+        assert srv.stats.failed_injected == 3
+    assert "after 3 attempt(s)" in info.value.message
+    assert "HTTP 502" in info.value.message
+    assert info.value.exit_code == 3
+
+
+def test_timeout_is_honoured_and_retried() -> None:
+    options = ServerOptions(hang_first=1, hang_seconds=2.0)
+    with ReferenceServer(options=options) as srv, LLMClient(_config(srv, timeout_s=0.3)) as client:
+        response = client.chat(_request("after a hang"))
+        assert response.content == "after a hang"
+        assert client.stats.attempts == 2
+
+
+def test_timeout_on_every_attempt_is_infra_error() -> None:
+    options = ServerOptions(hang_first=10, hang_seconds=2.0)
+    with (
+        ReferenceServer(options=options) as srv,
+        LLMClient(_config(srv, timeout_s=0.2, max_retries=1)) as client,
+        pytest.raises(InfraError, match="timed out"),
+    ):
+        client.chat(_request())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_dead_endpoint_is_infra_error_quickly() -> None:
+    config = ProviderConfig(
+        base_url=f"http://127.0.0.1:{_free_port()}/v1", max_retries=2, backoff_base_s=0.01, backoff_max_s=0.02
+    )
+    with LLMClient(config) as client, pytest.raises(InfraError, match="connection failed") as info:
+        client.chat(_request())
+    assert client.stats.attempts == 3
+    assert info.value.exit_code == 3
+
+
+def test_bad_request_is_rejected_without_retry(server: ReferenceServer) -> None:
+    with LLMClient(_config(server)) as client, pytest.raises(RequestRejected, match="HTTP 404"):
+        client._send("POST", "completions-that-do-not-exist", {}, "a wrong route")
+    assert client.stats.attempts == 1
+
+
+def test_missing_api_key_variable_is_usage_error(
+    server: ReferenceServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GENAIOPS_TEST_KEY", raising=False)
+    with pytest.raises(UsageError, match="GENAIOPS_TEST_KEY"):
+        LLMClient(_config(server, api_key_env="GENAIOPS_TEST_KEY"))
+
+
+def test_concurrency_is_bounded_and_order_kept() -> None:
+    with ReferenceServer(options=ServerOptions(latency=0.05)) as srv:
+        with Provider(_config(srv, concurrency=4)) as provider:
+            requests = [_request(f"q{i}") for i in range(12)]
+            responses = provider.chat_many(requests)
+        assert [r.content for r in responses] == [f"q{i}" for i in range(12)]
+        assert 1 < srv.stats.max_in_flight <= 4
+
+
+def test_cache_hit_makes_zero_calls(server: ReferenceServer, tmp_path: Path) -> None:
+    requests = [_request(f"question {i}", repeat) for i in range(5) for repeat in range(2)]
+    with Provider(_config(server), cache_dir=tmp_path / "cache") as first:
+        first.chat_many(requests)
+        assert first.calls == 10
+    before = server.stats.chat
+    with Provider(_config(server), cache_dir=tmp_path / "cache") as second:
+        responses = second.chat_many(requests)
+        assert second.calls == 0
+        assert second.cache_hits == 10
+    assert server.stats.chat == before
+    assert {r.source for r in responses} == {"cache"}
+
+
+def test_cache_key_changes_with_parameters(server: ReferenceServer, tmp_path: Path) -> None:
+    with Provider(_config(server), cache_dir=tmp_path / "cache") as provider:
+        provider.chat(_request("same"))
+        provider.chat(
+            ChatRequest(
+                "genaiops/reference-chat", ({"role": "user", "content": "same"},), {"temperature": 0.7}
+            )
+        )
+        assert provider.calls == 2
+
+
+def test_embeddings_round_trip(server: ReferenceServer) -> None:
+    with Provider(_config(server), local_embedders={}) as provider:
+        response = provider.embed(
+            EmbeddingRequest("genaiops/reference-embedding", ("the red cat", "a blue dog", "the red cat"))
+        )
+    assert len(response.vectors) == 3
+    assert response.vectors[0] == response.vectors[2]
+    assert abs(sum(x * x for x in response.vectors[0]) - 1.0) < 1e-9
+
+
+def test_server_refuses_non_loopback_address() -> None:
+    with pytest.raises(UsageError, match="loopback"):
+        ReferenceServer(host="0.0.0.0")
