@@ -12,6 +12,7 @@ STAGES = ("lint", "validate", "eval", "promote")
 CHECKS: dict[str, dict[str, str]] = {
     "lint": {
         "model-config": "genaiops.lint.model_config:check",
+        "prompt": "genaiops.lint.prompt:check",
     },
     "validate": {},
     "eval": {},

@@ -1,0 +1,214 @@
+"""Prompt templates: a sandboxed Jinja2 environment and the portable subset prompts may use.
+
+Prompt templates are rendered by genaiops (Jinja2), by promptfoo (Nunjucks) and by Rust services
+(MiniJinja). ``analyze`` walks the parsed template and reports everything outside the subset all
+three render the same way (docs/artifacts/prompts.md lists it), every attempt to reach Python
+internals, and references to fields the variables' JSON Schema does not declare.
+
+Rendering always happens in ``jinja2.sandbox.SandboxedEnvironment`` with ``StrictUndefined``, and
+only after ``analyze`` found nothing unsafe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+PORTABLE_FILTERS = frozenset({
+    "abs", "batch", "capitalize", "d", "default", "dictsort", "first", "float", "indent", "int", "join",
+    "last", "length", "list", "lower", "reject", "rejectattr", "replace", "reverse", "round", "select",
+    "selectattr", "slice", "sort", "string", "sum", "title", "trim", "truncate", "upper",
+})
+"""Filters that Jinja2, Nunjucks and MiniJinja all provide with the same meaning."""
+PORTABLE_TESTS = frozenset({
+    "defined", "undefined", "divisibleby", "even", "odd", "number", "string", "mapping", "iterable", "equalto",
+})
+LOOP_ATTRIBUTES = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length"})
+PROVIDED_NAMES = frozenset({"examples"})
+"""Names the renderer provides besides the declared variables (prompt.yaml ``examples``)."""
+
+_NON_PORTABLE_NODES: dict[type[nodes.Node], str] = {
+    nodes.Macro: "macro definitions", nodes.CallBlock: "call blocks", nodes.Call: "function or method calls",
+    nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from-import",
+    nodes.Extends: "extends", nodes.Block: "blocks", nodes.FilterBlock: "filter blocks",
+    nodes.With: "with blocks", nodes.ExprStmt: "do statements", nodes.Scope: "scoped blocks",
+    nodes.OverlayScope: "overlay scopes", nodes.EvalContextModifier: "autoescape blocks",
+    nodes.ScopedEvalContextModifier: "autoescape blocks", nodes.Slice: "slices", nodes.NSRef: "namespaces",
+    nodes.Mul: "the * operator (string repetition can explode a prompt)", nodes.Pow: "the ** operator",
+    nodes.FloorDiv: "the // operator", nodes.Continue: "continue", nodes.Break: "break",
+}
+
+IssueKind = Literal["non-portable", "unsafe", "undefined-reference"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem ``analyze`` found, with the template line it is on."""
+
+    kind: IssueKind
+    message: str
+    line: int | None
+
+
+@dataclass
+class Analysis:
+    """What a template uses: top-level names, and the problems found."""
+
+    used: set[str] = field(default_factory=set)
+    issues: list[Issue] = field(default_factory=list)
+
+
+@cache
+def environment() -> SandboxedEnvironment:
+    """The one environment prompts are parsed and rendered with (sandboxed, strict undefined)."""
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
+                                auto_reload=False, cache_size=0)
+
+
+def parse(source: str) -> nodes.Template:
+    """Parse a template; raises jinja2.TemplateSyntaxError (with ``lineno``) when it does not parse."""
+    return environment().parse(source)
+
+
+def _properties(schema: Any) -> tuple[dict[str, Any], bool] | None:
+    """(declared properties, closed?) of an object schema, or None when it says nothing about them."""
+    if not isinstance(schema, Mapping):
+        return None
+    props = schema.get("properties")
+    if not isinstance(props, Mapping):
+        return None
+    return dict(props), schema.get("additionalProperties") is False
+
+
+def _items(schema: Any) -> Any:
+    return schema.get("items") if isinstance(schema, Mapping) else None
+
+
+class _Walker:
+    """Walks the AST once, tracking which schema each local name stands for."""
+
+    def __init__(self, variables: Mapping[str, Any], analysis: Analysis) -> None:
+        self.variables = variables
+        self.analysis = analysis
+
+    def issue(self, kind: IssueKind, message: str, node: nodes.Node) -> None:
+        self.analysis.issues.append(Issue(kind, message, getattr(node, "lineno", None)))
+
+    def schema_of(self, node: nodes.Node, scope: Mapping[str, Any]) -> Any:
+        """The JSON Schema the expression ``node`` evaluates under, when it can be told statically."""
+        if isinstance(node, nodes.Name):
+            return scope.get(node.name, self.variables.get(node.name))
+        if isinstance(node, nodes.Getattr):
+            props = _properties(self.schema_of(node.node, scope))
+            return props[0].get(node.attr) if props else None
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            parent = self.schema_of(node.node, scope)
+            if isinstance(node.arg.value, int):
+                return _items(parent)
+            props = _properties(parent)
+            return props[0].get(node.arg.value) if props else None
+        return None
+
+    def check_field(self, node: nodes.Node, parent: nodes.Node, name: Any, scope: Mapping[str, Any]) -> None:
+        if isinstance(name, str) and name.startswith("_"):
+            self.issue("unsafe", f"access to {name!r}: underscore attributes reach Python internals", node)
+            return
+        if isinstance(parent, nodes.Name) and parent.name == "loop" and "loop" in scope:
+            if name not in LOOP_ATTRIBUTES:
+                self.issue("non-portable", f"loop.{name} is not portable (use one of: "
+                                           f"{', '.join(sorted(LOOP_ATTRIBUTES))})", node)
+            return
+        props = _properties(self.schema_of(parent, scope))
+        if props is not None and isinstance(name, str) and props[1] and name not in props[0]:
+            declared = ", ".join(sorted(props[0])) or "none"
+            self.issue("undefined-reference", f"{_describe(parent)}.{name} is not declared in the variables "
+                                              f"schema (declared fields: {declared})", node)
+
+    def walk(self, node: nodes.Node, scope: dict[str, Any]) -> None:
+        for kind, what in _NON_PORTABLE_NODES.items():
+            if isinstance(node, kind):
+                self.issue("non-portable", f"{what} are outside the portable template subset", node)
+                break
+        if isinstance(node, nodes.Filter) and node.name not in PORTABLE_FILTERS:
+            self.issue("non-portable", f"filter {node.name!r} is not in the portable subset", node)
+        elif isinstance(node, nodes.Test) and node.name not in PORTABLE_TESTS:
+            self.issue("non-portable", f"test {node.name!r} is not in the portable subset", node)
+        elif isinstance(node, nodes.Getattr):
+            self.check_field(node, node.node, node.attr, scope)
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            self.check_field(node, node.node, node.arg.value, scope)
+        elif isinstance(node, nodes.Name) and node.name == "loop" and node.ctx == "load" and "loop" not in scope:
+            self.issue("undefined-reference", "`loop` is used outside a for loop", node)
+        if isinstance(node, nodes.For):
+            self.walk(node.iter, scope)
+            inner = dict(scope)
+            inner["loop"] = None
+            item_schema = _items(self.schema_of(node.iter, scope))
+            for target in _targets(node.target):
+                inner[target] = item_schema if isinstance(node.target, nodes.Name) else None
+            for child in (*node.body, *([node.test] if node.test is not None else [])):
+                self.walk(child, inner)
+            for child in node.else_:
+                self.walk(child, scope)
+            return
+        if isinstance(node, (nodes.Assign, nodes.AssignBlock)):
+            for target in _targets(node.target):
+                scope[target] = None
+        for child in node.iter_child_nodes():
+            self.walk(child, scope)
+
+
+def _targets(node: nodes.Node) -> Iterator[str]:
+    if isinstance(node, nodes.Name):
+        yield node.name
+    elif isinstance(node, nodes.Tuple):
+        for item in node.items:
+            yield from _targets(item)
+
+
+def _describe(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        return f"{_describe(node.node)}.{node.attr}"
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        return f"{_describe(node.node)}[{node.arg.value!r}]"
+    return "value"
+
+
+def analyze(ast: nodes.Template, variables: Mapping[str, Any]) -> Analysis:
+    """Names the template reads from its context, plus every portability/safety/reference issue.
+
+    ``variables`` maps each declared variable to its JSON Schema (the ``properties`` of the
+    prompt's variables schema); nested ``properties`` / ``items`` let attribute access be checked.
+    """
+    analysis = Analysis(used=set(meta.find_undeclared_variables(ast)) - {"loop"})
+    _Walker(variables, analysis).walk(ast, {})
+    analysis.issues.sort(key=lambda i: (i.line or 0, i.kind, i.message))
+    return analysis
+
+
+def render(ast: nodes.Template, context: Mapping[str, Any], max_chars: int) -> tuple[str, bool]:
+    """Render a parsed template in the sandbox; stops once the output passes ``max_chars``.
+
+    Returns (text, truncated). Raises jinja2 errors (UndefinedError, SecurityError,
+    TemplateError) and TypeError/ValueError from filters; the caller turns them into findings.
+    """
+    template = environment().from_string(ast)
+    pieces: list[str] = []
+    size = 0
+    for piece in template.generate(dict(context)):
+        pieces.append(piece)
+        size += len(piece)
+        if size > max_chars:
+            return "".join(pieces)[:max_chars], True
+    return "".join(pieces), False
+
+
+__all__ = ["PORTABLE_FILTERS", "PORTABLE_TESTS", "Analysis", "Issue", "TemplateSyntaxError",
+           "analyze", "environment", "parse", "render"]
