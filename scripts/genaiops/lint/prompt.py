@@ -196,16 +196,16 @@ def _template(artifact: Artifact, manifest: YamlDocument, declared: dict[str, An
     try:
         ast = templating.parse(source)
     except TemplateSyntaxError as exc:
-        result.add(SYNTAX, f"{rel}: {exc.message}", file=rel, line=exc.lineno)
+        result.add(SYNTAX, f"{exc.message}", file=rel, line=exc.lineno)
         return None
     analysis = templating.analyze(ast, declared)
     by_kind = {"non-portable": NON_PORTABLE, "unsafe": UNSAFE, "undefined-reference": UNDEFINED_REF}
     for issue in analysis.issues:
-        result.add(by_kind[issue.kind], f"{rel}: {issue.message}", file=rel, line=issue.line)
+        result.add(by_kind[issue.kind], f"{issue.message}", file=rel, line=issue.line)
     provided = templating.PROVIDED_NAMES if manifest.data.get("examples") else frozenset()
     undeclared = sorted(analysis.used - set(declared) - provided)
     for name in undeclared:
-        result.add(UNDECLARED, f"{rel}: variable {name!r} is used but not declared in prompt.yaml",
+        result.add(UNDECLARED, f"variable {name!r} is used but not declared in prompt.yaml",
                    file=rel, line=_first_line(ast, name))
     for name in sorted(set(declared) - analysis.used):
         result.add(UNUSED, f"variable {name!r} is declared but {TEMPLATE_FILE} never uses it",
@@ -243,28 +243,48 @@ def _target(artifact: Artifact, manifest: YamlDocument, ctx: StageContext,
     return entry.tokenizer, entry.context_window, max_tokens
 
 
+def _render(ast: nodes.Template, context: dict[str, Any], limit: int, what: str, rel: str,
+            result: ArtifactResult) -> tuple[str, bool] | None:
+    """Render in the sandbox; a failure becomes a finding and None."""
+    try:
+        return templating.render(ast, context, limit)
+    except SecurityError as exc:
+        result.add(UNSAFE, f"the sandbox refused while rendering {what}: {exc}", file=rel)
+    except UndefinedError as exc:
+        result.add(UNDEFINED_REF, f"rendering {what}: {exc.message}", file=rel)
+    except (TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as exc:
+        result.add(RENDER_ERROR, f"rendering {what} failed: {type(exc).__name__}: {str(exc)[:300]}",
+                   file=rel)
+    return None
+
+
+def _with_examples(manifest: YamlDocument, values: Mapping[str, Any]) -> dict[str, Any]:
+    context = dict(values)
+    examples = manifest.data.get("examples")
+    if isinstance(examples, list):
+        context["examples"] = examples
+    return context
+
+
+def _check_test_renders(ast: nodes.Template, manifest: YamlDocument, cases: list[Mapping[str, Any]], rel: str,
+                        result: ArtifactResult) -> None:
+    """Every test case renders (a missing optional variable must be guarded with `is defined`)."""
+    for index, values in enumerate(cases):
+        _render(ast, _with_examples(manifest, values), worstcase.MAX_TOTAL_CHARS, f"test case {index + 1}", rel,
+                result)
+
+
 def _check_context(ast: nodes.Template, manifest: YamlDocument, declared: dict[str, Any],
                    fixtures: list[Mapping[str, Any]], target: tuple[str, int, int], rel: str,
                    result: ArtifactResult) -> None:
     tokenizer, window, max_tokens = target
     budget = window - max_tokens
-    context, cut_short = worstcase.worst_context(declared, fixtures)
-    examples = manifest.data.get("examples")
-    if isinstance(examples, list):
-        context["examples"] = examples
-    limit = worstcase.MAX_TOTAL_CHARS + 2_000_000
-    try:
-        text, truncated = templating.render(ast, context, limit)
-    except SecurityError as exc:
-        result.add(UNSAFE, f"{rel}: the sandbox refused: {exc}", file=rel)
+    values, cut_short = worstcase.worst_context(declared, fixtures)
+    rendered = _render(ast, _with_examples(manifest, values), worstcase.MAX_TOTAL_CHARS + 2_000_000,
+                       "with maximum-length values", rel, result)
+    if rendered is None:
         return
-    except UndefinedError as exc:
-        result.add(UNDEFINED_REF, f"{rel}: {exc.message}", file=rel)
-        return
-    except (TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as exc:
-        result.add(RENDER_ERROR, f"{rel}: rendering with maximum-length values failed: "
-                                 f"{type(exc).__name__}: {str(exc)[:300]}", file=rel)
-        return
+    text, truncated = rendered
     count = tokens.count_within(text, tokenizer, budget)
     result.metrics.update({"maxPromptTokens": count.tokens, "tokenCount": count.method,
                            "tokenBudget": budget, "renderedChars": len(text)})
@@ -275,8 +295,8 @@ def _check_context(ast: nodes.Template, manifest: YamlDocument, declared: dict[s
                    f"{count.method}), over the budget of {budget} (context window {window} - max_tokens "
                    f"{max_tokens})", file=manifest.file, line=manifest.line_of(["variables"]))
     elif truncated or cut_short:
-        result.add(CONTEXT_UNCHECKED, "context window not fully checked: the worst-case prompt is larger than "
-                                      "genaiops renders", severity="warning", file=manifest.file)
+        result.add(CONTEXT_UNCHECKED, "context window not fully checked: the worst-case prompt is larger "
+                                      "than genaiops renders", severity="warning", file=manifest.file)
 
 
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
@@ -290,9 +310,11 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         result.add(UNBOUNDED, f"variable {path}: its maximum length is unknown", file=manifest.file,
                    line=manifest.line_of(["variables", "properties", name]))
     ast = _template(artifact, manifest, declared, result)
-    fixtures = _test_cases(artifact, validator, result)
-    fixtures += _dataset(artifact, manifest, validator, result)
+    cases = _test_cases(artifact, validator, result)
+    fixtures = cases + _dataset(artifact, manifest, validator, result)
     target = _target(artifact, manifest, ctx, result)
-    if ast is not None and target is not None:
-        _check_context(ast, manifest, declared, fixtures, target, artifact.rel(artifact.root / TEMPLATE_FILE),
-                       result)
+    rel = artifact.rel(artifact.root / TEMPLATE_FILE)
+    if ast is not None:
+        _check_test_renders(ast, manifest, cases, rel, result)
+        if target is not None:
+            _check_context(ast, manifest, declared, fixtures, target, rel, result)
