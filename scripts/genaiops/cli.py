@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     # Modules that add a subcommand: each defines `add_parser(subparsers) -> None`, which must set
     # `handler=<callable(args) -> int>` with set_defaults. Append a line to add a command.
     "genaiops.manifests.command",
+    "genaiops.scaffold",
     "genaiops.llm.command",
 ]
 

@@ -58,7 +58,8 @@ class Resource:
         for err in self.errors or [FieldError("", self.status)]:
             at = f"{where}:{err.line}" if err.line and self.source else where
             target = f"field {err.field}: " if err.field else ""
-            lines.append(f"{at}: {self.kind}/{self.name} (kustomize build {self.build}): {target}{err.message}")
+            lines.append(f"{at}: {self.kind}/{self.name} (kustomize build {self.build}): "
+                         f"{target}{err.message}")
         return lines
 
 

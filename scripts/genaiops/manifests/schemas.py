@@ -69,7 +69,8 @@ def module_dir(pin: SchemaPin, go: str = "go") -> Path:
     if proc.returncode != 0 or not info.get("Dir"):
         detail = info.get("Error") or proc.stderr.strip() or f"exit {proc.returncode}"
         raise InfraError(f"go mod download {pin.spec} failed: {detail}",
-                         hint="The Go module proxy (GOPROXY) must be reachable once to fill the module cache.")
+                         hint="The Go module proxy (GOPROXY) must be reachable once "
+                              "to fill the module cache.")
     return Path(info["Dir"])
 
 
