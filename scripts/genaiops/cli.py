@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--changed-since", metavar="REF", help="select the artifacts changed since a git ref")
         p.add_argument("--kind", action="append", choices=sorted(BY_NAME), help="only artifacts of this kind")
         p.add_argument("--env", help="target environment (from genaiops.yaml)", required=stage == "promote")
+        if stage == "promote":
+            importlib.import_module("genaiops.promote.options").add_options(p)
         _add_output_options(p)
     r = sub.add_parser("route", help="map changed files or a GitHub event to the artifacts that must run",
                        description="Print the deduplicated targets (kind, id, pipeline, stages) as JSON.")
@@ -125,7 +127,10 @@ def _select(args: argparse.Namespace, stage: str) -> tuple[Any, list[Artifact], 
 def _run_stage_command(args: argparse.Namespace, report: Report) -> None:
     project, artifacts, context = _select(args, args.command)
     report.context.update(context)
-    ctx = StageContext(project=project, stage=args.command, options={"env": args.env})
+    options: dict[str, Any] = {"env": args.env}
+    if args.command == "promote":
+        options.update(importlib.import_module("genaiops.promote.options").options_from_args(args))
+    ctx = StageContext(project=project, stage=args.command, options=options)
     run_stage(args.command, artifacts, ctx, report)
 
 

@@ -16,5 +16,10 @@ CHECKS: dict[str, dict[str, str]] = {
     },
     "validate": {},
     "eval": {},
-    "promote": {},
+    "promote": {  # one mechanism for every kind (genaiops.promote.check)
+        "prompt": "genaiops.promote.check:check",
+        "model-config": "genaiops.promote.check:check",
+        "rag": "genaiops.promote.check:check",
+        "guardrail": "genaiops.promote.check:check",
+    },
 }

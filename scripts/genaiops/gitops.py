@@ -1,0 +1,197 @@
+"""Commits to the GitOps repository: clone, apply a change, commit, push; retry on a moved head.
+
+A change is a function that edits a working tree and says whether it changed anything. Publishing
+clones the target branch into a private temporary directory, applies the change, commits, and
+pushes without force. When the push is refused because the remote branch moved (another promotion
+won the race), it fetches the new head, resets the private clone onto it, re-applies the change and
+tries again, a bounded number of times with jittered exponential backoff. The result is a linear
+history on the branch in which no concurrent promotion is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from genaiops.errors import InfraError, UsageError
+
+DEFAULT_ATTEMPTS = 40
+"""Enough for dozens of promotions racing on one branch: every round, one of them wins."""
+BACKOFF_BASE_S = 0.05
+BACKOFF_CAP_S = 2.0
+COMMITTER = ("genaiops", "genaiops@localhost")
+"""Used only when neither git config nor $GIT_COMMITTER_* name a committer."""
+
+Change = Callable[[Path], str | None]
+"""Edits the working tree at the given path; returns the commit message, or None when nothing changed."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What publishing did."""
+
+    status: str
+    """``pushed`` (a new commit on the branch), or ``unchanged`` (already as wanted: nothing pushed)."""
+    branch: str
+    commit: str
+    attempts: int
+
+
+class GitError(Exception):
+    """A git command failed; carries its output."""
+
+    def __init__(self, args: tuple[str, ...], output: str) -> None:
+        super().__init__(f"git {' '.join(args)}: {output}")
+        self.output = output
+
+
+def run_git(cwd: Path | None, *args: str) -> str:
+    """Run git (without prompts) and return stdout; raise GitError with its output on failure."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    for var, value in (("GIT_AUTHOR_NAME", COMMITTER[0]), ("GIT_AUTHOR_EMAIL", COMMITTER[1]),
+                       ("GIT_COMMITTER_NAME", COMMITTER[0]), ("GIT_COMMITTER_EMAIL", COMMITTER[1])):
+        env.setdefault(var, value)
+    command = ["git", *(["-C", str(cwd)] if cwd else []), *args]
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    except FileNotFoundError:
+        raise UsageError("git is not installed or not on PATH") from None
+    if proc.returncode != 0:
+        raise GitError(args, (proc.stderr.strip() or proc.stdout.strip()))
+    return proc.stdout
+
+
+def resolve_remote(repo: Path, remote: str | None, fallback: str | None = None) -> str:
+    """The GitOps remote: ``remote`` (a URL, a path, or a remote name of ``repo``), else the checkout's
+    ``origin``, else ``fallback`` (genaiops.yaml's repository.url)."""
+    candidate = remote or "origin"
+    if "://" in candidate or candidate.startswith(("/", ".", "git@")) or Path(candidate).is_dir():
+        return candidate
+    try:
+        return run_git(repo, "remote", "get-url", candidate).strip()
+    except GitError:
+        if remote is None and fallback:
+            return str(fallback)
+        raise UsageError(f"no git remote {candidate!r} in {repo}",
+                         hint="Pass --remote URL (the GitOps repository) or add the remote.") from None
+
+
+@contextmanager
+def private_clone(remote: str, branch: str) -> Iterator[Path]:
+    """A throw-away clone of ``branch`` of ``remote``; removed afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix="genaiops-gitops-"))
+    clone = workdir / "repo"
+    try:
+        try:
+            run_git(None, "clone", "--quiet", "--single-branch", "--branch", branch, remote, str(clone))
+        except GitError as exc:
+            if "not found in upstream" in exc.output or "Remote branch" in exc.output:
+                raise UsageError(f"branch {branch!r} does not exist in {remote}") from None
+            raise InfraError(f"cannot clone the GitOps repository {remote}: {exc.output}",
+                             hint="Check the remote URL and credentials; the step is retried.") from None
+        yield clone
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def remote_head(clone: Path, branch: str) -> str | None:
+    """The commit ``branch`` points to on origin now (None if the branch does not exist)."""
+    out = run_git(clone, "ls-remote", "origin", f"refs/heads/{branch}").split()
+    return out[0] if out else None
+
+
+def _reset_to(clone: Path, branch: str) -> None:
+    run_git(clone, "fetch", "--quiet", "origin", f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
+    run_git(clone, "reset", "--quiet", "--hard", f"refs/remotes/origin/{branch}")
+    run_git(clone, "clean", "--quiet", "-fdx")
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** attempt)))
+
+
+def commit_all(clone: Path, message: str, paths: list[str]) -> str:
+    """Stage ``paths`` (additions and deletions) and commit; returns the new commit id."""
+    run_git(clone, "add", "--all", "--", *paths)
+    run_git(clone, "commit", "--quiet", "--no-verify", "-m", message)
+    return run_git(clone, "rev-parse", "HEAD").strip()
+
+
+def publish(clone: Path, branch: str, change: Change, paths: list[str], *,
+            base_branch: str | None = None, attempts: int = DEFAULT_ATTEMPTS) -> PublishResult:
+    """Apply ``change`` in ``clone`` on top of ``branch`` and push it there, retrying on a moved head.
+
+    ``base_branch``: when ``branch`` does not exist yet on the remote, start it from this branch
+    (approval branches start from the environment's branch). ``paths`` bounds what is committed.
+    Never force-pushes; raises InfraError when the remote keeps refusing or is unreachable.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            head = remote_head(clone, branch)
+            if head is not None:
+                _reset_to(clone, branch)
+            elif base_branch is not None:
+                _reset_to(clone, base_branch)
+            else:
+                raise UsageError(f"branch {branch!r} does not exist on the GitOps remote")
+            message = change(clone)
+            if message is None or not run_git(clone, "status", "--porcelain", "--", *paths).strip():
+                return PublishResult("unchanged", branch, run_git(clone, "rev-parse", "HEAD").strip(), attempt)
+            commit = commit_all(clone, message, paths)
+            run_git(clone, "push", "--quiet", "--porcelain", "origin", f"HEAD:refs/heads/{branch}")
+            return PublishResult("pushed", branch, commit, attempt)
+        except GitError as exc:
+            moved = _head_moved(clone, branch, exc)
+            if not moved:
+                raise InfraError(f"git failed while publishing to {branch}: {exc.output}",
+                                 hint="The GitOps remote may be down; the step is retried.") from None
+            _backoff(attempt)
+    raise InfraError(f"the GitOps branch {branch} kept moving: gave up after {attempts} attempts",
+                     hint="Many promotions raced for the branch; re-run the promotion.")
+
+
+def _head_moved(clone: Path, branch: str, exc: GitError) -> bool:
+    """Whether a failed push lost a race (the remote branch moved or a ref was locked)."""
+    text = exc.output.lower()
+    if any(s in text for s in ("non-fast-forward", "fetch first", "cannot lock ref", "failed to lock",
+                               "rejected", "failed to update ref", "reference already exists",
+                               "is at", "but expected")):
+        return True
+    try:
+        local_base = run_git(clone, "rev-parse", f"refs/remotes/origin/{branch}").strip()
+        return remote_head(clone, branch) != local_base
+    except GitError:
+        return False
+
+
+def tree_of(clone: Path, relpath: str) -> str:
+    """The git tree id of folder ``relpath`` in the working tree (staged first): its content address."""
+    run_git(clone, "add", "--all", "--", relpath)
+    return run_git(clone, "write-tree", f"--prefix={relpath.rstrip('/')}/").strip()
+
+
+def read_tree(clone: Path, tree: str) -> dict[str, bytes]:
+    """Every file of tree ``tree`` (path -> bytes), e.g. a snapshot recorded in the lineage."""
+    try:
+        listing = run_git(clone, "ls-tree", "-r", "-z", "--full-tree", tree)
+    except GitError as exc:
+        raise UsageError(f"snapshot tree {tree} is not in the GitOps repository: {exc.output}") from None
+    files: dict[str, bytes] = {}
+    for record in filter(None, listing.split("\0")):
+        meta, path = record.split("\t", 1)
+        _mode, kind, sha = meta.split()
+        if kind != "blob":
+            continue
+        proc = subprocess.run(["git", "-C", str(clone), "cat-file", "blob", sha], capture_output=True, check=False)
+        if proc.returncode != 0:
+            raise UsageError(f"cannot read {path} of snapshot {tree}: {proc.stderr.decode(errors='replace')}")
+        files[path] = proc.stdout
+    return files

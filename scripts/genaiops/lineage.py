@@ -1,0 +1,162 @@
+"""Promotion lineage: the append-only history of what was deployed to an environment, and why.
+
+Every promotion (and rollback) appends one entry to
+``environments/<env>/lineage/<kind>/<id>.yaml``: the artifact version and content digest, the git tree
+of its snapshot (so a rollback can restore the exact bytes), the source commit, the pipeline image
+digest, the eval dataset digest, the scorecard, the workflow, the time and the approver. The
+scorecard of the deployed entry is the next evaluation's baseline (:func:`baseline_for`).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from genaiops.errors import UsageError
+
+LINEAGE_API = "genaiops.dev/v1"
+LINEAGE_KIND = "Lineage"
+ENVIRONMENTS_DIR = "environments"
+
+
+def lineage_relpath(env: str, kind: str, artifact_id: str) -> str:
+    """The lineage file of one artifact in one environment, relative to the repository root."""
+    return f"{ENVIRONMENTS_DIR}/{env}/lineage/{kind}/{artifact_id}.yaml"
+
+
+@dataclass
+class LineageEntry:
+    """One promotion or rollback of an artifact into an environment."""
+
+    version: str
+    digest: str
+    snapshot_tree: str
+    action: str = "promote"
+    source_commit: str | None = None
+    pipeline_image_digest: str | None = None
+    eval_dataset_digest: str | None = None
+    scorecard: dict[str, Any] | None = None
+    workflow: str | None = None
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    approver: str | None = None
+    rolled_back_from: str | None = None
+
+    def to_yaml(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "action": self.action, "version": DoubleQuotedScalarString(self.version), "digest": self.digest,
+            "snapshotTree": self.snapshot_tree, "sourceCommit": self.source_commit,
+            "pipelineImageDigest": self.pipeline_image_digest, "evalDatasetDigest": self.eval_dataset_digest,
+            "workflow": self.workflow, "time": self.time, "approver": self.approver,
+        }
+        if self.rolled_back_from is not None:
+            data["rolledBackFrom"] = self.rolled_back_from
+        data["scorecard"] = self.scorecard
+        return data
+
+    @classmethod
+    def from_yaml(cls, data: Any, where: str) -> LineageEntry:
+        if not isinstance(data, dict):
+            raise UsageError(f"{where}: a lineage entry must be a mapping")
+        missing = [k for k in ("version", "digest", "snapshotTree") if not data.get(k)]
+        if missing:
+            raise UsageError(f"{where}: lineage entry lacks {', '.join(missing)}")
+        scorecard = data.get("scorecard")
+        return cls(
+            version=str(data["version"]), digest=str(data["digest"]), snapshot_tree=str(data["snapshotTree"]),
+            action=str(data.get("action", "promote")), source_commit=_opt(data.get("sourceCommit")),
+            pipeline_image_digest=_opt(data.get("pipelineImageDigest")),
+            eval_dataset_digest=_opt(data.get("evalDatasetDigest")),
+            scorecard=_plain(scorecard) if isinstance(scorecard, dict) else None,
+            workflow=_opt(data.get("workflow")), time=str(data.get("time", "")),
+            approver=_opt(data.get("approver")), rolled_back_from=_opt(data.get("rolledBackFrom")),
+        )
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists (for JSON and comparisons)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+def read_lineage(repo: Path, env: str, kind: str, artifact_id: str) -> list[LineageEntry]:
+    """All entries of an artifact's lineage in ``env``, oldest first (empty when never promoted)."""
+    rel = lineage_relpath(env, kind, artifact_id)
+    path = repo / rel
+    if not path.is_file():
+        return []
+    try:
+        data = _yaml().load(path.read_text(encoding="utf-8"))
+    except (YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{rel} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
+        raise UsageError(f"{rel} must be a mapping with an `entries` list")
+    return [LineageEntry.from_yaml(e, f"{rel} entry {i + 1}") for i, e in enumerate(data.get("entries") or [])]
+
+
+def append_lineage(repo: Path, env: str, kind: str, artifact_id: str, entry: LineageEntry) -> Path:
+    """Append ``entry`` to the artifact's lineage file (created on first promotion); never rewrites history."""
+    rel = lineage_relpath(env, kind, artifact_id)
+    path = repo / rel
+    yaml = _yaml()
+    if path.is_file():
+        read_lineage(repo, env, kind, artifact_id)  # refuse to append to a corrupt file
+        data = yaml.load(path.read_text(encoding="utf-8"))
+        if data.get("entries") is None:
+            data["entries"] = []
+    else:
+        data = {"apiVersion": LINEAGE_API, "kind": LINEAGE_KIND, "environment": env,
+                "artifact": {"kind": kind, "id": artifact_id}, "entries": []}
+    data["entries"].append(entry.to_yaml())
+    buffer = io.StringIO()
+    if not path.is_file():
+        buffer.write(f"# Append-only promotion history of {kind}/{artifact_id} in {env}; written by genaiops.\n"
+                     "# The last entry is what is deployed; its scorecard is the next evaluation's baseline.\n")
+    yaml.dump(data, buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def current(repo: Path, env: str, kind: str, artifact_id: str) -> LineageEntry | None:
+    """The entry that is deployed now (the last one), or None."""
+    entries = read_lineage(repo, env, kind, artifact_id)
+    return entries[-1] if entries else None
+
+
+def baseline_for(env: str, kind: str, artifact_id: str, repo: Path | None = None) -> dict[str, Any] | None:
+    """The scorecard of the version deployed in ``env``: the eval stage's baseline (None: no baseline yet).
+
+    ``repo`` defaults to the project found from the working directory (or $GENAIOPS_REPO).
+    """
+    if repo is None:
+        from genaiops.project import load_project
+
+        repo = load_project().root
+    entry = current(repo, env, kind, artifact_id)
+    if entry is None or entry.scorecard is None:
+        return None
+    baseline = dict(entry.scorecard)
+    baseline.setdefault("baselineOf", {"environment": env, "version": entry.version, "digest": entry.digest})
+    return baseline
