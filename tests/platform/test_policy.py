@@ -1,0 +1,193 @@
+"""Platform policies over the kustomize-built manifests (all four kinds), and that each policy
+catches a broken template with a message naming the resource and template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from genaiops.kinds import KINDS
+from tests.platform import platform_policy as policy
+from tests.platform.conftest import IMAGE, NAMESPACE, TAG
+
+pytestmark = pytest.mark.tools
+
+Docs = list[dict[str, Any]]
+
+
+def find(docs: Docs, kind: str, name: str) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+def template(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(t for t in doc["spec"]["templates"] if t["name"] == name)
+
+
+def test_build_has_the_whole_library(built_docs: Docs) -> None:
+    names = {(d["kind"], d["metadata"]["name"]) for d in built_docs}
+    expected_templates = {"genaiops-base-v1", "genaiops-route-v1", "genaiops-notify-v1", "genaiops-sign-v1"}
+    for kind in KINDS:
+        expected_templates |= {f"{kind.pipeline}-v1", f"{kind.name}-cd-v1"}
+        assert ("Sensor", f"{kind.name}-ci") in names
+    assert {n for k, n in names if k == "WorkflowTemplate"} == expected_templates
+    assert 6 <= len(expected_templates) <= 12
+    assert {n for k, n in names if k == "CronWorkflow"} == {"genaiops-drift-v1", "genaiops-rag-freshness-v1"}
+    assert ("EventBus", "default") in names and ("EventSource", "github") in names
+    assert {"genaiops-workflow", "genaiops-sensor", "genaiops-eventsource"} <= {
+        n for k, n in names if k == "ServiceAccount"}
+
+
+def test_every_namespaced_resource_lands_in_the_overlay_namespace(built_docs: Docs) -> None:
+    assert {d["metadata"].get("namespace") for d in built_docs} == {NAMESPACE}
+    for binding in (d for d in built_docs if d["kind"] == "RoleBinding"):
+        assert {s["namespace"] for s in binding["subjects"]} == {NAMESPACE}
+
+
+def test_pipeline_image_is_mapped_by_the_overlay(built_docs: Docs) -> None:
+    images = [at.template["container"]["image"] for at in policy.templates(built_docs) if "container" in at.template]
+    ours = [i for i in images if "cosign" not in i]
+    assert ours and set(ours) == {f"{IMAGE}:{TAG}"}, "every genaiops step must use the overlay's image"
+    assert all(i.count(":") == 1 and not i.endswith(":latest") for i in images), "pin every image"
+
+
+def test_every_pod_is_restricted(built_docs: Docs) -> None:
+    assert policy.check_pod_security(built_docs) == []
+
+
+def test_every_template_is_described_and_versioned(built_docs: Docs) -> None:
+    assert policy.check_described_and_versioned(built_docs) == []
+
+
+def test_retries_only_on_exit_code_3(built_docs: Docs) -> None:
+    assert policy.check_retries(built_docs) == []
+    retried = [at for at in policy.templates(built_docs) if "retryStrategy" in at.template]
+    assert {at.template["name"] for at in retried} >= {"lint", "validate", "eval", "promote", "route", "checkout"}
+
+
+def test_template_references_resolve(built_docs: Docs) -> None:
+    assert policy.check_references(built_docs) == []
+
+
+def test_sensor_parameters_reach_the_workflow_template(built_docs: Docs) -> None:
+    assert policy.check_sensor_parameters(built_docs) == []
+
+
+def test_every_kind_is_routed_by_exactly_one_sensor_to_its_versioned_ci(built_docs: Docs) -> None:
+    sensors = [d for d in built_docs if d["kind"] == "Sensor"]
+    for kind in KINDS:
+        routing = [s for s in sensors
+                   if any(t.workflow_template == f"{kind.pipeline}-v1" for t in policy.sensor_triggers(s))]
+        assert [s["metadata"]["name"] for s in routing] == [f"{kind.name}-ci"]
+        folders = {v for dep in routing[0]["spec"]["dependencies"]
+                   for f in (dep.get("filters") or {}).get("data") or [] for v in f["value"] if "artifacts/" in v}
+        assert folders == {f'"artifacts/{kind.folder}/'}
+
+
+def test_synchronization_promotions_and_evals(built_docs: Docs) -> None:
+    base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
+    assert template(base, "promote")["synchronization"]["mutexes"] == [
+        {"name": "genaiops-promote-{{inputs.parameters.env}}"}]
+    semaphore = template(base, "eval")["synchronization"]["semaphores"][0]["configMapKeyRef"]
+    config = find(built_docs, "ConfigMap", semaphore["name"])
+    assert int(config["data"][semaphore["key"]]) >= 1
+
+
+def test_workflow_hygiene_on_every_entry_template(built_docs: Docs) -> None:
+    for doc in built_docs:
+        if doc["kind"] == "WorkflowTemplate" and "entrypoint" in doc["spec"] or doc["kind"] == "CronWorkflow":
+            spec = policy.workflow_spec(doc)
+            where = policy.ident(doc)
+            assert spec.get("activeDeadlineSeconds", 0) > 0, where
+            assert spec.get("ttlStrategy"), where
+            assert spec.get("podGC", {}).get("strategy"), where
+            assert spec.get("artifactGC", {}).get("strategy") == "OnWorkflowDeletion", where
+            assert spec.get("serviceAccountName") == "genaiops-workflow", where
+            assert spec.get("onExit"), where
+    for cron in (d for d in built_docs if d["kind"] == "CronWorkflow"):
+        assert cron["spec"]["concurrencyPolicy"] == "Replace"
+        assert cron["spec"]["startingDeadlineSeconds"] > 0
+
+
+def test_lint_output_is_collected_on_completion_and_scorecards_kept(built_docs: Docs) -> None:
+    base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
+    gc = {t["name"]: {a["name"]: a.get("artifactGC", {}).get("strategy") for a in t.get("outputs", {}).get("artifacts", [])}
+          for t in base["spec"]["templates"]}
+    assert gc["lint"] == {"report": "OnWorkflowCompletion"}
+    assert gc["eval"] == {"scorecard": "OnWorkflowDeletion"}
+    repo = find(built_docs, "ConfigMap", "artifact-repositories")
+    assert "keyFormat: \"{{workflow.name}}/{{pod.name}}\"" in repo["data"]["genaiops-minio"]
+
+
+def test_approval_suspend_only_where_required(built_docs: Docs) -> None:
+    for kind in KINDS:
+        cd = find(built_docs, "WorkflowTemplate", f"{kind.name}-cd-v1")
+        tasks = {t["name"]: t for t in template(cd, "release")["dag"]["tasks"]}
+        assert "suspend" in template(cd, tasks["approval"]["template"])
+        assert tasks["approval"]["when"] == "'{{inputs.parameters.require-approval}}' == 'true'"
+        assert "approval.Skipped" in tasks["promote"]["depends"]
+        ci = find(built_docs, "WorkflowTemplate", f"{kind.pipeline}-v1")
+        ci_tasks = {t["name"]: t for t in template(ci, "artifact")["dag"]["tasks"]}
+        assert ci_tasks["eval"]["when"] == "{{inputs.parameters.full}} == true", "docs-only skips eval"
+        assert ci_tasks["release"]["templateRef"] == {"name": f"{kind.name}-cd-v1", "template": "release"}
+
+
+# --- a broken template fails with a clear message ---------------------------------------------------
+
+def test_missing_security_context_is_reported(built_docs: Docs) -> None:
+    base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
+    del template(base, "lint")["container"]["securityContext"]
+    assert policy.check_pod_security(built_docs) == [
+        "WorkflowTemplate/genaiops-base-v1 template 'lint': container has no securityContext "
+        "(restricted pods need one on every container)"]
+
+
+def test_writable_root_filesystem_is_reported(built_docs: Docs) -> None:
+    sign = find(built_docs, "WorkflowTemplate", "genaiops-sign-v1")
+    template(sign, "verify")["container"]["securityContext"]["readOnlyRootFilesystem"] = False
+    assert policy.check_pod_security(built_docs) == [
+        "WorkflowTemplate/genaiops-sign-v1 template 'verify': securityContext.readOnlyRootFilesystem must be true"]
+
+
+def test_retry_on_any_failure_is_reported(built_docs: Docs) -> None:
+    base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
+    template(base, "validate")["retryStrategy"]["expression"] = "asInt(lastRetry.exitCode) != 0"
+    template(base, "eval")["retryStrategy"]["limit"] = "9"
+    problems = policy.check_retries(built_docs)
+    assert len(problems) == 2
+    assert "template 'validate': retryStrategy.expression must be" in problems[0]
+    assert "template 'eval': retryStrategy.limit 9 allows more than 5 attempts" in problems[1]
+
+
+def test_dangling_template_ref_is_reported(built_docs: Docs) -> None:
+    ci = find(built_docs, "WorkflowTemplate", "rag-ci-v1")
+    template(ci, "artifact")["dag"]["tasks"][0]["templateRef"]["name"] = "genaiops-base-v0"
+    assert policy.check_references(built_docs) == [
+        "WorkflowTemplate/rag-ci-v1 template 'artifact' task 'lint': templateRef to unknown WorkflowTemplate "
+        "'genaiops-base-v0'"]
+
+
+def test_missing_argument_is_reported(built_docs: Docs) -> None:
+    cd = find(built_docs, "WorkflowTemplate", "prompt-cd-v1")
+    promote = next(t for t in template(cd, "release")["dag"]["tasks"] if t["name"] == "promote")
+    promote["arguments"]["parameters"] = [p for p in promote["arguments"]["parameters"] if p["name"] != "env"]
+    assert policy.check_references(built_docs) == [
+        "WorkflowTemplate/prompt-cd-v1 template 'release' task 'promote': missing parameters ['env'] for 'promote'"]
+
+
+def test_unversioned_trigger_target_is_reported(built_docs: Docs) -> None:
+    ci = find(built_docs, "WorkflowTemplate", "guardrail-ci-v1")
+    del ci["metadata"]["annotations"][policy.DESCRIPTION]
+    ci["metadata"]["labels"][policy.VERSION_KEY] = "v2"
+    problems = policy.check_described_and_versioned(built_docs)
+    assert problems[0] == (f"WorkflowTemplate/guardrail-ci-v1: metadata.annotations['{policy.DESCRIPTION}'] is missing")
+    assert "label and annotation 'genaiops.dev/template-version' must both be set and equal" in problems[1]
+
+
+def test_sensor_parameter_past_the_end_is_reported(built_docs: Docs) -> None:
+    sensor = find(built_docs, "Sensor", "prompt-ci")
+    sensor["spec"]["triggers"][0]["template"]["k8s"]["parameters"][1]["dest"] = "spec.arguments.parameters.9.value"
+    problems = policy.check_sensor_parameters(built_docs)
+    assert problems[0] == ("Sensor/prompt-ci trigger 'prompt-ci-push': dest 'spec.arguments.parameters.9.value' "
+                           "points past the 6 workflow parameters")
+    assert "needs parameters ['commit-sha'] that the trigger does not supply" in problems[1]
