@@ -108,6 +108,8 @@ class HarnessResult:
     def render(self) -> str:
         """The human report: errors first, then the per-kind tally and the verdict."""
         out: list[str] = []
+        if not self.builds:
+            out.append("no kustomization found under the searched folders: nothing was validated")
         for b in self.failed_builds:
             out.append(f"{b.rel}: kustomize build failed: {b.error}")
         for res in self.invalid:
