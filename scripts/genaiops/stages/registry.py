@@ -14,7 +14,10 @@ CHECKS: dict[str, dict[str, str]] = {
         "model-config": "genaiops.lint.model_config:check",
         "prompt": "genaiops.lint.prompt:check",
     },
-    "validate": {},
+    "validate": {
+        "prompt": "genaiops.validate.prompt:check",
+        "model-config": "genaiops.validate.model_config:check",
+    },
     "eval": {},
     "promote": {  # one mechanism for every kind (genaiops.promote.check)
         "prompt": "genaiops.promote.check:check",
