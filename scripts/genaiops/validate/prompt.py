@@ -1,0 +1,446 @@
+"""Validate of prompt artifacts: a deterministic test harness over the rendered prompt, no model.
+
+At validate time the "output" under test is the prompt itself, rendered with each test case's vars
+(the seed's structural expectations); the model's response is the eval stage's business. So:
+
+- ``prompt/template-unrenderable``: template.j2 does not parse or leaves the portable subset, so it
+  is not rendered (lint says exactly why); ``prompt/sandbox-escape``: the template or an assertion
+  value reaches for Python internals - refused statically or by the sandbox, never executed;
+- ``prompt/test-render-failed``: a test case does not render (a missing variable under
+  StrictUndefined, a filter on the wrong type);
+- ``prompt/assertion-failed``: a deterministic assertion (promptfoo semantics, genaiops.assertions)
+  fails on the rendered prompt; ``prompt/assertion-invalid``: an assertion is malformed (unknown
+  type, bad value, a regex that does not compile or runs past its time budget);
+- ``prompt/assertion-deferred`` (info): model-graded and response-metric types, and every
+  assertion of a test case marked ``metadata: {target: response}``, are left to eval and counted;
+  ``prompt/assertion-unsupported`` (warning): code-running types are never executed;
+- ``prompt/output-truncated`` (warning): the rendered prompt was too large and assertions saw only
+  its beginning;
+- ``prompt/example-not-json`` / ``prompt/example-schema``: with ``output.format: json`` every
+  few-shot example output is JSON matching ``output.schema``;
+- ``prompt/json-not-opened``: a JSON prompt's rendering ends by opening the JSON (``{`` or ``[``);
+- ``prompt/missing-reasoning-cue``: a chain-of-thought prompt (``reasoning_cue`` in prompt.yaml)
+  contains its cue in every rendering;
+- ``prompt/test-cases-invalid``: test_cases.yaml is not a list of test cases with vars and assert.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
+
+from genaiops import assertions, rules, templating
+from genaiops.safeio import load_json, load_yaml, read_text
+
+if TYPE_CHECKING:
+    from genaiops.discovery import Artifact
+    from genaiops.report import ArtifactResult
+    from genaiops.safeio import YamlDocument
+    from genaiops.stages.runner import StageContext
+
+TEMPLATE_FILE = "template.j2"
+TEST_CASES_FILE = "test_cases.yaml"
+RESPONSE_TARGET = "response"
+MAX_FINDINGS_PER_KIND = 50
+
+UNRENDERABLE = rules.rule(
+    "prompt/template-unrenderable",
+    "validate",
+    "template.j2 does not parse or uses constructs outside the portable subset, so validate "
+    "does not render it.",
+    "Run `genaiops lint` on the prompt and fix what it reports.",
+)
+SANDBOX_ESCAPE = rules.rule(
+    "prompt/sandbox-escape",
+    "validate",
+    "The template or an assertion value tries to reach Python internals (e.g. "
+    "`''.__class__.__mro__`); it was refused, never executed.",
+    "Templates and assertion values only read variables; remove the expression.",
+)
+RENDER_FAILED = rules.rule(
+    "prompt/test-render-failed",
+    "validate",
+    "A test case does not render: an undefined variable (StrictUndefined) or a filter "
+    "applied to the wrong type.",
+    "Give the test case every variable the template reads, or guard optional ones with `is defined`.",
+)
+ASSERTION_FAILED = rules.rule(
+    "prompt/assertion-failed",
+    "validate",
+    "A deterministic assertion of a test case fails on the rendered prompt.",
+    "Fix the template or the expectation; see docs/validate.md for the semantics.",
+)
+ASSERTION_INVALID = rules.rule(
+    "prompt/assertion-invalid",
+    "validate",
+    "An assertion is malformed: unknown type, missing or wrong value, a regex that does "
+    "not compile, is too large, or runs past its time budget.",
+    "See docs/validate.md (Assertions) for each type's value.",
+)
+ASSERTION_DEFERRED = rules.rule(
+    "prompt/assertion-deferred",
+    "validate",
+    "An assertion needs the model's response (model-graded, rouge-n, latency, ... or a "
+    "test case targeting the response) and is left to eval - information, not a pass.",
+)
+ASSERTION_UNSUPPORTED = rules.rule(
+    "prompt/assertion-unsupported",
+    "validate",
+    "An assertion type that runs code or needs a parser genaiops does not ship "
+    "(javascript, python, is-xml, is-sql, ...) is not evaluated (a warning).",
+    "Express the expectation with deterministic types, or run it with promptfoo.",
+)
+OUTPUT_TRUNCATED = rules.rule(
+    "prompt/output-truncated",
+    "validate",
+    "A rendered prompt is larger than assertions evaluate; they saw only its beginning (a warning).",
+    "Shorten the test case's vars or the template.",
+)
+EXAMPLE_NOT_JSON = rules.rule(
+    "prompt/example-not-json",
+    "validate",
+    "A few-shot example output of a JSON prompt is not valid JSON.",
+    "Write the example output as exactly one JSON document.",
+)
+EXAMPLE_SCHEMA = rules.rule(
+    "prompt/example-schema",
+    "validate",
+    "A few-shot example output of a JSON prompt does not match output.schema.",
+    "Make the example match the response schema the prompt asks for.",
+)
+JSON_NOT_OPENED = rules.rule(
+    "prompt/json-not-opened",
+    "validate",
+    "A JSON-output prompt does not end by opening the JSON document (`{` or `[`).",
+    "End the template with the opening brace, e.g. `Answer: {`.",
+)
+MISSING_CUE = rules.rule(
+    "prompt/missing-reasoning-cue",
+    "validate",
+    "A chain-of-thought prompt (reasoning_cue in prompt.yaml) renders without its reasoning cue.",
+    'Keep the cue (e.g. "Let me think step by step") outside conditional blocks.',
+)
+TEST_CASES_INVALID = rules.rule(
+    "prompt/test-cases-invalid",
+    "validate",
+    "test_cases.yaml is not a non-empty list of test cases, each with vars and assert.",
+    "See docs/artifacts/prompts.md (Test cases).",
+)
+
+
+class _Renderer:
+    """Renders the prompt and assertion value templates in the sandbox, mapping errors to kinds."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def value(self, source: str, variables: Mapping[str, Any]) -> str:
+        """Render an assertion value template (promptfoo renders values with the test's vars)."""
+        ast = templating.parse(source)
+        issues = templating.analyze(ast, {}).issues
+        unsafe = [i for i in issues if i.kind == "unsafe"]
+        if unsafe:
+            raise SecurityError(unsafe[0].message)
+        blocked = [i for i in issues if i.kind == "non-portable"]
+        if blocked:
+            raise TemplateError(blocked[0].message)
+        text, _ = templating.render(ast, variables, self.limit)
+        return text
+
+
+def _context(manifest: YamlDocument, values: Mapping[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    variables = manifest.data.get("variables")
+    props = variables.get("properties") if isinstance(variables, Mapping) else None
+    if isinstance(props, Mapping):  # JSON Schema defaults fill variables a test case leaves out
+        context.update(
+            {k: v["default"] for k, v in props.items() if isinstance(v, Mapping) and "default" in v}
+        )
+    context.update(values)
+    examples = manifest.data.get("examples")
+    if isinstance(examples, list):
+        context["examples"] = examples
+    return context
+
+
+def _load_template(
+    artifact: Artifact, manifest: YamlDocument, result: ArtifactResult
+) -> nodes.Template | None:
+    path = artifact.root / TEMPLATE_FILE
+    rel = artifact.rel(path)
+    try:
+        ast = templating.parse(read_text(path, artifact.repo))
+    except TemplateSyntaxError as exc:
+        result.add(UNRENDERABLE, f"{TEMPLATE_FILE} does not parse: {exc.message}", file=rel, line=exc.lineno)
+        return None
+    variables = manifest.data.get("variables")
+    props = variables.get("properties") if isinstance(variables, Mapping) else None
+    issues = templating.analyze(ast, dict(props) if isinstance(props, Mapping) else {}).issues
+    for issue in issues:
+        if issue.kind == "unsafe":
+            result.add(SANDBOX_ESCAPE, f"refused, not rendered: {issue.message}", file=rel, line=issue.line)
+    non_portable = [i for i in issues if i.kind == "non-portable"]
+    for issue in non_portable:
+        result.add(UNRENDERABLE, f"not rendered: {issue.message}", file=rel, line=issue.line)
+    return None if any(i.kind in ("unsafe", "non-portable") for i in issues) else ast
+
+
+def _load_cases(
+    artifact: Artifact, result: ArtifactResult
+) -> tuple[YamlDocument, list[tuple[int, Mapping[str, Any]]]]:
+    doc = load_yaml(artifact.root / TEST_CASES_FILE, artifact.repo)
+    if not isinstance(doc.data, list) or not doc.data:
+        result.add(
+            TEST_CASES_INVALID, f"{doc.file} must be a non-empty list of test cases", file=doc.file, line=1
+        )
+        return doc, []
+    cases = []
+    for index, case in enumerate(doc.data):
+        if (
+            not isinstance(case, Mapping)
+            or not isinstance(case.get("vars", {}), Mapping)
+            or not isinstance(case.get("assert"), list)
+        ):
+            result.add(
+                TEST_CASES_INVALID,
+                f"test case {index + 1} needs a `vars` mapping and an `assert` list",
+                file=doc.file,
+                line=doc.line_of([index]),
+            )
+            continue
+        cases.append((index, case))
+    return doc, cases
+
+
+def _describe(index: int, case: Mapping[str, Any]) -> str:
+    description = case.get("description")
+    return f"test case {index + 1}" + (f" ({description!r})" if isinstance(description, str) else "")
+
+
+def _render_case(
+    ast: nodes.Template, context: Mapping[str, Any], limit: int, what: str, rel: str, result: ArtifactResult
+) -> tuple[str, bool] | None:
+    try:
+        return templating.render(ast, context, limit)
+    except SecurityError as exc:
+        result.add(SANDBOX_ESCAPE, f"the sandbox refused while rendering {what}: {exc}", file=rel)
+    except UndefinedError as exc:
+        result.add(RENDER_FAILED, f"{what} does not render: {exc.message}", file=rel)
+    except (
+        TemplateError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        RecursionError,
+    ) as exc:
+        result.add(RENDER_FAILED, f"{what} does not render: {type(exc).__name__}: {str(exc)[:300]}", file=rel)
+    return None
+
+
+class _Counter:
+    """Caps findings per rule so a broken file cannot flood the report."""
+
+    def __init__(self, result: ArtifactResult) -> None:
+        self.result = result
+        self.counts: dict[str, int] = {}
+
+    def add(self, rule_id: str, message: str, **kwargs: Any) -> None:
+        self.counts[rule_id] = self.counts.get(rule_id, 0) + 1
+        if self.counts[rule_id] <= MAX_FINDINGS_PER_KIND:
+            self.result.add(rule_id, message, **kwargs)
+
+    def close(self) -> None:
+        for rule_id, count in self.counts.items():
+            if count > MAX_FINDINGS_PER_KIND:
+                self.result.add(rule_id, f"{count - MAX_FINDINGS_PER_KIND} more not shown", severity="info")
+
+
+def _file_loader(artifact: Artifact) -> assertions.FileLoader:
+    def load(relative: str) -> Any:
+        path = artifact.root / relative
+        if path.suffix in (".yaml", ".yml"):
+            return load_yaml(path, artifact.repo).data
+        return load_json(path, artifact.repo)
+
+    return load
+
+
+def _evaluate_case(
+    artifact: Artifact,
+    case_doc: YamlDocument,
+    index: int,
+    case: Mapping[str, Any],
+    output: str,
+    truncated: bool,
+    renderer: _Renderer,
+    counter: _Counter,
+    tally: dict[str, int],
+) -> dict[str, Any]:
+    what = _describe(index, case)
+    raw_threshold = case.get("threshold")
+    threshold = (
+        float(raw_threshold)
+        if isinstance(raw_threshold, (int, float)) and not isinstance(raw_threshold, bool)
+        else None
+    )
+    metadata = case.get("metadata")
+    if isinstance(metadata, Mapping) and metadata.get("target") == RESPONSE_TARGET:
+        tally["deferred"] += len(case["assert"])
+        counter.add(
+            ASSERTION_DEFERRED,
+            f"{what}: its {len(case['assert'])} assertion(s) target the model response "
+            "(metadata.target: response) and run in eval",
+            severity="info",
+            file=case_doc.file,
+            line=case_doc.line_of([index, "metadata"]),
+        )
+        return {"index": index, "description": case.get("description"), "target": RESPONSE_TARGET}
+    outcome = assertions.evaluate_case(
+        case["assert"],
+        output,
+        vars=case.get("vars") or {},
+        threshold=threshold,
+        render=renderer.value,
+        load_file=_file_loader(artifact),
+    )
+    outcome.truncated = outcome.truncated or truncated
+    for item in outcome.assertions:
+        line = case_doc.line_of([index, "assert", item.index])
+        where = f"{what}, assertion {item.index + 1} ({item.type})"
+        if item.status == "fail" and threshold is None:
+            counter.add(ASSERTION_FAILED, f"{where}: {item.reason}", file=case_doc.file, line=line)
+        elif item.status == "invalid":
+            rule_id = SANDBOX_ESCAPE if "SecurityError" in item.reason else ASSERTION_INVALID
+            counter.add(rule_id, f"{where}: {item.reason}", file=case_doc.file, line=line)
+        elif item.status == "deferred":
+            counter.add(
+                ASSERTION_DEFERRED, f"{where}: {item.reason}", severity="info", file=case_doc.file, line=line
+            )
+        elif item.status == "unsupported":
+            counter.add(
+                ASSERTION_UNSUPPORTED,
+                f"{where}: {item.reason}",
+                severity="warning",
+                file=case_doc.file,
+                line=line,
+            )
+        tally[item.status] += 1
+    if threshold is not None and outcome.passed is False and not outcome.invalid:
+        counter.add(
+            ASSERTION_FAILED,
+            f"{what}: weighted score {outcome.score:.3f} is below the test case's threshold {threshold}",
+            file=case_doc.file,
+            line=case_doc.line_of([index, "threshold"]),
+        )
+    if outcome.truncated:
+        counter.add(
+            OUTPUT_TRUNCATED,
+            f"{what}: the rendered prompt has {outcome.output_chars} characters or more; "
+            f"assertions saw the first {assertions.LIMITS.max_output_chars}",
+            severity="warning",
+            file=case_doc.file,
+            line=case_doc.line_of([index]),
+        )
+    return {"index": index, "description": case.get("description"), **outcome.to_json()}
+
+
+def _check_structure(manifest: YamlDocument, what: str, text: str, counter: _Counter, rel: str) -> None:
+    output = manifest.data.get("output")
+    if isinstance(output, Mapping) and output.get("format") == "json":
+        tail = text.rstrip()
+        if not tail.endswith(("{", "[")):
+            ending = tail[-40:] if tail else ""
+            counter.add(
+                JSON_NOT_OPENED,
+                f"{what}: the JSON prompt ends with {ending!r} instead of opening the JSON",
+                file=rel,
+            )
+    cue = manifest.data.get("reasoning_cue")
+    if isinstance(cue, str) and cue and cue.casefold() not in text.casefold():
+        counter.add(MISSING_CUE, f"{what}: the rendered prompt lacks the reasoning cue {cue!r}", file=rel)
+
+
+def _check_examples(manifest: YamlDocument, result: ArtifactResult) -> None:
+    output = manifest.data.get("output")
+    examples = manifest.data.get("examples")
+    if not isinstance(output, Mapping) or output.get("format") != "json" or not isinstance(examples, list):
+        return
+    schema = output.get("schema")
+    validator = None
+    if isinstance(schema, Mapping):
+        try:
+            validator = assertions.schema_validator(dict(schema))
+        except assertions.InvalidAssertion:
+            validator = None  # lint reports an invalid output.schema
+    for index, example in enumerate(examples):
+        text = example.get("output") if isinstance(example, Mapping) else None
+        if not isinstance(text, str):
+            continue
+        line = manifest.line_of(["examples", index, "output"])
+        try:
+            document = assertions.parse_json(text)
+        except (ValueError, RecursionError) as exc:
+            result.add(
+                EXAMPLE_NOT_JSON,
+                f"example {index + 1}: output is not valid JSON ({str(exc)[:160]})",
+                file=manifest.file,
+                line=line,
+            )
+            continue
+        problem = assertions.schema_problem(document, validator) if validator is not None else None
+        if problem is not None:
+            result.add(
+                EXAMPLE_SCHEMA,
+                f"example {index + 1}: output breaks output.schema at {problem}",
+                file=manifest.file,
+                line=line,
+            )
+    result.metrics["fewShotExamples"] = len(examples)
+
+
+def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
+    """Validate one prompt artifact: few-shot examples, then every test case on its rendered prompt."""
+    manifest = ctx.manifest(artifact)
+    _check_examples(manifest, result)
+    ast = _load_template(artifact, manifest, result)
+    case_doc, cases = _load_cases(artifact, result)
+    if ast is None:
+        return
+    rel = artifact.rel(artifact.root / TEMPLATE_FILE)
+    limit = assertions.LIMITS.max_output_chars + 1
+    renderer = _Renderer(limit)
+    counter = _Counter(result)
+    tally = dict.fromkeys(("pass", "fail", "invalid", "deferred", "unsupported"), 0)
+    details: list[dict[str, Any]] = []
+    rendered_ok = 0
+    for index, case in cases:
+        what = _describe(index, case)
+        rendered = _render_case(ast, _context(manifest, case.get("vars") or {}), limit, what, rel, result)
+        if rendered is None:
+            continue
+        rendered_ok += 1
+        text, truncated = rendered
+        _check_structure(manifest, what, text, counter, rel)
+        details.append(
+            _evaluate_case(artifact, case_doc, index, case, text, truncated, renderer, counter, tally)
+        )
+    counter.close()
+    result.metrics.update(
+        {
+            "testCases": len(cases),
+            "rendered": rendered_ok,
+            "assertionsPassed": tally["pass"],
+            "assertionsFailed": tally["fail"],
+            "assertionsInvalid": tally["invalid"],
+            "assertionsDeferred": tally["deferred"],
+            "assertionsUnsupported": tally["unsupported"],
+        }
+    )
+    result.details["testCases"] = json.loads(json.dumps(details, default=str))
