@@ -486,7 +486,7 @@ def _check(
                 raise InvalidAssertion("word-count needs a number or {min, max} integers")
             ok = (low is None or words >= low) and (high is None or words <= high)
             expected = f"{low if low is not None else 0}..{high if high is not None else 'any'}"
-            return ok, f"{words} words (expected {expected})
+            return ok, f"{words} words (expected {expected})"
         if isinstance(value, int) and not isinstance(value, bool):
             return words == value, f"{words} words (expected {value})"
         raise InvalidAssertion("word-count needs a number or {min, max} integers")
