@@ -112,7 +112,8 @@ class World:
 
     def write_reports(self, artifacts: list[Artifact], *, statuses: dict[str, str] | None = None,
                       scorecard: dict[str, Any] | None = None, digest_override: str | None = None,
-                      stages: tuple[str, ...] = ("lint", "validate", "eval"), suffix: str = "") -> None:
+                      stages: tuple[str, ...] = ("lint", "validate", "eval"), suffix: str = "",
+                      with_scorecard: bool = True) -> None:
         """Reports as the stages write them, for the artifacts' current digests."""
         statuses = statuses or {}
         for stage in stages:
@@ -122,7 +123,7 @@ class World:
                                         digest=digest_override or digest(artifact))
                 if statuses.get(stage) == "fail":
                     result.add(f"{artifact.kind.name}/broken", "deliberately failing")
-                if stage == "eval":
+                if stage == "eval" and with_scorecard:
                     result.details["scorecard"] = scorecard if scorecard is not None else default_scorecard(artifact)
                 report.artifacts.append(result)
             write_report(report, self.reports / f"{stage}-report{suffix}.json")

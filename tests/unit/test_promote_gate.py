@@ -1,0 +1,134 @@
+"""The promotion gate refuses what was not checked, not passed, or not good enough - and pushes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from genaiops.errors import UsageError
+from genaiops.project import load_project
+from genaiops.promote.gate import Bound, check_scorecard, evaluate_gate, load_thresholds
+from tests.unit.promote_support import World, default_scorecard, git, make_world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return make_world(tmp_path)
+
+
+def _promote(run_cli: Any, world: World, *paths: str, env: str = "dev") -> Any:
+    return run_cli("promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports), *paths)
+
+
+def _rule_ids(result: Any) -> list[str]:
+    return [f["ruleId"] for a in result.report["artifacts"] for f in a["findings"] if f["severity"] == "error"]
+
+
+def _remote_commits(world: World) -> int:
+    return len(git(world.remote, "rev-list", "--all").split())
+
+
+def test_missing_reports_are_named_and_nothing_is_pushed(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([artifact], stages=("lint",))
+    before = _remote_commits(world)
+    result = _promote(run_cli, world, str(artifact.root))
+    assert result.code == 1
+    messages = [f["message"] for f in result.report["artifacts"][0]["findings"]]
+    assert _rule_ids(result) == ["promote/missing-report", "promote/missing-report"]
+    assert any("no validate report" in m for m in messages) and any("no eval report" in m for m in messages)
+    assert _remote_commits(world) == before
+
+
+def test_failing_report_refuses(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("model-config", "chat", "2.0.0")
+    world.write_reports([artifact], statuses={"validate": "fail"})
+    result = _promote(run_cli, world, str(artifact.root))
+    assert result.code == 1
+    assert _rule_ids(result) == ["promote/failed-report"]
+    assert "validate report says 'fail' (model-config/broken)" in result.report["artifacts"][0]["findings"][0]["message"]
+
+
+def test_reports_for_other_content_are_a_digest_mismatch(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([artifact])
+    (artifact.root / "template.j2").write_text("changed after the checks\n", encoding="utf-8")
+    before = _remote_commits(world)
+    result = _promote(run_cli, world, str(artifact.root))
+    assert result.code == 1
+    assert _rule_ids(result) == ["promote/digest-mismatch"] * 3
+    assert _remote_commits(world) == before
+
+
+def test_scorecard_below_environment_threshold_refuses(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    scorecard = default_scorecard(artifact)
+    scorecard["metrics"][0]["value"] = 0.3  # dev requires exact_match >= 0.5
+    scorecard["metrics"][1]["value"] = 2500.0  # and prompt latency_ms <= 2000
+    world.write_reports([artifact], scorecard=scorecard)
+    result = _promote(run_cli, world, str(artifact.root))
+    assert result.code == 1
+    messages = sorted(f["message"] for f in result.report["artifacts"][0]["findings"])
+    assert messages == ["metric exact_match: 0.3 < minimum 0.5", "metric latency_ms: 2500 > maximum 2000"]
+
+
+def test_eval_report_without_scorecard_refuses(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("rag", "kb", "0.1.0")
+    world.write_reports([artifact], with_scorecard=False)
+    result = _promote(run_cli, world, str(artifact.root))
+    assert result.code == 1
+    assert _rule_ids(result) == ["promote/no-scorecard"]
+
+
+def test_scorecard_without_a_thresholded_metric_refuses(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("rag", "kb", "0.1.0")
+    world.write_reports([artifact], scorecard={"verdict": "pass", "metrics": []})
+    result = _promote(run_cli, world, str(artifact.root))
+    assert result.code == 1
+    assert _rule_ids(result) == ["promote/below-threshold"]
+    assert "exact_match is required" in result.report["artifacts"][0]["findings"][0]["message"]
+
+
+def test_latest_matching_report_wins_and_other_artifacts_are_ignored(world: World) -> None:
+    greeter = world.write_artifact("prompt", "greeter", "1.0.0")
+    other = world.write_artifact("prompt", "other", "1.0.0")
+    world.write_reports([other, greeter], suffix="-a")
+    from genaiops.discovery import digest
+
+    gate = evaluate_gate("prompt", "greeter", digest(greeter), world.reports, {"exact_match": Bound(min=0.5)})
+    assert gate.passed, gate.problems
+    assert gate.reports == {"lint": "lint-report-a.json", "validate": "validate-report-a.json",
+                            "eval": "eval-report-a.json"}
+    assert gate.eval_dataset_digest == "sha256:" + "d" * 64
+
+
+def test_thresholds_merge_flat_star_and_kind_layers(world: World) -> None:
+    settings = world.repo / "environments" / "dev" / "settings.yaml"
+    settings.write_text("thresholds:\n  exact_match: 0.6\n  '*': {f1: {min: 0.4}}\n"
+                        "  prompt: {exact_match: {min: 0.7, max: 1}}\n  rag: {ndcg: 0.9}\n", encoding="utf-8")
+    project = load_project(world.repo)
+    assert load_thresholds(project, "dev", "prompt") == {"exact_match": Bound(0.7, 1.0), "f1": Bound(min=0.4)}
+    assert load_thresholds(project, "dev", "rag") == {"exact_match": Bound(min=0.6), "f1": Bound(min=0.4),
+                                                      "ndcg": Bound(min=0.9)}
+    settings.write_text("thresholds:\n  exact_match: high\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="thresholds.exact_match"):
+        load_thresholds(load_project(world.repo), "dev", "prompt")
+
+
+def test_scorecard_verdicts_and_shapes() -> None:
+    as_mapping = {"verdict": "regression", "metrics": {"rouge_l": {"value": 0.2, "verdict": "fail"}, "f1": 0.8}}
+    messages = check_scorecard(as_mapping, {"f1": Bound(min=0.9), "bleu": Bound(min=0.1)})
+    assert messages == ["the scorecard's verdict is 'regression'", "metric rouge_l: verdict 'fail'",
+                        "metric bleu is required by the environment's thresholds but not in the scorecard",
+                        "metric f1: 0.8 < minimum 0.9"]
+    assert check_scorecard({"verdict": "pass", "metrics": [{"name": "f1", "value": 0.95}]}, {"f1": Bound(0.9)}) == []
+
+
+def test_missing_reports_folder_is_a_usage_error(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    result = run_cli("promote", "--env", "dev", "--repo", str(world.repo), "--reports",
+                     str(world.repo / "nowhere"), str(artifact.root))
+    assert result.code == 2
+    assert "reports folder" in result.report["findings"][0]["message"]

@@ -1,0 +1,155 @@
+"""Promotion writes the environment snapshot and lineage, pushes (or opens an approval branch), idempotently."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from genaiops.discovery import digest
+from genaiops.lineage import baseline_for, read_lineage
+from tests.conftest import TOOLS_BIN
+from tests.unit.promote_support import World, git, make_world, remote_file
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return make_world(tmp_path)
+
+
+def _promote(run_cli: Any, world: World, path: Path, env: str, *extra: str) -> Any:
+    return run_cli("promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports),
+                   "--workflow", "prompt-ci-abc12", *extra, str(path))
+
+
+def _log(world: World, ref: str = "main") -> list[str]:
+    return git(world.remote, "log", "--format=%s", ref).splitlines()
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_direct_environment_gets_a_commit_with_snapshot_configmap_and_lineage(
+        world: World, run_cli: Any, env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENAIOPS_IMAGE_DIGEST", "sha256:" + "a" * 64)
+    artifact = world.write_artifact("prompt", "greeter", "1.2.0")
+    world.write_reports([artifact])
+    source = world.commit_source()
+    result = _promote(run_cli, world, artifact.root, env)
+    assert result.code == 0, result.stderr
+    promotion = result.report["artifacts"][0]["details"]["promotion"]
+    assert promotion["status"] == "pushed"
+    assert _log(world)[0] == f"promote prompt/greeter 1.2.0 in {env}"
+    assert git(world.remote, "rev-parse", "main").strip() == promotion["commit"]
+
+    kustomization = remote_file(world, "main", f"environments/{env}/kustomization.yaml")
+    assert "# Environment" in kustomization and "# the environment's settings" in kustomization  # comments kept
+    generators = yaml.safe_load(kustomization)["configMapGenerator"]
+    assert [g["name"] for g in generators] == ["genai-settings", "genaiops-prompt-greeter"]
+    entry = generators[1]
+    # the template is served; the eval dataset is not deployed
+    assert entry["files"] == ["prompt.yaml=artifacts/prompt/greeter/prompt.yaml",
+                              "template.j2=artifacts/prompt/greeter/template.j2"]
+    assert entry["options"]["labels"]["genaiops.dev/version"] == "1.2.0"
+    assert entry["options"]["annotations"]["genaiops.dev/digest"] == digest(artifact)
+    copied = remote_file(world, "main", f"environments/{env}/artifacts/prompt/greeter/template.j2")
+    assert copied == (artifact.root / "template.j2").read_text(encoding="utf-8")
+
+    clone = world.clone_remote(world.repo.parent / "check")
+    [record] = read_lineage(clone, env, "prompt", "greeter")
+    assert (record.version, record.digest, record.source_commit) == ("1.2.0", digest(artifact), source)
+    assert record.workflow == "prompt-ci-abc12" and record.pipeline_image_digest == "sha256:" + "a" * 64
+    assert record.eval_dataset_digest == "sha256:" + "d" * 64
+    assert record.snapshot_tree == git(clone, "rev-parse", f"HEAD:environments/{env}/artifacts/prompt/greeter").strip()
+    baseline = baseline_for(env, "prompt", "greeter", repo=clone)
+    assert baseline is not None and baseline["metrics"][0]["value"] == 0.9
+    assert baseline["baselineOf"]["version"] == "1.2.0"
+    assert baseline_for("prod", "prompt", "greeter", repo=clone) is None
+
+
+def test_promoting_what_is_deployed_changes_nothing(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("guardrail", "pii", "1.0.0")
+    world.write_reports([artifact])
+    assert _promote(run_cli, world, artifact.root, "dev").code == 0
+    head = git(world.remote, "rev-parse", "main").strip()
+    again = _promote(run_cli, world, artifact.root, "dev")
+    assert again.code == 0
+    assert again.report["artifacts"][0]["details"]["promotion"]["status"] == "unchanged"
+    assert git(world.remote, "rev-parse", "main").strip() == head
+
+
+def test_new_version_replaces_the_snapshot_and_appends_lineage(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0", text="first")
+    (artifact.root / "extra.txt").write_text("only in v1\n", encoding="utf-8")
+    world.write_reports([artifact])
+    assert _promote(run_cli, world, artifact.root, "dev").code == 0
+    (artifact.root / "extra.txt").unlink()
+    world.write_artifact("prompt", "greeter", "1.1.0", text="second")
+    world.write_reports([artifact])
+    assert _promote(run_cli, world, artifact.root, "dev").code == 0
+    files = git(world.remote, "ls-tree", "-r", "--name-only", "main", "environments/dev/artifacts/prompt/greeter")
+    assert "extra.txt" not in files  # the folder is replaced, not merged
+    clone = world.clone_remote(world.repo.parent / "check")
+    assert [e.version for e in read_lineage(clone, "dev", "prompt", "greeter")] == ["1.0.0", "1.1.0"]
+    entries = yaml.safe_load((clone / "environments/dev/kustomization.yaml").read_text())["configMapGenerator"]
+    assert len(entries) == 2 and entries[1]["options"]["labels"]["genaiops.dev/version"] == "1.1.0"
+
+
+def test_approval_environment_gets_a_branch_and_a_request_not_a_push(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("model-config", "chat", "3.1.0")
+    world.write_reports([artifact])
+    main_before = git(world.remote, "rev-parse", "main").strip()
+    result = _promote(run_cli, world, artifact.root, "prod", "--approver", "alice")
+    assert result.code == 0, result.stderr
+    promotion = result.report["artifacts"][0]["details"]["promotion"]
+    assert promotion["status"] == "requested"
+    assert promotion["branch"] == "promote/prod/model-config-chat-3.1.0"
+    assert git(world.remote, "rev-parse", "main").strip() == main_before  # main untouched
+    assert git(world.remote, "rev-parse", f"{promotion['branch']}^").strip() == main_before  # starts at main
+    assert _log(world, promotion["branch"])[0] == "promote model-config/chat 3.1.0 in prod"
+    request = Path(promotion["request"]).read_text(encoding="utf-8")
+    assert request.startswith("# Promote model-config/chat 3.1.0 to prod")
+    assert "| exact_match | 0.9 | 0.85 | 0.05 |" in request and ">= 0.5" in request
+    assert digest(artifact) in request
+    lineage = remote_file(world, promotion["branch"], "environments/prod/lineage/model-config/chat.yaml")
+    assert yaml.safe_load(lineage)["entries"][0]["approver"] == "alice"
+
+    again = _promote(run_cli, world, artifact.root, "prod")  # the request exists already: nothing new
+    assert again.report["artifacts"][0]["details"]["promotion"]["status"] == "unchanged"
+    assert len(_log(world, promotion["branch"])) == len(_log(world)) + 1
+
+    git(world.remote, "update-ref", "refs/heads/main", promotion["commit"])  # the reviewer merges
+    merged = _promote(run_cli, world, artifact.root, "prod")
+    assert merged.report["artifacts"][0]["details"]["promotion"]["status"] == "unchanged"
+    assert git(world.remote, "rev-parse", "main").strip() == promotion["commit"]
+
+
+def test_several_kinds_in_one_run_and_git_history_is_clean(world: World, run_cli: Any) -> None:
+    artifacts = [world.write_artifact(kind, f"{kind}-one", "0.1.0")
+                 for kind in ("prompt", "model-config", "rag", "guardrail")]
+    world.write_reports(artifacts)
+    result = run_cli("promote", "--env", "staging", "--repo", str(world.repo), "--reports", str(world.reports),
+                     str(world.repo / "artifacts"))
+    assert result.code == 0, result.stderr
+    assert sorted(_log(world)[:4]) == sorted(f"promote {a.kind.name}/{a.id} 0.1.0 in staging" for a in artifacts)
+    subprocess.run(["git", "-C", str(world.remote), "fsck", "--strict"], check=True, capture_output=True)
+
+
+@pytest.mark.tools
+def test_environment_still_builds_with_kustomize(world: World, run_cli: Any) -> None:
+    kustomize = TOOLS_BIN / "kustomize"
+    if not kustomize.exists():
+        pytest.fail(f"{kustomize} is missing: run scripts/install-tools.sh")
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([artifact])
+    assert _promote(run_cli, world, artifact.root, "dev").code == 0
+    clone = world.clone_remote(world.repo.parent / "built")
+    out = subprocess.run([str(kustomize), "build", str(clone / "environments/dev")], capture_output=True,
+                         text=True, check=True).stdout
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    [cm] = [d for d in docs if d["metadata"]["name"].startswith("genaiops-prompt-greeter-")]
+    assert len(cm["metadata"]["name"]) > len("genaiops-prompt-greeter-")  # kustomize's content hash suffix
+    assert cm["metadata"]["labels"]["genaiops.dev/id"] == "greeter"
+    assert cm["data"]["template.j2"] == (artifact.root / "template.j2").read_text(encoding="utf-8")
+    assert "dataset.jsonl" not in cm["data"]
