@@ -61,6 +61,7 @@ REPO_URL = re.compile(r"^(https?://\S+|ssh://\S+|file://\S+|git@[^:\s]+:\S+)$")
 HTTP_URL = re.compile(r"^https?://[^\s/]+\S*$")
 IMAGE = re.compile(r"^[a-z0-9]+([._/:-][a-z0-9]+)*$")
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+RESERVED_ENVIRONMENTS = frozenset({"base", "bootstrap"})
 BRANCH = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![/.])$")
 
 # Least-privilege kind allow-lists of the AppProjects: (API group, kind).
@@ -264,6 +265,9 @@ def _environments(value: Any, project: str, problems: list[str]) -> list[Environ
         cluster = _text(entry.get("cluster") or IN_CLUSTER)
         if not DNS_LABEL.match(name):
             problems.append(f"environments[{index}].name: {name!r} is not a DNS-1123 label")
+        elif name in RESERVED_ENVIRONMENTS:
+            problems.append(f"environments[{index}].name: {name!r} is reserved (environments/{name}/ holds "
+                            "shared manifests)")
         if not DNS_LABEL.match(namespace):
             problems.append(f"environments[{index}].namespace: {namespace!r} is not a DNS-1123 label "
                             "(shorten the project or environment name, or set namespace)")

@@ -178,6 +178,7 @@ def test_settings_approval_must_agree_with_genaiops_yaml(tmp_path: Path) -> None
     ({"approval_environments": ["prod", "qa"]}, "approval_environments: 'qa' is not one of the environments"),
     ({"artifact_kinds": ["prompt", "images"]}, "kinds: unknown 'images'"),
     ({"environments": ["dev", "dev"]}, "environments: dev listed more than once"),
+    ({"environments": ["dev", "base"]}, "environments[1].name: 'base' is reserved"),
     ({"repo_url": "not a url"}, "repository.url: 'not a url'"),
     ({"llm_endpoint": "ftp://x"}, "endpoints.llm: 'ftp://x' is not an http(s) URL"),
     ({"namespace_pipelines": "x" * 64}, "namespaces.pipelines"),
