@@ -20,6 +20,7 @@ Checks (rule ids in docs/rules.md; format in docs/artifacts/prompts.md):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 TEMPLATE_FILE = "template.j2"
 TEST_CASES_FILE = "test_cases.yaml"
 DEFAULT_DATASET = "eval/dataset.jsonl"
+DATASET_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.jsonl\Z")
+"""Dataset paths are relative, plain ASCII and inside the artifact (the schema says the same)."""
 DOCS = "docs/artifacts/prompts.md"
 
 SCHEMA = rules.rule("prompt/schema", "lint",
@@ -157,7 +160,7 @@ def _dataset(artifact: Artifact, manifest: YamlDocument, validator: Draft202012V
     """Check the eval dataset records; returns their vars (fixtures for the length check)."""
     eval_section = manifest.data.get("eval")
     name = eval_section.get("dataset", DEFAULT_DATASET) if isinstance(eval_section, Mapping) else DEFAULT_DATASET
-    if not isinstance(name, str) or ".." in name.split("/") or name.startswith("/"):
+    if not isinstance(name, str) or not DATASET_PATH.match(name) or ".." in name.split("/"):
         return []  # the schema finding covers it; never build a path from it
     path = artifact.root / name
     rel = artifact.rel(path)
