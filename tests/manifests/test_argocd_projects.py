@@ -28,9 +28,12 @@ def _build(kustomize: str, path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(proc.stdout) if isinstance(d, dict)]
 
 
+def _settings() -> dict[str, Any]:
+    return yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text(encoding="utf-8"))
+
+
 def _environments() -> list[str]:
-    settings = yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text(encoding="utf-8"))
-    return [e["name"] for e in settings["environments"]]
+    return [e["name"] for e in _settings()["environments"]]
 
 
 def _allowed(entries: list[dict[str, str]] | None, group: str, kind: str) -> bool:
@@ -71,6 +74,7 @@ def test_root_application_points_at_the_children(tools: dict[str, str]) -> None:
     for child in children:
         assert _allowed(project["spec"]["namespaceResourceWhitelist"], "argoproj.io", child["kind"])
     names = {(d["kind"], d["metadata"]["name"]) for d in children}
+    project_name = _settings()["project"]
     for env in _environments():
-        assert ("AppProject", f"genai-platform-{env}") in names
-        assert ("Application", f"genai-platform-artifacts-{env}") in names
+        assert ("AppProject", f"{project_name}-{env}") in names
+        assert ("Application", f"{project_name}-artifacts-{env}") in names

@@ -46,14 +46,14 @@ def test_unknown_field_in_a_workflow_template(repo_copy: Path, harness: Callable
 
 
 def test_wrong_type_in_an_application(repo_copy: Path, harness: Callable[..., HarnessResult]) -> None:
-    path = repo_copy / "environments/bootstrap/apps/dev.yaml"
+    path = repo_copy / "environments/bootstrap/root.yaml"  # the root Application always syncs automatically
     text = path.read_text(encoding="utf-8")
     assert text.count("      prune: true\n") >= 1
     path.write_text(text.replace("      prune: true\n", '      prune: "yes"\n', 1), encoding="utf-8")
 
     result = harness(repo_copy, search=["environments"])
     assert not result.ok
-    errors = _errors_for(result, "environments/bootstrap/apps/dev.yaml")
+    errors = _errors_for(result, "environments/bootstrap/root.yaml")
     assert any("field /spec/syncPolicy/automated/prune: got string, want boolean" in e for e in errors), \
         result.render()
     assert "Application" in {r.kind for r in result.invalid}

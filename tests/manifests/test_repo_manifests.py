@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import yaml
 
 from genaiops.manifests.harness import HarnessResult
 from tests.conftest import REPO_ROOT
@@ -24,9 +25,11 @@ def test_every_kustomization_builds_and_validates(harness: Callable[..., Harness
 def test_builds_cover_environments_bootstrap_and_platform(harness: Callable[..., HarnessResult]) -> None:
     result = harness(REPO_ROOT)
     built = {b.rel for b in result.builds}
-    for expected in ("environments/base", "environments/dev", "environments/staging", "environments/prod",
-                     "environments/bootstrap", "environments/bootstrap/apps", "platform/overlays/dev"):
-        assert expected in built
+    settings = yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text(encoding="utf-8"))
+    envs = [e["name"] for e in settings["environments"]]
+    expected = {"environments/base", "environments/bootstrap", "environments/bootstrap/apps",
+                *(f"environments/{env}" for env in envs), *(f"platform/overlays/{env}" for env in envs)}
+    assert expected <= built, expected - built
     assert not any(rel.startswith("platform/kinds/") for rel in built)  # Components are not roots
     kinds = set(result.tally())
     assert {"Application", "AppProject", "Namespace", "WorkflowTemplate", "Sensor", "EventSource"} <= kinds
