@@ -13,6 +13,7 @@ CHECKS: dict[str, dict[str, str]] = {
     "lint": {
         "model-config": "genaiops.lint.model_config:check",
         "prompt": "genaiops.lint.prompt:check",
+        "guardrail": "genaiops.lint.guardrail:check",
     },
     "validate": {
         "prompt": "genaiops.validate.prompt:check",
