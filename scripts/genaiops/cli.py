@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--env", help="target environment (from genaiops.yaml)", required=stage == "promote")
         if stage == "promote":
             importlib.import_module("genaiops.promote.options").add_options(p)
+        if stage == "eval":
+            importlib.import_module("genaiops.evaluate.options").add_options(p)
         _add_output_options(p)
     r = sub.add_parser("route", help="map changed files or a GitHub event to the artifacts that must run",
                        description="Print the deduplicated targets (kind, id, pipeline, stages) as JSON.")
@@ -130,6 +132,8 @@ def _run_stage_command(args: argparse.Namespace, report: Report) -> None:
     options: dict[str, Any] = {"env": args.env}
     if args.command == "promote":
         options.update(importlib.import_module("genaiops.promote.options").options_from_args(args))
+    if args.command == "eval":
+        options.update(importlib.import_module("genaiops.evaluate.options").options_from_args(args))
     ctx = StageContext(project=project, stage=args.command, options=options)
     run_stage(args.command, artifacts, ctx, report)
 
