@@ -191,3 +191,17 @@ def test_sensor_parameter_past_the_end_is_reported(built_docs: Docs) -> None:
     assert problems[0] == ("Sensor/prompt-ci trigger 'prompt-ci-push': dest 'spec.arguments.parameters.9.value' "
                            "points past the 6 workflow parameters")
     assert "needs parameters ['commit-sha'] that the trigger does not supply" in problems[1]
+
+
+def test_every_configmap_parameter_exists_in_the_build(built_docs: Docs) -> None:
+    """Workflow parameters read from ConfigMaps fail the workflow at start when the key is missing."""
+    config = {(d["metadata"]["name"], k) for d in built_docs if d["kind"] == "ConfigMap" for k in d.get("data", {})}
+    refs = []
+    for doc in built_docs:
+        if doc["kind"] in ("WorkflowTemplate", "CronWorkflow"):
+            for param in (policy.workflow_spec(doc).get("arguments") or {}).get("parameters") or []:
+                ref = (param.get("valueFrom") or {}).get("configMapKeyRef")
+                if ref:
+                    refs.append((policy.ident(doc), ref["name"], ref["key"]))
+    assert len(refs) >= 20
+    assert [r for r in refs if (r[1], r[2]) not in config] == []
