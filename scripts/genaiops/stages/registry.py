@@ -18,6 +18,7 @@ CHECKS: dict[str, dict[str, str]] = {
     "validate": {
         "prompt": "genaiops.validate.prompt:check",
         "model-config": "genaiops.validate.model_config:check",
+        "guardrail": "genaiops.validate.guardrail:check",
     },
     "eval": {},
     "promote": {  # one mechanism for every kind (genaiops.promote.check)
