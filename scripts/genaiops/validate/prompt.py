@@ -132,6 +132,33 @@ TEST_CASES_INVALID = rules.rule(
 )
 
 
+_FOLDABLE = (
+    nodes.BinExpr,
+    nodes.UnaryExpr,
+    nodes.Filter,
+    nodes.Test,
+    nodes.Concat,
+    nodes.CondExpr,
+    nodes.Compare,
+)
+
+
+def constant_expressions(ast: nodes.Template) -> list[int | None]:
+    """Lines of expressions built only from literals (e.g. ``'x' * 10**9``, ``'a'|center(10**9)``).
+
+    Jinja folds such expressions while compiling, outside any output or time budget, so a
+    literal-only expression can exhaust memory before rendering starts. Validate refuses them
+    (they are never needed: write the result literally) and only then analyses the template.
+    """
+    lines: list[int | None] = []
+    for node in ast.find_all(_FOLDABLE):
+        if isinstance(node, nodes.Filter) and node.node is None:
+            continue
+        if next(iter(node.find_all((nodes.Name, nodes.Call))), None) is None:
+            lines.append(node.lineno)
+    return sorted(set(lines), key=lambda line: line or 0)
+
+
 class _Renderer:
     """Renders the prompt and assertion value templates in the sandbox, mapping errors to kinds."""
 
@@ -141,6 +168,10 @@ class _Renderer:
     def value(self, source: str, variables: Mapping[str, Any]) -> str:
         """Render an assertion value template (promptfoo renders values with the test's vars)."""
         ast = templating.parse(source)
+        if constant_expressions(ast):
+            raise TemplateError(
+                "a literal-only expression would be evaluated while compiling; write its result"
+            )
         issues = templating.analyze(ast, {}).issues
         unsafe = [i for i in issues if i.kind == "unsafe"]
         if unsafe:
@@ -176,6 +207,17 @@ def _load_template(
         ast = templating.parse(read_text(path, artifact.repo))
     except TemplateSyntaxError as exc:
         result.add(UNRENDERABLE, f"{TEMPLATE_FILE} does not parse: {exc.message}", file=rel, line=exc.lineno)
+        return None
+    constant = constant_expressions(ast)
+    for line in constant:
+        result.add(
+            UNRENDERABLE,
+            "not rendered: a literal-only expression (Jinja evaluates it while compiling, "
+            "outside any budget); write its result literally",
+            file=rel,
+            line=line,
+        )
+    if constant:
         return None
     variables = manifest.data.get("variables")
     props = variables.get("properties") if isinstance(variables, Mapping) else None
