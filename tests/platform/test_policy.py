@@ -114,7 +114,7 @@ def test_lint_output_is_collected_on_completion_and_scorecards_kept(built_docs: 
     gc = {t["name"]: {a["name"]: a.get("artifactGC", {}).get("strategy") for a in t.get("outputs", {}).get("artifacts", [])}
           for t in base["spec"]["templates"]}
     assert gc["lint"] == {"report": "OnWorkflowCompletion"}
-    assert gc["eval"] == {"scorecard": "OnWorkflowDeletion"}
+    assert gc["eval"] == {"scorecard": "OnWorkflowDeletion", "scorecards": "OnWorkflowDeletion"}
     repo = find(built_docs, "ConfigMap", "artifact-repositories")
     assert "keyFormat: \"{{workflow.name}}/{{pod.name}}\"" in repo["data"]["genaiops-minio"]
 

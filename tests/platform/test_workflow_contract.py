@@ -21,7 +21,7 @@ from tests.platform.sensor_sim import fire
 
 _VAR = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
 SAMPLE_INPUTS = {"path": "artifacts/prompts/review-sentiment", "env": "dev", "kind": "prompt",
-                 "event-type": "push", "stage": "validate"}
+                 "id": "review-sentiment", "event-type": "push", "stage": "validate"}
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +46,23 @@ def test_every_genaiops_step_parses_and_captures_its_report(docs: list[dict[str,
     steps = genaiops_steps(docs)
     assert {at.template["name"] for at in steps} == {"lint", "validate", "eval", "promote", "route"}
     for at in steps:
-        values = {f"inputs.parameters.{k}": v for k, v in SAMPLE_INPUTS.items()}
+        values = {f"inputs.parameters.{k}": v for k, v in SAMPLE_INPUTS.items()} | {"workflow.name": "wf-1"}
         args = [substitute(a, values) for a in at.template["container"]["args"]]
         build_parser().parse_args(args)  # raises UsageError on anything the CLI does not accept
         report = args[args.index("--report") + 1]
         assert report.startswith("/tmp/"), f"{at.where}: reports go to the /tmp emptyDir"
         outputs = [substitute(a["path"], values) for a in (at.template.get("outputs") or {}).get("artifacts", [])]
         assert report in outputs, f"{at.where}: the report {report} is not collected as an output artifact"
+
+
+def test_eval_exposes_the_markdown_scorecard_it_writes(docs: list[dict[str, Any]]) -> None:
+    """genaiops eval --scorecard-dir DIR writes DIR/<kind>-<id>.md; the step publishes exactly that file."""
+    [at] = [at for at in genaiops_steps(docs) if at.template["name"] == "eval"]
+    args = at.template["container"]["args"]
+    folder = args[args.index("--scorecard-dir") + 1]
+    [param] = at.template["outputs"]["parameters"]
+    assert param["valueFrom"]["path"] == f"{folder}/{{{{inputs.parameters.kind}}}}-{{{{inputs.parameters.id}}}}.md"
+    assert param["valueFrom"]["default"], "a missing scorecard must not fail the step"
 
 
 def test_stage_steps_read_the_checked_out_tree(docs: list[dict[str, Any]]) -> None:
