@@ -35,6 +35,8 @@ COMMAND_MODULES: list[str] = [
     "genaiops.manifests.command",
     "genaiops.scaffold",
     "genaiops.llm.command",
+    "genaiops.promote.rollback",
+    "genaiops.promote.watch",
 ]
 
 

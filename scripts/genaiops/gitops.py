@@ -26,7 +26,7 @@ from genaiops.errors import InfraError, UsageError
 DEFAULT_ATTEMPTS = 40
 """Enough for dozens of promotions racing on one branch: every round, one of them wins."""
 BACKOFF_BASE_S = 0.05
-BACKOFF_CAP_S = 2.0
+BACKOFF_CAP_S = 1.0
 COMMITTER = ("genaiops", "genaiops@localhost")
 """Used only when neither git config nor $GIT_COMMITTER_* name a committer."""
 
@@ -135,13 +135,8 @@ def publish(clone: Path, branch: str, change: Change, paths: list[str], *,
     """
     for attempt in range(1, attempts + 1):
         try:
-            head = remote_head(clone, branch)
-            if head is not None:
-                _reset_to(clone, branch)
-            elif base_branch is not None:
-                _reset_to(clone, base_branch)
-            else:
-                raise UsageError(f"branch {branch!r} does not exist on the GitOps remote")
+            if not (attempt == 1 and _fresh_clone_of(clone, branch)):
+                _prepare(clone, branch, base_branch)
             message = change(clone)
             if message is None or not run_git(clone, "status", "--porcelain", "--", *paths).strip():
                 return PublishResult("unchanged", branch, run_git(clone, "rev-parse", "HEAD").strip(), attempt)
@@ -156,6 +151,28 @@ def publish(clone: Path, branch: str, change: Change, paths: list[str], *,
             _backoff(attempt)
     raise InfraError(f"the GitOps branch {branch} kept moving: gave up after {attempts} attempts",
                      hint="Many promotions raced for the branch; re-run the promotion.")
+
+
+def _fresh_clone_of(clone: Path, branch: str) -> bool:
+    """Whether the clone was just made from ``branch`` and is untouched (no fetch needed)."""
+    try:
+        tracked = run_git(clone, "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}").strip()
+        return tracked == run_git(clone, "rev-parse", "HEAD").strip() and not run_git(
+            clone, "status", "--porcelain").strip()
+    except GitError:
+        return False
+
+
+def _prepare(clone: Path, branch: str, base_branch: str | None) -> None:
+    """Reset the clone onto the remote's ``branch`` (or ``base_branch`` when ``branch`` is new)."""
+    try:
+        _reset_to(clone, branch)
+    except GitError as exc:
+        if "couldn't find remote ref" not in exc.output.lower():
+            raise
+        if base_branch is None:
+            raise UsageError(f"branch {branch!r} does not exist on the GitOps remote") from None
+        _reset_to(clone, base_branch)
 
 
 def _head_moved(clone: Path, branch: str, exc: GitError) -> bool:
