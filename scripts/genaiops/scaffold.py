@@ -97,7 +97,10 @@ class Environment:
     namespace: str
     cluster: str
     platform: bool
-    """Whether this environment's Argo CD bootstrap deploys the pipelines platform (one per cluster)."""
+    """Whether Argo CD deploys a pipelines platform instance for this environment (default true)."""
+    pipelines_namespace: str
+    """Namespace of this environment's platform instance: ``namespaces.pipelines``, suffixed with
+    ``-<env>`` when several environments share a cluster (instances must not collide)."""
 
 
 @dataclass
@@ -240,26 +243,33 @@ def settings_from_file(data: Any, source: str = SETTINGS_FILE, problems: list[st
     if len(set(kinds)) != len(kinds):
         problems.append("kinds: listed more than once")
     settings.kinds = [k for k in BY_NAME if k in kinds]  # canonical order
-    settings.environments = _environments(data.get("environments"), project, problems)
+    settings.environments = _environments(data.get("environments"), project, namespaces["pipelines"],
+                                          problems)
     if problems:
         raise ScaffoldError([f"{source}: {p}" for p in problems])
     return settings
 
 
-def _environments(value: Any, project: str, problems: list[str]) -> list[Environment]:
+def _environments(value: Any, project: str, pipelines: str, problems: list[str]) -> list[Environment]:
     if value is None:
         value = [{"name": n, "approval": n in DEFAULT_ANSWERS["approval_environments"]}
                  for n in DEFAULT_ANSWERS["environments"]]
     if not isinstance(value, list) or not value:
         problems.append("environments: must be a non-empty list of {name, approval} entries")
         return []
-    envs: list[Environment] = []
-    clusters: set[str] = set()
+    entries: list[dict[str, Any]] = []
     for index, item in enumerate(value):
         entry = {"name": item} if isinstance(item, str) else item
         if not isinstance(entry, dict):
             problems.append(f"environments[{index}]: must be a mapping with a name")
             continue
+        entries.append(entry)
+    per_cluster: dict[str, int] = {}
+    for entry in entries:
+        cluster = _text(entry.get("cluster") or IN_CLUSTER)
+        per_cluster[cluster] = per_cluster.get(cluster, 0) + 1
+    envs: list[Environment] = []
+    for index, entry in enumerate(entries):
         name = _text(entry.get("name"))
         namespace = _text(entry.get("namespace") or f"{project}-{name}")
         cluster = _text(entry.get("cluster") or IN_CLUSTER)
@@ -276,9 +286,16 @@ def _environments(value: Any, project: str, problems: list[str]) -> list[Environ
         approval = entry.get("approval", False)
         if not isinstance(approval, bool):
             problems.append(f"environments[{index}].approval: must be true or false")
-        platform = entry.get("platform", cluster not in clusters)
-        clusters.add(cluster)
-        envs.append(Environment(name, bool(approval), namespace, cluster, bool(platform)))
+        platform = entry.get("platform", True)
+        if not isinstance(platform, bool):
+            problems.append(f"environments[{index}].platform: must be true or false")
+        shared = per_cluster.get(cluster, 0) > 1
+        default_ns = f"{pipelines}-{name}" if shared else pipelines
+        pipelines_ns = _text(entry.get("pipelines_namespace") or default_ns)
+        if not DNS_LABEL.match(pipelines_ns):
+            problems.append(f"environments[{index}].pipelines_namespace: {pipelines_ns!r} is not a DNS-1123 "
+                            "label (shorten namespaces.pipelines or set pipelines_namespace)")
+        envs.append(Environment(name, bool(approval), namespace, cluster, bool(platform), pipelines_ns))
     names = [e.name for e in envs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -69,7 +69,7 @@ def test_answers_drive_every_generated_file(tmp_path: Path) -> None:
     overlay = _load(tmp_path / "platform/overlays/qa/kustomization.yaml")
     assert overlay["resources"] == ["../../base"]
     assert overlay["components"] == ["../../kinds/prompt", "../../kinds/rag"]  # canonical kind order
-    assert overlay["namespace"] == "search-pipes"
+    assert overlay["namespace"] == "search-pipes-qa"  # environments sharing a cluster get their own
     assert overlay["images"] == [{"name": "genaiops", "newName": "registry.local/ai/genaiops",
                                   "newTag": "2.0.1"}]
     assert not (tmp_path / "environments/dev").exists()
@@ -81,20 +81,32 @@ def test_answers_drive_every_generated_file(tmp_path: Path) -> None:
     project = qa[("AppProject", "search-team-qa")]
     assert project["metadata"]["namespace"] == "gitops"
     assert project["spec"]["sourceRepos"] == ["git@git.example.org:ai/search.git"]
-    assert {d["namespace"] for d in project["spec"]["destinations"]} == {"search-team-qa", "search-pipes"}
+    assert {d["namespace"] for d in project["spec"]["destinations"]} == {"search-team-qa", "search-pipes-qa"}
     artifacts_qa = qa[("Application", "search-team-artifacts-qa")]
     assert artifacts_qa["spec"]["source"]["targetRevision"] == "trunk"
     assert artifacts_qa["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     artifacts_live = live[("Application", "search-team-artifacts-live")]
     assert "automated" not in artifacts_live["spec"]["syncPolicy"]  # approval => manual sync
     assert artifacts_live["spec"]["syncPolicy"]["retry"]["backoff"]["factor"] == 2
-    # one platform per cluster: both environments share the in-cluster destination
-    assert ("Application", "search-team-platform-qa") in qa
-    assert not any(kind == "Application" and "platform" in name for kind, name in live)
+    # one platform instance per environment, each in its own namespace and with its own settings
+    platform_qa = qa[("Application", "search-team-platform-qa")]
+    assert platform_qa["spec"]["destination"]["namespace"] == "search-pipes-qa"
+    platform_live = live[("Application", "search-team-platform-live")]
+    assert platform_live["spec"]["destination"]["namespace"] == "search-pipes-live"
+    assert "automated" not in platform_live["spec"]["syncPolicy"]
+    live_overlay = _load(tmp_path / "platform/overlays/live/kustomization.yaml")
+    literals = live_overlay["configMapGenerator"][0]["literals"]
+    assert "environment=live" in literals and "require-approval=true" in literals
     settings_live = _load(tmp_path / "environments/live/settings.yaml")
     assert settings_live["approval"] is True
     assert settings_live["llm"]["endpoint"] == "https://llm.example.org/v1"
     assert settings_live["vectorStore"]["url"] == "embedded"
+
+
+def test_single_environment_uses_the_pipelines_namespace_as_is(tmp_path: Path) -> None:
+    answers = _answers(tmp_path, environments=["dev"], approval_environments=[])
+    assert _run(tmp_path, answers=answers)[0] == 0
+    assert _load(tmp_path / "platform/overlays/dev/kustomization.yaml")["namespace"] == "genai-pipelines"
 
 
 def test_sync_waves_and_standard_labels(tmp_path: Path) -> None:
