@@ -213,3 +213,11 @@ def test_bad_settings_are_a_usage_error(tmp_path: Path, run_cli: Callable[..., A
 def test_unknown_environment_is_a_usage_error(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     result = run_cli("validate", CONFIG_PATH, "--env", "qa", cwd=build(tmp_path / "repo"))
     assert result.code == 2
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_repository_examples_pass_in_every_environment(env: str, run_cli: Callable[..., Any]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = run_cli("validate", "artifacts/model-configs", "--env", env, cwd=root)
+    assert result.code == 0, result.stderr
+    assert len(result.report["artifacts"]) >= 2
