@@ -3,7 +3,8 @@
 The catalog's ``genaiops/hash-embedding-256`` is a deterministic feature-hashing embedder that
 needs no model download and no network, so CI, tests, RAG validate and eval run anywhere:
 
-* text is normalised (Unicode NFKC, case-folded) and split into word tokens (``\\w+``);
+* text is normalised (Unicode NFKC, case-folded) and split into word tokens (``\\w+``); a short
+  list of English function words (``STOPWORDS``) is dropped, as a model would weight them down;
 * features are word unigrams, word bigrams (weight 0.5) and character 3..5-grams of each word
   padded with ``<``/``>`` (weight 0.5 in total per word), so morphology and typos still overlap;
 * every feature is hashed with BLAKE2b (stable across processes and machines, unlike ``hash()``)
@@ -62,9 +63,18 @@ class Embedder(Protocol):
         ...
 
 
+STOPWORDS = frozenset("""
+a an and are as at be been but by can could did do does for from had has have how i if in into is it its
+me my of on or our so than that the their them then there these they this to was we were what when where
+which who why will with would you your
+""".split())
+
+
 def tokens(text: str) -> list[str]:
-    """Normalised word tokens of ``text``."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold())
+    """Normalised word tokens of ``text``, function words removed (all of them if nothing else is left)."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold())
+    content = [w for w in words if w not in STOPWORDS]
+    return content or words
 
 
 def features(text: str) -> Counter[str]:
