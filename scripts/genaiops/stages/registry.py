@@ -14,13 +14,16 @@ CHECKS: dict[str, dict[str, str]] = {
         "model-config": "genaiops.lint.model_config:check",
         "prompt": "genaiops.lint.prompt:check",
         "guardrail": "genaiops.lint.guardrail:check",
+        "rag": "genaiops.lint.rag:check",
     },
     "validate": {
         "prompt": "genaiops.validate.prompt:check",
         "model-config": "genaiops.validate.model_config:check",
         "guardrail": "genaiops.validate.guardrail:check",
     },
-    "eval": {},
+    "eval": {
+        "prompt": "genaiops.evaluate.prompt:check",
+    },
     "promote": {  # one mechanism for every kind (genaiops.promote.check)
         "prompt": "genaiops.promote.check:check",
         "model-config": "genaiops.promote.check:check",
