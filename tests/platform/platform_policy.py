@@ -21,8 +21,18 @@ VERSION_KEY = "genaiops.dev/template-version"
 RETRY_EXPRESSION = "asInt(lastRetry.exitCode) == 3"
 MAX_ATTEMPTS = 5
 POD_TYPES = ("container", "script", "containerSet")
-TEMPLATE_TYPES = ("container", "script", "containerSet", "dag", "steps", "suspend", "http", "resource",
-                  "data", "plugin")
+TEMPLATE_TYPES = (
+    "container",
+    "script",
+    "containerSet",
+    "dag",
+    "steps",
+    "suspend",
+    "http",
+    "resource",
+    "data",
+    "plugin",
+)
 ARGO_KINDS = ("WorkflowTemplate", "CronWorkflow", "ClusterWorkflowTemplate", "Workflow")
 
 
@@ -66,6 +76,7 @@ def templates(docs: list[Doc]) -> Iterator[TemplateAt]:
 
 # --- pod security ---------------------------------------------------------------------------------
 
+
 def _restricted_container(sc: Doc | None, pod_sc: Doc, where: str) -> list[str]:
     """PSA `restricted` for one container given its pod's security context (plus read-only rootfs)."""
     if not sc:
@@ -87,7 +98,9 @@ def _restricted_container(sc: Doc | None, pod_sc: Doc, where: str) -> list[str]:
         problems.append(f"{where}: runAsUser must not be 0")
     seccomp = (sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}).get("type")
     if seccomp not in ("RuntimeDefault", "Localhost"):
-        problems.append(f"{where}: seccompProfile.type must be RuntimeDefault (container or pod securityContext)")
+        problems.append(
+            f"{where}: seccompProfile.type must be RuntimeDefault (container or pod securityContext)"
+        )
     return problems
 
 
@@ -108,8 +121,10 @@ def check_pod_security(docs: list[Doc]) -> list[str]:
             mounts = {m.get("mountPath"): m.get("name") for m in container.get("volumeMounts") or []}
             tmp = volumes.get(mounts.get("/tmp"))
             if tmp is None or "emptyDir" not in tmp:
-                problems.append(f"{at.where}: /tmp must be an emptyDir volume of the template "
-                                "(the root filesystem is read-only)")
+                problems.append(
+                    f"{at.where}: /tmp must be an emptyDir volume of the template "
+                    "(the root filesystem is read-only)"
+                )
             for volume in volumes.values():
                 if "hostPath" in volume:
                     problems.append(f"{at.where}: hostPath volume {volume.get('name')!r} is not allowed")
@@ -120,20 +135,25 @@ def check_pod_security(docs: list[Doc]) -> list[str]:
         pod_sc = tpl.get("securityContext") or {}
         if pod_sc.get("runAsNonRoot") is not True:
             problems.append(f"{ident(doc)}: spec.template.securityContext.runAsNonRoot must be true")
-        problems += _restricted_container((tpl.get("container") or {}).get("securityContext"), pod_sc,
-                                          f"{ident(doc)} spec.template.container")
+        problems += _restricted_container(
+            (tpl.get("container") or {}).get("securityContext"),
+            pod_sc,
+            f"{ident(doc)} spec.template.container",
+        )
     for doc in by_kind(docs, "EventBus"):
         js = (doc.get("spec") or {}).get("jetstream") or {}
         pod_sc = js.get("securityContext") or {}
         if pod_sc.get("runAsNonRoot") is not True:
             problems.append(f"{ident(doc)}: spec.jetstream.securityContext.runAsNonRoot must be true")
         for key in ("containerTemplate", "reloaderContainerTemplate", "metricsContainerTemplate"):
-            problems += _restricted_container((js.get(key) or {}).get("securityContext"), pod_sc,
-                                              f"{ident(doc)} spec.jetstream.{key}")
+            problems += _restricted_container(
+                (js.get(key) or {}).get("securityContext"), pod_sc, f"{ident(doc)} spec.jetstream.{key}"
+            )
     return problems
 
 
 # --- description and versioning -------------------------------------------------------------------
+
 
 def check_described_and_versioned(docs: list[Doc]) -> list[str]:
     """Each Argo resource is described and versioned (label = annotation = name suffix); each template
@@ -150,11 +170,15 @@ def check_described_and_versioned(docs: list[Doc]) -> list[str]:
             problems.append(f"{ident(doc)}: metadata.annotations[{DESCRIPTION!r}] is missing")
         label, annotation = labels.get(VERSION_KEY), annotations.get(VERSION_KEY)
         if not label or label != annotation:
-            problems.append(f"{ident(doc)}: label and annotation {VERSION_KEY!r} must both be set and equal "
-                            f"(label={label!r}, annotation={annotation!r})")
+            problems.append(
+                f"{ident(doc)}: label and annotation {VERSION_KEY!r} must both be set and equal "
+                f"(label={label!r}, annotation={annotation!r})"
+            )
         elif not re.fullmatch(r"v\d+", str(label)) or not name.endswith(f"-{label}"):
-            problems.append(f"{ident(doc)}: the name must end with the version (-{label}) so triggers "
-                            "reference a versioned name")
+            problems.append(
+                f"{ident(doc)}: the name must end with the version (-{label}) so triggers "
+                "reference a versioned name"
+            )
     for at in templates(docs):
         described = ((at.template.get("metadata") or {}).get("annotations") or {}).get(DESCRIPTION)
         if not str(described or "").strip():
@@ -163,6 +187,7 @@ def check_described_and_versioned(docs: list[Doc]) -> list[str]:
 
 
 # --- retries ---------------------------------------------------------------------------------------
+
 
 def check_retries(docs: list[Doc]) -> list[str]:
     """Retries only for exit code 3, exponential backoff (factor 2), at most five attempts; nothing but
@@ -176,15 +201,19 @@ def check_retries(docs: list[Doc]) -> list[str]:
             problems.append(f"{at.where}: only container templates may retry (this is a {at.type} template)")
             continue
         if str(retry.get("expression", "")).strip() != RETRY_EXPRESSION:
-            problems.append(f"{at.where}: retryStrategy.expression must be {RETRY_EXPRESSION!r} "
-                            f"(got {retry.get('expression')!r}): only infrastructure errors are retried")
+            problems.append(
+                f"{at.where}: retryStrategy.expression must be {RETRY_EXPRESSION!r} "
+                f"(got {retry.get('expression')!r}): only infrastructure errors are retried"
+            )
         try:
             limit = int(str(retry.get("limit")))
         except ValueError:
             problems.append(f"{at.where}: retryStrategy.limit must be an integer")
         else:
             if not 0 < limit <= MAX_ATTEMPTS - 1:
-                problems.append(f"{at.where}: retryStrategy.limit {limit} allows more than {MAX_ATTEMPTS} attempts")
+                problems.append(
+                    f"{at.where}: retryStrategy.limit {limit} allows more than {MAX_ATTEMPTS} attempts"
+                )
         backoff = retry.get("backoff") or {}
         if str(backoff.get("factor")) != "2" or not backoff.get("duration"):
             problems.append(f"{at.where}: retryStrategy.backoff needs a duration and factor 2")
@@ -192,6 +221,7 @@ def check_retries(docs: list[Doc]) -> list[str]:
 
 
 # --- references ------------------------------------------------------------------------------------
+
 
 def _required_inputs(template: Doc) -> set[str]:
     params = (template.get("inputs") or {}).get("parameters") or []
@@ -207,8 +237,10 @@ def _declared_inputs(template: Doc) -> tuple[set[str], set[str]]:
 
 def _self_sourced(artifact: Doc) -> bool:
     """An input artifact the template fetches itself (git, raw, http, ...), not passed by callers."""
-    return any(k in artifact for k in ("git", "raw", "http", "s3", "gcs", "oss", "hdfs", "artifactory",
-                                       "azure", "from"))
+    return any(
+        k in artifact
+        for k in ("git", "raw", "http", "s3", "gcs", "oss", "hdfs", "artifactory", "azure", "from")
+    )
 
 
 def _calls(at: TemplateAt) -> Iterator[tuple[str, Doc]]:
@@ -224,8 +256,10 @@ def _calls(at: TemplateAt) -> Iterator[tuple[str, Doc]]:
 def check_references(docs: list[Doc]) -> list[str]:
     """templateRef / template / workflowTemplateRef targets exist, and every call passes exactly the
     inputs its target declares (all required parameters, no unknown names, every artifact)."""
-    library = {d["metadata"]["name"]: {t["name"]: t for t in (d["spec"].get("templates") or [])}
-               for d in by_kind(docs, "WorkflowTemplate")}
+    library = {
+        d["metadata"]["name"]: {t["name"]: t for t in (d["spec"].get("templates") or [])}
+        for d in by_kind(docs, "WorkflowTemplate")
+    }
     problems: list[str] = []
     for at in templates(docs):
         local = {t["name"]: t for t in workflow_spec(at.doc).get("templates") or []}
@@ -237,8 +271,10 @@ def check_references(docs: list[Doc]) -> list[str]:
                     problems.append(f"{where}: templateRef to unknown WorkflowTemplate {ref.get('name')!r}")
                     continue
                 if target is None:
-                    problems.append(f"{where}: WorkflowTemplate {ref.get('name')!r} has no template "
-                                    f"{ref.get('template')!r}")
+                    problems.append(
+                        f"{where}: WorkflowTemplate {ref.get('name')!r} has no template "
+                        f"{ref.get('template')!r}"
+                    )
                     continue
             else:
                 target = local.get(call.get("template"))
@@ -249,7 +285,9 @@ def check_references(docs: list[Doc]) -> list[str]:
             passed = {p["name"] for p in args.get("parameters") or []}
             passed_artifacts = {a["name"] for a in args.get("artifacts") or []}
             declared, declared_artifacts = _declared_inputs(target)
-            optional = {a["name"] for a in (target.get("inputs") or {}).get("artifacts") or [] if a.get("optional")}
+            optional = {
+                a["name"] for a in (target.get("inputs") or {}).get("artifacts") or [] if a.get("optional")
+            }
             if missing := _required_inputs(target) - passed:
                 problems.append(f"{where}: missing parameters {sorted(missing)} for {target['name']!r}")
             if unknown := passed - declared:
@@ -270,12 +308,15 @@ def check_references(docs: list[Doc]) -> list[str]:
         for trigger in sensor_triggers(sensor):
             ref = trigger.workflow_template
             if ref is not None and ref not in library:
-                problems.append(f"{ident(sensor)} trigger {trigger.name!r}: workflowTemplateRef {ref!r} "
-                                "is not a WorkflowTemplate in the build")
+                problems.append(
+                    f"{ident(sensor)} trigger {trigger.name!r}: workflowTemplateRef {ref!r} "
+                    "is not a WorkflowTemplate in the build"
+                )
     return problems
 
 
 # --- sensors ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SensorTrigger:
@@ -297,8 +338,15 @@ def sensor_triggers(sensor: Doc) -> list[SensorTrigger]:
         k8s = tpl.get("k8s") or tpl.get("argoWorkflow") or {}
         resource = ((k8s.get("source") or {}).get("resource")) or {}
         if resource.get("kind") == "Workflow":
-            out.append(SensorTrigger(sensor, tpl.get("name", ""), tpl.get("conditions", ""), resource,
-                                     k8s.get("parameters") or []))
+            out.append(
+                SensorTrigger(
+                    sensor,
+                    tpl.get("name", ""),
+                    tpl.get("conditions", ""),
+                    resource,
+                    k8s.get("parameters") or [],
+                )
+            )
     return out
 
 
@@ -319,14 +367,18 @@ def check_sensor_parameters(docs: list[Doc]) -> list[str]:
             for param in trigger.parameters:
                 src = param.get("src") or {}
                 if src.get("dependencyName") not in deps:
-                    problems.append(f"{where}: parameter source names unknown dependency {src.get('dependencyName')!r}")
+                    problems.append(
+                        f"{where}: parameter source names unknown dependency {src.get('dependencyName')!r}"
+                    )
                 match = _DEST.match(str(param.get("dest", "")))
                 if not match:
                     continue
                 index = int(match.group(1))
                 if index >= len(wf_params):
-                    problems.append(f"{where}: dest {param['dest']!r} points past the {len(wf_params)} "
-                                    "workflow parameters")
+                    problems.append(
+                        f"{where}: dest {param['dest']!r} points past the {len(wf_params)} "
+                        "workflow parameters"
+                    )
                     continue
                 supplied.add(wf_params[index]["name"])
             if trigger.conditions and not set(re.findall(r"[A-Za-z0-9_-]+", trigger.conditions)) <= deps:
@@ -338,15 +390,24 @@ def check_sensor_parameters(docs: list[Doc]) -> list[str]:
             names = {p["name"] for p in declared}
             required = {p["name"] for p in declared if "value" not in p and "valueFrom" not in p}
             if missing := required - supplied:
-                problems.append(f"{where}: {trigger.workflow_template} needs parameters {sorted(missing)} "
-                                "that the trigger does not supply")
+                problems.append(
+                    f"{where}: {trigger.workflow_template} needs parameters {sorted(missing)} "
+                    "that the trigger does not supply"
+                )
             if unknown := {p["name"] for p in wf_params} - names:
-                problems.append(f"{where}: workflow parameters {sorted(unknown)} are not declared by "
-                                f"{trigger.workflow_template}")
+                problems.append(
+                    f"{where}: workflow parameters {sorted(unknown)} are not declared by "
+                    f"{trigger.workflow_template}"
+                )
     return problems
 
 
 def check_all(docs: list[Doc]) -> list[str]:
     """Every policy at once (what the platform tests and a CI gate run)."""
-    return (check_pod_security(docs) + check_described_and_versioned(docs) + check_retries(docs)
-            + check_references(docs) + check_sensor_parameters(docs))
+    return (
+        check_pod_security(docs)
+        + check_described_and_versioned(docs)
+        + check_retries(docs)
+        + check_references(docs)
+        + check_sensor_parameters(docs)
+    )

@@ -37,7 +37,7 @@ def gjson_get(data: Any, path: str) -> Any:
         if part == "#":
             if not isinstance(current, list):
                 return _MISSING
-            rest = ".".join(parts[index + 1:])
+            rest = ".".join(parts[index + 1 :])
             if not rest:
                 return len(current)
             values = [gjson_get(item, rest) for item in current]
@@ -61,7 +61,11 @@ def gjson_string(value: Any) -> str:
 
 
 def _data_filter(flt: Doc, event: Any) -> bool:
-    if flt.get("type", "string") != "string" or flt.get("template") or flt.get("comparator", "=") not in ("=", ""):
+    if (
+        flt.get("type", "string") != "string"
+        or flt.get("template")
+        or flt.get("comparator", "=") not in ("=", "")
+    ):
         raise Unsupported(f"data filter {flt}")
     value = gjson_get(event, flt["path"])
     if value is _MISSING:

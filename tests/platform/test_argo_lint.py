@@ -19,8 +19,13 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def argo_lint(*paths: Path) -> tuple[int, str]:
-    proc = subprocess.run([tool("argo"), "lint", "--offline", "--no-color", "--output", "simple",
-                           *map(str, paths)], capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(
+        [tool("argo"), "lint", "--offline", "--no-color", "--output", "simple", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     return proc.returncode, _ANSI.sub("", proc.stdout + proc.stderr)
 
 
@@ -56,7 +61,7 @@ def test_unknown_field_fails_naming_the_field(built_text: str, tmp_path: Path) -
     ci["spec"]["activeDeadline"] = 60
     code, text = argo_lint(_write(tmp_path, docs))
     assert code != 0
-    assert 'prompt-ci-v1' in text and 'unknown field "spec.activeDeadline"' in text
+    assert "prompt-ci-v1" in text and 'unknown field "spec.activeDeadline"' in text
 
 
 def test_dangling_template_ref_fails_naming_the_template(built_text: str, tmp_path: Path) -> None:

@@ -35,7 +35,8 @@ def test_build_has_the_whole_library(built_docs: Docs) -> None:
     assert {n for k, n in names if k == "CronWorkflow"} == {"genaiops-drift-v1", "genaiops-rag-freshness-v1"}
     assert ("EventBus", "default") in names and ("EventSource", "github") in names
     assert {"genaiops-workflow", "genaiops-sensor", "genaiops-eventsource"} <= {
-        n for k, n in names if k == "ServiceAccount"}
+        n for k, n in names if k == "ServiceAccount"
+    }
 
 
 def test_every_namespaced_resource_lands_in_the_overlay_namespace(built_docs: Docs) -> None:
@@ -45,7 +46,9 @@ def test_every_namespaced_resource_lands_in_the_overlay_namespace(built_docs: Do
 
 
 def test_pipeline_image_is_mapped_by_the_overlay(built_docs: Docs) -> None:
-    images = [at.template["container"]["image"] for at in policy.templates(built_docs) if "container" in at.template]
+    images = [
+        at.template["container"]["image"] for at in policy.templates(built_docs) if "container" in at.template
+    ]
     ours = [i for i in images if "cosign" not in i]
     assert ours and set(ours) == {f"{IMAGE}:{TAG}"}, "every genaiops step must use the overlay's image"
     assert all(i.count(":") == 1 and not i.endswith(":latest") for i in images), "pin every image"
@@ -62,7 +65,14 @@ def test_every_template_is_described_and_versioned(built_docs: Docs) -> None:
 def test_retries_only_on_exit_code_3(built_docs: Docs) -> None:
     assert policy.check_retries(built_docs) == []
     retried = [at for at in policy.templates(built_docs) if "retryStrategy" in at.template]
-    assert {at.template["name"] for at in retried} >= {"lint", "validate", "eval", "promote", "route", "checkout"}
+    assert {at.template["name"] for at in retried} >= {
+        "lint",
+        "validate",
+        "eval",
+        "promote",
+        "route",
+        "checkout",
+    }
 
 
 def test_template_references_resolve(built_docs: Docs) -> None:
@@ -76,18 +86,27 @@ def test_sensor_parameters_reach_the_workflow_template(built_docs: Docs) -> None
 def test_every_kind_is_routed_by_exactly_one_sensor_to_its_versioned_ci(built_docs: Docs) -> None:
     sensors = [d for d in built_docs if d["kind"] == "Sensor"]
     for kind in KINDS:
-        routing = [s for s in sensors
-                   if any(t.workflow_template == f"{kind.pipeline}-v1" for t in policy.sensor_triggers(s))]
+        routing = [
+            s
+            for s in sensors
+            if any(t.workflow_template == f"{kind.pipeline}-v1" for t in policy.sensor_triggers(s))
+        ]
         assert [s["metadata"]["name"] for s in routing] == [f"{kind.name}-ci"]
-        folders = {v for dep in routing[0]["spec"]["dependencies"]
-                   for f in (dep.get("filters") or {}).get("data") or [] for v in f["value"] if "artifacts/" in v}
+        folders = {
+            v
+            for dep in routing[0]["spec"]["dependencies"]
+            for f in (dep.get("filters") or {}).get("data") or []
+            for v in f["value"]
+            if "artifacts/" in v
+        }
         assert folders == {f'"artifacts/{kind.folder}/'}
 
 
 def test_synchronization_promotions_and_evals(built_docs: Docs) -> None:
     base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
     assert template(base, "promote")["synchronization"]["mutexes"] == [
-        {"name": "genaiops-promote-{{inputs.parameters.env}}"}]
+        {"name": "genaiops-promote-{{inputs.parameters.env}}"}
+    ]
     semaphore = template(base, "eval")["synchronization"]["semaphores"][0]["configMapKeyRef"]
     config = find(built_docs, "ConfigMap", semaphore["name"])
     assert int(config["data"][semaphore["key"]]) >= 1
@@ -95,7 +114,9 @@ def test_synchronization_promotions_and_evals(built_docs: Docs) -> None:
 
 def test_workflow_hygiene_on_every_entry_template(built_docs: Docs) -> None:
     for doc in built_docs:
-        if doc["kind"] == "WorkflowTemplate" and "entrypoint" in doc["spec"] or doc["kind"] == "CronWorkflow":
+        if (doc["kind"] == "WorkflowTemplate" and "entrypoint" in doc["spec"]) or doc[
+            "kind"
+        ] == "CronWorkflow":
             spec = policy.workflow_spec(doc)
             where = policy.ident(doc)
             assert spec.get("activeDeadlineSeconds", 0) > 0, where
@@ -111,12 +132,17 @@ def test_workflow_hygiene_on_every_entry_template(built_docs: Docs) -> None:
 
 def test_lint_output_is_collected_on_completion_and_scorecards_kept(built_docs: Docs) -> None:
     base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
-    gc = {t["name"]: {a["name"]: a.get("artifactGC", {}).get("strategy") for a in t.get("outputs", {}).get("artifacts", [])}
-          for t in base["spec"]["templates"]}
+    gc = {
+        t["name"]: {
+            a["name"]: a.get("artifactGC", {}).get("strategy")
+            for a in t.get("outputs", {}).get("artifacts", [])
+        }
+        for t in base["spec"]["templates"]
+    }
     assert gc["lint"] == {"report": "OnWorkflowCompletion"}
     assert gc["eval"] == {"scorecard": "OnWorkflowDeletion", "scorecards": "OnWorkflowDeletion"}
     repo = find(built_docs, "ConfigMap", "artifact-repositories")
-    assert "keyFormat: \"{{workflow.name}}/{{pod.name}}\"" in repo["data"]["genaiops-minio"]
+    assert 'keyFormat: "{{workflow.name}}/{{pod.name}}"' in repo["data"]["genaiops-minio"]
 
 
 def test_approval_suspend_only_where_required(built_docs: Docs) -> None:
@@ -134,19 +160,23 @@ def test_approval_suspend_only_where_required(built_docs: Docs) -> None:
 
 # --- a broken template fails with a clear message ---------------------------------------------------
 
+
 def test_missing_security_context_is_reported(built_docs: Docs) -> None:
     base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
     del template(base, "lint")["container"]["securityContext"]
     assert policy.check_pod_security(built_docs) == [
         "WorkflowTemplate/genaiops-base-v1 template 'lint': container has no securityContext "
-        "(restricted pods need one on every container)"]
+        "(restricted pods need one on every container)"
+    ]
 
 
 def test_writable_root_filesystem_is_reported(built_docs: Docs) -> None:
     sign = find(built_docs, "WorkflowTemplate", "genaiops-sign-v1")
     template(sign, "verify")["container"]["securityContext"]["readOnlyRootFilesystem"] = False
     assert policy.check_pod_security(built_docs) == [
-        "WorkflowTemplate/genaiops-sign-v1 template 'verify': securityContext.readOnlyRootFilesystem must be true"]
+        "WorkflowTemplate/genaiops-sign-v1 template 'verify': "
+        "securityContext.readOnlyRootFilesystem must be true"
+    ]
 
 
 def test_retry_on_any_failure_is_reported(built_docs: Docs) -> None:
@@ -164,7 +194,8 @@ def test_dangling_template_ref_is_reported(built_docs: Docs) -> None:
     template(ci, "artifact")["dag"]["tasks"][0]["templateRef"]["name"] = "genaiops-base-v0"
     assert policy.check_references(built_docs) == [
         "WorkflowTemplate/rag-ci-v1 template 'artifact' task 'lint': templateRef to unknown WorkflowTemplate "
-        "'genaiops-base-v0'"]
+        "'genaiops-base-v0'"
+    ]
 
 
 def test_missing_argument_is_reported(built_docs: Docs) -> None:
@@ -172,7 +203,9 @@ def test_missing_argument_is_reported(built_docs: Docs) -> None:
     promote = next(t for t in template(cd, "release")["dag"]["tasks"] if t["name"] == "promote")
     promote["arguments"]["parameters"] = [p for p in promote["arguments"]["parameters"] if p["name"] != "env"]
     assert policy.check_references(built_docs) == [
-        "WorkflowTemplate/prompt-cd-v1 template 'release' task 'promote': missing parameters ['env'] for 'promote'"]
+        "WorkflowTemplate/prompt-cd-v1 template 'release' task 'promote': "
+        "missing parameters ['env'] for 'promote'"
+    ]
 
 
 def test_unversioned_trigger_target_is_reported(built_docs: Docs) -> None:
@@ -180,22 +213,30 @@ def test_unversioned_trigger_target_is_reported(built_docs: Docs) -> None:
     del ci["metadata"]["annotations"][policy.DESCRIPTION]
     ci["metadata"]["labels"][policy.VERSION_KEY] = "v2"
     problems = policy.check_described_and_versioned(built_docs)
-    assert problems[0] == (f"WorkflowTemplate/guardrail-ci-v1: metadata.annotations['{policy.DESCRIPTION}'] is missing")
+    assert problems[0] == (
+        f"WorkflowTemplate/guardrail-ci-v1: metadata.annotations['{policy.DESCRIPTION}'] is missing"
+    )
     assert "label and annotation 'genaiops.dev/template-version' must both be set and equal" in problems[1]
 
 
 def test_sensor_parameter_past_the_end_is_reported(built_docs: Docs) -> None:
     sensor = find(built_docs, "Sensor", "prompt-ci")
-    sensor["spec"]["triggers"][0]["template"]["k8s"]["parameters"][1]["dest"] = "spec.arguments.parameters.9.value"
+    sensor["spec"]["triggers"][0]["template"]["k8s"]["parameters"][1]["dest"] = (
+        "spec.arguments.parameters.9.value"
+    )
     problems = policy.check_sensor_parameters(built_docs)
-    assert problems[0] == ("Sensor/prompt-ci trigger 'prompt-ci-push': dest 'spec.arguments.parameters.9.value' "
-                           "points past the 6 workflow parameters")
+    assert problems[0] == (
+        "Sensor/prompt-ci trigger 'prompt-ci-push': dest 'spec.arguments.parameters.9.value' "
+        "points past the 6 workflow parameters"
+    )
     assert "needs parameters ['commit-sha'] that the trigger does not supply" in problems[1]
 
 
 def test_every_configmap_parameter_exists_in_the_build(built_docs: Docs) -> None:
     """Workflow parameters read from ConfigMaps fail the workflow at start when the key is missing."""
-    config = {(d["metadata"]["name"], k) for d in built_docs if d["kind"] == "ConfigMap" for k in d.get("data", {})}
+    config = {
+        (d["metadata"]["name"], k) for d in built_docs if d["kind"] == "ConfigMap" for k in d.get("data", {})
+    }
     refs = []
     for doc in built_docs:
         if doc["kind"] in ("WorkflowTemplate", "CronWorkflow"):

@@ -32,7 +32,9 @@ def kubeconform(locations: list[str], *files: Path) -> list[dict[str, str]]:
     return json.loads(proc.stdout)["resources"]
 
 
-def test_build_is_schema_valid_and_nothing_is_skipped(built_text: str, tmp_path: Path, locations: list[str]) -> None:
+def test_build_is_schema_valid_and_nothing_is_skipped(
+    built_text: str, tmp_path: Path, locations: list[str]
+) -> None:
     out = tmp_path / "platform.yaml"
     out.write_text(built_text, encoding="utf-8")
     resources = kubeconform(locations, out)

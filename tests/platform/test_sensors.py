@@ -26,18 +26,33 @@ def sensors() -> list[dict[str, Any]]:
 
 def push(*paths: str, ref: str = "refs/heads/main", removed: tuple[str, ...] = ()) -> dict[str, Any]:
     """A GitHub push as the Argo Events GitHub EventSource publishes it."""
-    return {"headers": {"X-Github-Event": ["push"]},
-            "body": {"X-GitHub-Event": "push", "ref": ref, "before": "a" * 40, "after": "b" * 40,
-                     "repository": {"full_name": "ml-platform/genai-platform", "clone_url": CLONE},
-                     "commits": [{"added": [], "modified": list(paths), "removed": list(removed)}]}}
+    return {
+        "headers": {"X-Github-Event": ["push"]},
+        "body": {
+            "X-GitHub-Event": "push",
+            "ref": ref,
+            "before": "a" * 40,
+            "after": "b" * 40,
+            "repository": {"full_name": "ml-platform/genai-platform", "clone_url": CLONE},
+            "commits": [{"added": [], "modified": list(paths), "removed": list(removed)}],
+        },
+    }
 
 
 def pull_request(action: str = "opened") -> dict[str, Any]:
-    return {"headers": {"X-Github-Event": ["pull_request"]},
-            "body": {"X-GitHub-Event": "pull_request", "action": action, "number": 42,
-                     "repository": {"full_name": "ml-platform/genai-platform", "clone_url": CLONE},
-                     "pull_request": {"head": {"sha": "c" * 40, "ref": "feature/x"},
-                                      "base": {"sha": "d" * 40, "ref": "main"}}}}
+    return {
+        "headers": {"X-Github-Event": ["pull_request"]},
+        "body": {
+            "X-GitHub-Event": "pull_request",
+            "action": action,
+            "number": 42,
+            "repository": {"full_name": "ml-platform/genai-platform", "clone_url": CLONE},
+            "pull_request": {
+                "head": {"sha": "c" * 40, "ref": "feature/x"},
+                "base": {"sha": "d" * 40, "ref": "main"},
+            },
+        },
+    }
 
 
 def targets(fired: list[Any]) -> list[str]:
@@ -46,21 +61,27 @@ def targets(fired: list[Any]) -> list[str]:
 
 def test_one_sensor_file_per_kind_opens_with_a_sample_payload() -> None:
     assert [p.parent.name for p in SENSOR_FILES] == sorted(k.name for k in KINDS)
-    for path in SENSOR_FILES + [EXAMPLE]:
+    for path in [*SENSOR_FILES, EXAMPLE]:
         assert path.read_text(encoding="utf-8").startswith("# Sample payload"), path
 
 
 @pytest.mark.parametrize("kind", [k.name for k in KINDS])
-def test_sample_payload_in_the_sensor_file_routes_to_its_kind(kind: str, sensors: list[dict[str, Any]]) -> None:
+def test_sample_payload_in_the_sensor_file_routes_to_its_kind(
+    kind: str, sensors: list[dict[str, Any]]
+) -> None:
     text = (PLATFORM / "kinds" / kind / "sensor.yaml").read_text(encoding="utf-8")
     block = re.search(r"^# (\{\n.*?^# \})$", text, re.S | re.M)
     assert block, "the commented sample payload must be a JSON object"
-    payload = json.loads("\n".join(line.removeprefix("#").removeprefix(" ") for line in block.group(0).splitlines()))
+    payload = json.loads(
+        "\n".join(line.removeprefix("#").removeprefix(" ") for line in block.group(0).splitlines())
+    )
     assert targets(fire(sensors, payload)) == [f"{BY_NAME[kind].pipeline}-v1"]
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
-def test_a_push_under_a_kind_folder_starts_only_that_kinds_ci(kind: Any, sensors: list[dict[str, Any]]) -> None:
+def test_a_push_under_a_kind_folder_starts_only_that_kinds_ci(
+    kind: Any, sensors: list[dict[str, Any]]
+) -> None:
     fired = fire(sensors, push(f"artifacts/{kind.folder}/some-id/{kind.manifest}", "README.md"))
     assert targets(fired) == [f"{kind.pipeline}-v1"]
     params = fired[0].parameters
@@ -80,7 +101,9 @@ def test_a_fifty_file_merge_starts_one_workflow_per_kind_not_per_file(sensors: l
 
 
 def test_a_removal_still_routes(sensors: list[dict[str, Any]]) -> None:
-    assert targets(fire(sensors, push(removed=("artifacts/guardrails/old/policy.yaml",)))) == ["guardrail-ci-v1"]
+    assert targets(fire(sensors, push(removed=("artifacts/guardrails/old/policy.yaml",)))) == [
+        "guardrail-ci-v1"
+    ]
 
 
 def test_changes_outside_artifacts_start_nothing(sensors: list[dict[str, Any]]) -> None:
@@ -126,8 +149,13 @@ def test_fan_in_example_needs_both_the_prompt_and_its_dataset() -> None:
     assert dependency_matches(deps["prompt-dataset"], dataset_only)
     assert not dependency_matches(deps["prompt-template"], dataset_only)
     assert fire(example, template_only) == [] and fire(example, dataset_only) == []
-    both = fire(example, push("artifacts/prompts/review-sentiment/prompt.yaml",
-                              "artifacts/prompts/review-sentiment/eval/dataset.jsonl"))
+    both = fire(
+        example,
+        push(
+            "artifacts/prompts/review-sentiment/prompt.yaml",
+            "artifacts/prompts/review-sentiment/eval/dataset.jsonl",
+        ),
+    )
     assert targets(both) == ["prompt-ci-v1"]
 
 

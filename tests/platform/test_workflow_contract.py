@@ -20,8 +20,14 @@ from tests.platform.conftest import PLATFORM, load_docs, platform_files
 from tests.platform.sensor_sim import fire
 
 _VAR = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
-SAMPLE_INPUTS = {"path": "artifacts/prompts/review-sentiment", "env": "dev", "kind": "prompt",
-                 "id": "review-sentiment", "event-type": "push", "stage": "validate"}
+SAMPLE_INPUTS = {
+    "path": "artifacts/prompts/review-sentiment",
+    "env": "dev",
+    "kind": "prompt",
+    "id": "review-sentiment",
+    "event-type": "push",
+    "stage": "validate",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +40,16 @@ def substitute(text: str, values: dict[str, str]) -> str:
         key = match.group(1)
         assert key in values, f"unexpected variable {{{{{key}}}}} in a genaiops argument"
         return values[key]
+
     return _VAR.sub(repl, text)
 
 
 def genaiops_steps(docs: list[dict[str, Any]]) -> list[policy.TemplateAt]:
-    return [at for at in policy.templates(docs)
-            if (at.template.get("container") or {}).get("command") == ["genaiops"]]
+    return [
+        at
+        for at in policy.templates(docs)
+        if (at.template.get("container") or {}).get("command") == ["genaiops"]
+    ]
 
 
 def test_every_genaiops_step_parses_and_captures_its_report(docs: list[dict[str, Any]]) -> None:
@@ -51,7 +61,9 @@ def test_every_genaiops_step_parses_and_captures_its_report(docs: list[dict[str,
         build_parser().parse_args(args)  # raises UsageError on anything the CLI does not accept
         report = args[args.index("--report") + 1]
         assert report.startswith("/tmp/"), f"{at.where}: reports go to the /tmp emptyDir"
-        outputs = [substitute(a["path"], values) for a in (at.template.get("outputs") or {}).get("artifacts", [])]
+        outputs = [
+            substitute(a["path"], values) for a in (at.template.get("outputs") or {}).get("artifacts", [])
+        ]
         assert report in outputs, f"{at.where}: the report {report} is not collected as an output artifact"
 
 
@@ -61,7 +73,10 @@ def test_eval_exposes_the_markdown_scorecard_it_writes(docs: list[dict[str, Any]
     args = at.template["container"]["args"]
     folder = args[args.index("--scorecard-dir") + 1]
     [param] = at.template["outputs"]["parameters"]
-    assert param["valueFrom"]["path"] == f"{folder}/{{{{inputs.parameters.kind}}}}-{{{{inputs.parameters.id}}}}.md"
+    assert (
+        param["valueFrom"]["path"]
+        == f"{folder}/{{{{inputs.parameters.kind}}}}-{{{{inputs.parameters.id}}}}.md"
+    )
     assert param["valueFrom"]["default"], "a missing scorecard must not fail the step"
 
 
@@ -75,11 +90,11 @@ def test_stage_steps_read_the_checked_out_tree(docs: list[dict[str, Any]]) -> No
 
 def _route_push_repo(git_repo: Path) -> tuple[str, str]:
     before = git(git_repo, "rev-parse", "HEAD").strip()
-    write(git_repo, "artifacts/prompts/demo/prompt.yaml", "id: demo\nversion: \"1.0.0\"\n")
+    write(git_repo, "artifacts/prompts/demo/prompt.yaml", 'id: demo\nversion: "1.0.0"\n')
     write(git_repo, "artifacts/prompts/demo/template.j2", "Hello {{ name }}\n")
-    write(git_repo, "artifacts/rag/kb/rag.yaml", "id: kb\nversion: \"1.0.0\"\n")
+    write(git_repo, "artifacts/rag/kb/rag.yaml", 'id: kb\nversion: "1.0.0"\n')
     write(git_repo, "artifacts/guardrails/strict/README.md", "docs only\n")
-    write(git_repo, "artifacts/guardrails/strict/policy.yaml", "id: strict\nversion: \"1.0.0\"\n")
+    write(git_repo, "artifacts/guardrails/strict/policy.yaml", 'id: strict\nversion: "1.0.0"\n')
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-q", "-m", "add artifacts")
     middle = git(git_repo, "rev-parse", "HEAD").strip()
@@ -90,14 +105,20 @@ def _route_push_repo(git_repo: Path) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("kind", ["prompt", "rag", "guardrail"])
-def test_webhook_to_fan_out_end_to_end(kind: str, git_repo: Path, tmp_path: Path, docs: list[dict[str, Any]],
-                                       run_cli: Any) -> None:
+def test_webhook_to_fan_out_end_to_end(
+    kind: str, git_repo: Path, tmp_path: Path, docs: list[dict[str, Any]], run_cli: Any
+) -> None:
     before, middle = _route_push_repo(git_repo)
     after = git(git_repo, "rev-parse", "HEAD").strip()
     files = git(git_repo, "diff", "--name-only", before, after).split()
-    payload = {"X-GitHub-Event": "push", "ref": "refs/heads/main", "before": before, "after": after,
-               "repository": {"full_name": "o/r", "clone_url": "file:///repo.git"},
-               "commits": [{"added": files, "modified": [], "removed": []}]}
+    payload = {
+        "X-GitHub-Event": "push",
+        "ref": "refs/heads/main",
+        "before": before,
+        "after": after,
+        "repository": {"full_name": "o/r", "clone_url": "file:///repo.git"},
+        "commits": [{"added": files, "modified": [], "removed": []}],
+    }
     sensors = [d for d in docs if d["kind"] == "Sensor" and d["metadata"]["name"] == f"{kind}-ci"]
     fired = fire(sensors, {"headers": {}, "body": payload})
     assert len(fired) == 1
@@ -106,21 +127,29 @@ def test_webhook_to_fan_out_end_to_end(kind: str, git_repo: Path, tmp_path: Path
     ci = next(d for d in docs if d["metadata"]["name"] == f"{kind}-ci-v1")
     main = next(t for t in ci["spec"]["templates"] if t["name"] == "main")
     route_task = next(t for t in main["dag"]["tasks"] if t["name"] == "route")
-    task_args = {p["name"]: substitute(p["value"], {f"workflow.parameters.{k}": v for k, v in params.items()})
-                 if isinstance(p["value"], str) else str(p["value"]) for p in route_task["arguments"]["parameters"]}
+    task_args = {
+        p["name"]: substitute(p["value"], {f"workflow.parameters.{k}": v for k, v in params.items()})
+        if isinstance(p["value"], str)
+        else str(p["value"])
+        for p in route_task["arguments"]["parameters"]
+    }
     route = next(d for d in docs if d["metadata"]["name"] == route_task["templateRef"]["name"])
-    template = next(t for t in route["spec"]["templates"] if t["name"] == route_task["templateRef"]["template"])
+    template = next(
+        t for t in route["spec"]["templates"] if t["name"] == route_task["templateRef"]["template"]
+    )
 
     # the raw input artifact becomes a file, the git artifact the checked-out repository
     raw = next(a for a in template["inputs"]["artifacts"] if "raw" in a)
     event_file = tmp_path / "payload.json"
-    event_file.write_text(substitute(raw["raw"]["data"], {f"inputs.parameters.{k}": v for k, v in task_args.items()}),
-                          encoding="utf-8")
+    event_file.write_text(
+        substitute(raw["raw"]["data"], {f"inputs.parameters.{k}": v for k, v in task_args.items()}),
+        encoding="utf-8",
+    )
     values = {f"inputs.parameters.{k}": v for k, v in task_args.items()}
     args = [substitute(a, values) for a in template["container"]["args"]]
     args = [str(event_file) if a == raw["path"] else str(git_repo) if a == "/work/src" else a for a in args]
     report_at = args.index("--report")
-    args = args[:report_at] + args[report_at + 2:]  # run_cli supplies its own report path
+    args = args[:report_at] + args[report_at + 2 :]  # run_cli supplies its own report path
     result: CliResult = run_cli(*args, cwd=git_repo)
     assert result.code == 0, result.stderr
     items = json.loads(result.stdout)
@@ -129,16 +158,26 @@ def test_webhook_to_fan_out_end_to_end(kind: str, git_repo: Path, tmp_path: Path
     assert [(i["id"], i["eval"]) for i in items] == expected
     fan_out = next(t for t in main["dag"]["tasks"] if t.get("withParam"))
     assert fan_out["withParam"] == "{{tasks.route.outputs.result}}"
-    used = {m.group(1) for p in fan_out["arguments"]["parameters"] for m in re.finditer(r"\{\{item\.(\w+)\}\}", p["value"])}
+    used = {
+        m.group(1)
+        for p in fan_out["arguments"]["parameters"]
+        for m in re.finditer(r"\{\{item\.(\w+)\}\}", p["value"])
+    }
     assert used and all(used <= set(i) for i in items), f"withParam items lack {used}"
 
     # a docs-only change routes to lint only: eval=false skips validate and eval in the DAG
-    payload_docs = dict(payload, before=middle, after=after,
-                        commits=[{"added": [], "modified": ["artifacts/guardrails/strict/README.md"], "removed": []}])
+    payload_docs = dict(
+        payload,
+        before=middle,
+        after=after,
+        commits=[{"added": [], "modified": ["artifacts/guardrails/strict/README.md"], "removed": []}],
+    )
     event_file.write_text(json.dumps(payload_docs), encoding="utf-8")
     if kind == "guardrail":
         docs_only = run_cli(*args, cwd=git_repo)
-        assert [(i["id"], i["stages"], i["eval"]) for i in json.loads(docs_only.stdout)] == [("strict", ["lint"], False)]
+        assert [(i["id"], i["stages"], i["eval"]) for i in json.loads(docs_only.stdout)] == [
+            ("strict", ["lint"], False)
+        ]
 
 
 def test_every_kind_has_ci_and_cd_for_its_pipeline_name() -> None:
