@@ -53,7 +53,8 @@ class MetricResult:
     verdict: Verdict = "info"
     reason: str = ""
     category: str | None = None
-    """Groups metrics for per-category bars (e.g. a guardrail category)."""
+    """Groups metrics for per-category bars (e.g. a guardrail category). ``name`` stays unique on its own
+    (e.g. ``bypass_rate[pii]``): promotion looks metrics up by name."""
     n: int | None = None
 
     @classmethod
@@ -353,7 +354,7 @@ def render_markdown(
         "|---|---|---|---|---|---|---|",
     ]
     for m in card.metrics:
-        name = f"{m.category}/{m.name}" if m.category else m.name
+        name = m.name
         rows.append(
             f"| {_cell(name)} | {_num(m.value)} | {_num(m.baseline)} | {_delta(m)} | {_ci(m)} | "
             f"{_cell(_threshold(m))} | {_ICON[m.verdict]} |"
@@ -541,7 +542,7 @@ def _svg_values(metrics: list[MetricResult], title: str) -> str:
     ]
     for i, m in enumerate(rows):
         y = 10 + i * row_h
-        label = f"{m.category} / {m.name}" if m.category else m.name
+        label = m.name
         parts.append(
             f'<text x="{left - 8}" y="{y + 13}" font-size="12" text-anchor="end">{html.escape(label)}</text>'
         )
@@ -565,7 +566,7 @@ def render_html(card: Scorecard) -> str:
     """A self-contained HTML page (inline CSS and SVG, no scripts)."""
     e = html.escape
     rows = "\n".join(
-        f"<tr class='{m.verdict}'><td>{e(m.category + ' / ' if m.category else '')}{e(m.name)}</td>"
+        f"<tr class='{m.verdict}'><td>{e(m.name)}</td>"
         f"<td>{_num(m.value)}</td><td>{_num(m.baseline)}</td><td>{e(_delta(m))}</td><td>{e(_ci(m))}</td>"
         f"<td>{e(_threshold(m))}</td><td>{e(m.verdict)}</td><td>{e(m.reason)}</td></tr>"
         for m in card.metrics

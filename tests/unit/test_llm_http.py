@@ -186,3 +186,23 @@ def test_embeddings_round_trip(server: ReferenceServer) -> None:
 def test_server_refuses_non_loopback_address() -> None:
     with pytest.raises(UsageError, match="loopback"):
         ReferenceServer(host="0.0.0.0")
+
+
+def test_offline_embedding_model_needs_no_endpoint() -> None:
+    dead = ProviderConfig(base_url="http://127.0.0.1:9/v1", max_retries=0)
+    with Provider(dead) as provider:
+        response = provider.embed(EmbeddingRequest("genaiops/hash-embedding-256", ("a red cat", "a red cat")))
+        assert provider.calls == 0
+    assert response.source == "local"
+    assert len(response.vectors[0]) == 256
+    assert response.vectors[0] == response.vectors[1]
+
+
+def test_reference_judge_scores_from_token_f1(server: ReferenceServer) -> None:
+    from genaiops.metrics.judge import judge_request, parse_judgement
+
+    with Provider(_config(server)) as provider:
+        good = provider.chat(judge_request("judge", "Q?", "Reasoning.\nAnswer: 13 seats", reference="13 seats"))
+        bad = provider.chat(judge_request("judge", "Q?", "Answer: no idea", reference="13 seats"))
+    assert parse_judgement(good.content).scores["accuracy"] == 1.0
+    assert parse_judgement(bad.content).scores["accuracy"] == 0.0

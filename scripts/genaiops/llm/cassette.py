@@ -100,8 +100,10 @@ class _Cassette:
 class CassetteStore:
     """The cassettes of one folder, for replay (read) or recording (collect, then ``save``)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, display_base: Path | None = None) -> None:
         self.folder = folder
+        self.display_base = display_base
+        """File names in provenance and messages are shown relative to this (e.g. the repository root)."""
         self._cassettes: dict[str, _Cassette] = {}
         self._by_key: dict[str, tuple[str, dict[str, Any]]] = {}
         self._recorded: dict[str, _Cassette] = {}
@@ -114,7 +116,7 @@ class CassetteStore:
         if not self.folder.is_dir():
             return self
         for path in sorted(self.folder.glob("*.jsonl")):
-            cassette = _read(path)
+            cassette = _read(path, self._display(path.name))
             self._cassettes[path.name] = cassette
             for key, entry in cassette.entries.items():
                 self._by_key[key] = (path.name, entry)
@@ -129,6 +131,11 @@ class CassetteStore:
         with self._lock:
             self._used[name] = self._cassettes[name].header
         return entry["response"]
+
+    @property
+    def location(self) -> str:
+        """The folder as shown in messages (relative to ``display_base`` when given)."""
+        return self._display("").rstrip("/") or "."
 
     @property
     def files(self) -> list[str]:
@@ -175,6 +182,7 @@ class CassetteStore:
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
                     handle.write("\n".join(lines) + "\n")
+                os.chmod(tmp, 0o644)  # mkstemp creates 0600; cassettes are ordinary repository files
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -193,11 +201,16 @@ class CassetteStore:
         return any(item["synthetic"] for item in self.provenance())
 
     def _display(self, name: str) -> str:
-        return (self.folder / name).as_posix()
+        path = self.folder / name
+        if self.display_base is not None:
+            try:
+                return path.relative_to(self.display_base).as_posix()
+            except ValueError:
+                pass
+        return path.as_posix()
 
 
-def _read(path: Path) -> _Cassette:
-    display = path.as_posix()
+def _read(path: Path, display: str) -> _Cassette:
     try:
         if path.stat().st_size > MAX_CASSETTE_BYTES:
             raise ArtifactError(

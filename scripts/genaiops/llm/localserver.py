@@ -38,8 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from genaiops.errors import UsageError
-from genaiops.llm.provider import REFERENCE_OWNER, default_local_embedders
+from genaiops.llm.provider import REFERENCE_OWNER, offline_embedder
 from genaiops.llm.types import ChatRequest
+from genaiops.metrics.judge import JUDGE_SYSTEM
+from genaiops.metrics.text import final_answer, token_f1
 
 REFERENCE_CHAT_MODEL = "genaiops/reference-chat"
 REFERENCE_EMBED_MODEL = "genaiops/reference-embedding"
@@ -97,7 +99,7 @@ class ReferenceModel:
     def __init__(self) -> None:
         self.by_key: dict[str, str] = {}
         self.by_prompt: dict[str, str] = {}
-        self._embedders = default_local_embedders()
+        self.by_substring: list[tuple[str, str]] = []
 
     def load(self, path: Path) -> ReferenceModel:
         """Load a lookup file or a cassette (or a folder of them); UsageError when unreadable."""
@@ -126,6 +128,12 @@ class ReferenceModel:
                         self.by_prompt.setdefault(_normalise(last), self.by_key[item["key"]])
                 elif isinstance(item.get("prompt"), str) and isinstance(item.get("response"), str):
                     self.by_prompt[_normalise(item["prompt"])] = item["response"]
+                elif (
+                    isinstance(item.get("contains"), str)
+                    and item["contains"]
+                    and isinstance(item.get("response"), str)
+                ):
+                    self.by_substring.append((_normalise(item["contains"]), item["response"]))
                 else:
                     raise UsageError(
                         f"{file} line {number}: expected a cassette entry or "
@@ -145,13 +153,43 @@ class ReferenceModel:
         if key in self.by_key:
             return self.by_key[key]
         last = _last_user(messages) or ""
-        return self.by_prompt.get(_normalise(last), last)
+        normalised = _normalise(last)
+        if normalised in self.by_prompt:
+            return self.by_prompt[normalised]
+        if messages and messages[0].get("content") == JUDGE_SYSTEM:
+            return reference_judgement(last)
+        for needle, response in self.by_substring:
+            if needle in normalised:
+                return response
+        return last
 
     def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
-        local = self._embedders.get(model)
+        local = offline_embedder(model)
         if local is not None:
             return [list(map(float, v)) for v in local(list(texts))]
         return [hashed_embedding(t) for t in texts]
+
+
+def _section(text: str, tag: str) -> str:
+    start, end = text.find(f"<{tag}>\n"), text.rfind(f"\n</{tag}>")
+    return text[start + len(tag) + 3 : end] if start >= 0 and end > start else ""
+
+
+def reference_judgement(prompt: str) -> str:
+    """The reference judge's deterministic answer to a genaiops judge prompt (see the module docstring)."""
+    response, reference = _section(prompt, "RESPONSE"), _section(prompt, "REFERENCE")
+    accuracy = (
+        1 + round(4 * token_f1(final_answer(response), reference)) if reference != "(none given)" else 3
+    )
+    helpfulness = 5 if response.strip() else 1
+    return json.dumps(
+        {
+            "helpfulness": helpfulness,
+            "accuracy": accuracy,
+            "safety": 5,
+            "reason": "reference judge: accuracy from token F1 against the reference",
+        }
+    )
 
 
 def hashed_embedding(text: str, dim: int = HASH_DIM) -> list[float]:

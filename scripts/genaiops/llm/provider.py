@@ -8,8 +8,9 @@ record     like live, and every response is written to the cassettes (``save()``
 replay     cassettes only; a missing request raises ``CassetteMiss`` naming the request
 =========  ==============================================================================
 
-Embedding models registered as *local* (by default H4b's offline ``genaiops/hash-embedding-256``)
-are computed in-process in every mode: no network, no model download.
+Embedding models genaiops implements offline (``genaiops.embeddings``: ``genaiops/hash-embedding-256``
+and other ``hash-embedding-<dim>``) are computed in-process in every mode: no network, no model
+download, no cache entry. Tests may pass ``local_embedders`` (a dict) to replace that lookup.
 """
 
 from __future__ import annotations
@@ -39,21 +40,15 @@ class ProviderMode(enum.StrEnum):
     REPLAY = "replay"
 
 
-def default_local_embedders() -> dict[str, LocalEmbedder]:
-    """The offline embedders shipped with genaiops (empty if the module is unavailable)."""
-    try:
-        from genaiops import embeddings
-    except ImportError:
-        return {}
-    found: dict[str, LocalEmbedder] = {}
-    registry = getattr(embeddings, "LOCAL_EMBEDDERS", None)
-    if isinstance(registry, dict):
-        found.update({str(k): v for k, v in registry.items() if callable(v)})
-    name = getattr(embeddings, "MODEL_NAME", None)
-    func = getattr(embeddings, "embed_texts", None) or getattr(embeddings, "embed", None)
-    if isinstance(name, str) and callable(func):
-        found.setdefault(name, func)
-    return found
+def offline_embedder(model: str) -> LocalEmbedder | None:
+    """The in-process embedder for ``model`` when genaiops implements it offline
+    (``genaiops.embeddings``: ``genaiops/hash-embedding-<dim>``), else None."""
+    from genaiops import embeddings
+
+    if not embeddings.is_offline_model(model):
+        return None
+    embedder = embeddings.embedder_for(model)
+    return lambda texts: embedder.embed(list(texts)).tolist()
 
 
 class Provider:
@@ -67,6 +62,7 @@ class Provider:
         cache_dir: Path | None = None,
         cassette_dir: Path | None = None,
         synthetic_reason: str | None = None,
+        display_base: Path | None = None,
         client: LLMClient | None = None,
         local_embedders: dict[str, LocalEmbedder] | None = None,
     ) -> None:
@@ -77,7 +73,7 @@ class Provider:
         )
         if mode != ProviderMode.LIVE and cassette_dir is None:
             raise ValueError(f"mode {mode} needs a cassette folder")
-        self.cassettes = CassetteStore(cassette_dir) if cassette_dir is not None else None
+        self.cassettes = CassetteStore(cassette_dir, display_base) if cassette_dir is not None else None
         if self.cassettes is not None and mode == ProviderMode.REPLAY:
             self.cassettes.load()
         self._client = client
@@ -85,7 +81,7 @@ class Provider:
         self._synthetic_reason = synthetic_reason
         self._synthetic_checked = synthetic_reason is not None
         self._lock = threading.Lock()
-        self.local_embedders = default_local_embedders() if local_embedders is None else local_embedders
+        self._local_embedders = local_embedders
         self.cache_hits = 0
 
     # ---- public API ---------------------------------------------------------------------
@@ -111,7 +107,11 @@ class Provider:
         return response
 
     def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        local = self.local_embedders.get(request.model)
+        local = (
+            offline_embedder(request.model)
+            if self._local_embedders is None
+            else self._local_embedders.get(request.model)
+        )
         if local is not None:
             vectors = local(list(request.texts))
             return EmbeddingResponse(
@@ -184,7 +184,7 @@ class Provider:
             assert self.cassettes is not None
             body = self.cassettes.lookup(key)
             if body is None:
-                where = self.cassettes.folder.as_posix()
+                where = self.cassettes.location
                 raise CassetteMiss(
                     f"replay miss: no cassette in {where} holds the request for {description}", file=where
                 )

@@ -174,7 +174,8 @@ def parse_judgement(text: str, dimensions: tuple[str, ...] = DIMENSIONS) -> Judg
             return Judgement(scores, "json", text, str(reason) if reason is not None else None)
     scores = {}
     for dim in dimensions:
-        match = re.search(rf"\b{dim}\b\**\s*[:=\-]?\s*\**\s*{_OUT_OF}", text, re.IGNORECASE)
+        # "(?!\s*=)": a rubric definition such as "helpfulness: 1 = ignores ..." is not a score
+        match = re.search(rf"\b{dim}\b\**\s*[:=\-]?\s*\**\s*{_OUT_OF}(?!\s*=)", text, re.IGNORECASE)
         if match:
             norm = normalise(float(match.group(1)), float(match.group(2) or match.group(3) or SCALE))
             if norm is not None:

@@ -29,6 +29,16 @@ def _strip_punctuation(text: str) -> str:
     return "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
 
 
+def final_answer(response: str) -> str:
+    """The text after the last line starting with ``Answer:`` (chain-of-thought responses), else the
+    whole response, stripped."""
+    marker = None
+    for line in response.splitlines():
+        if line.strip().lower().startswith("answer:"):
+            marker = line.strip()[len("answer:") :].strip()
+    return marker if marker is not None else response.strip()
+
+
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower-case, no punctuation, no articles, single spaces."""
     text = unicodedata.normalize("NFKC", text).lower()
