@@ -11,21 +11,44 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """Options only `genaiops eval` takes."""
     group = parser.add_argument_group("evaluation")
     mode = group.add_mutually_exclusive_group()
-    mode.add_argument("--record", action="store_true",
-                      help="call the endpoint and store every response as cassettes next to the eval dataset")
-    mode.add_argument("--replay", action="store_true",
-                      help="serve responses only from the cassettes (no network); a missing one fails clearly")
+    mode.add_argument(
+        "--record",
+        action="store_true",
+        help="call the endpoint and store every response as cassettes next to the eval dataset",
+    )
+    mode.add_argument(
+        "--replay",
+        action="store_true",
+        help="serve responses only from the cassettes (no network); a missing one fails clearly",
+    )
     group.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
-    group.add_argument("--repeats", type=int, metavar="N",
-                       help="runs per example (default: the artifact's eval.repeats, else 1)")
-    group.add_argument("--scorecard-dir", type=Path, metavar="DIR",
-                       help="also write <kind>-<id>.json/.md/.html scorecards there")
-    group.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="progress bar on stderr (default: only when stderr is a terminal)")
+    group.add_argument(
+        "--repeats",
+        type=int,
+        metavar="N",
+        help="runs per example (default: the artifact's eval.repeats, else 1)",
+    )
+    group.add_argument(
+        "--scorecard-dir",
+        type=Path,
+        metavar="DIR",
+        help="also write <kind>-<id>.json/.md/.html scorecards there",
+    )
+    group.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: only when stderr is a terminal)",
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The evaluation options as StageContext.options entries."""
     mode = "record" if args.record else "replay" if args.replay else "live"
-    return {"llm_mode": mode, "llm_cache": not args.no_cache, "repeats": args.repeats,
-            "scorecard_dir": args.scorecard_dir, "progress": args.progress}
+    return {
+        "llm_mode": mode,
+        "llm_cache": not args.no_cache,
+        "repeats": args.repeats,
+        "scorecard_dir": args.scorecard_dir,
+        "progress": args.progress,
+    }

@@ -20,6 +20,7 @@ CHECKS: dict[str, dict[str, str]] = {
         "prompt": "genaiops.validate.prompt:check",
         "model-config": "genaiops.validate.model_config:check",
         "guardrail": "genaiops.validate.guardrail:check",
+        "rag": "genaiops.validate.rag:check",
     },
     "eval": {
         "prompt": "genaiops.evaluate.prompt:check",
