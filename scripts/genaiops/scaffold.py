@@ -156,6 +156,9 @@ def load_answers(path: Path | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ScaffoldError([f"answers file {path} must be a mapping of answers"])
     answers.update({k: v for k, v in data.items() if k in DEFAULT_ANSWERS and v is not None})
+    if data.get("approval_environments") is None:  # the default must stay a subset of the environments
+        envs = _as_list(answers["environments"])
+        answers["approval_environments"] = [e for e in DEFAULT_ANSWERS["approval_environments"] if e in envs]
     return answers
 
 

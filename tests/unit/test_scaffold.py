@@ -104,7 +104,7 @@ def test_answers_drive_every_generated_file(tmp_path: Path) -> None:
 
 
 def test_single_environment_uses_the_pipelines_namespace_as_is(tmp_path: Path) -> None:
-    answers = _answers(tmp_path, environments=["dev"], approval_environments=[])
+    answers = _answers(tmp_path, environments=["dev"])  # approval default [prod] narrows to []
     assert _run(tmp_path, answers=answers)[0] == 0
     assert _load(tmp_path / "platform/overlays/dev/kustomization.yaml")["namespace"] == "genai-pipelines"
 
