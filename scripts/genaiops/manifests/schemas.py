@@ -22,7 +22,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +250,7 @@ def is_complete(folder: Path) -> bool:
 
 
 def ensure_schemas(cache_root: Path, pins: tuple[SchemaPin, ...] = PINS, go: str = "go",
-                   log: Any = None) -> list[Path]:
+                   log: Callable[[str], None] | None = None) -> list[Path]:
     """Make sure every pin's schema folder exists in ``cache_root``; returns them in search order."""
     folders = [cache_root / pin.key for pin in pins]
     todo = [pin for pin, folder in zip(pins, folders, strict=True) if not is_complete(folder)]
