@@ -117,7 +117,16 @@ def test_every_model_config_validate_rule_has_a_fixture() -> None:
     declared = {
         r.id for r in rules.RULES.values() if r.id.startswith("model-config/") and r.stage == "validate"
     }
-    assert declared == {c.rule for c in CASES}
+    assert declared == {c.rule for c in CASES} | {"model-config/endpoint-unchecked"}
+
+
+def test_outage_does_not_hide_a_definite_failure(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    repo = build(tmp_path / "repo", _config(fallback_model="gpt-4o"))
+    _with_endpoint(repo, f"http://127.0.0.1:{_closed_port()}/v1")
+    result = run_cli("validate", CONFIG_PATH, cwd=repo)
+    assert result.code == 1  # retrying cannot fix the config: fail now instead of exit 3
+    assert finding_ids(result.report, "error") == {"model-config/fallback-same-as-primary"}
+    assert finding_ids(result.report, "warning") == {"model-config/endpoint-unchecked"}
 
 
 def test_the_same_config_passes_where_the_model_is_deployed(

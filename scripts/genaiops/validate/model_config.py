@@ -8,7 +8,9 @@ Checks (rule ids in docs/rules.md, details in docs/validate.md):
 - ``model-config/fallback-same-as-primary``: the fallback is a different model;
 - ``model-config/stop-truncates``: no stop sequence occurs inside a valid response fixture
   (generation would stop there and cut the response); ``model-config/no-fixtures`` (warning) when
-  stop sequences are set but there is nothing to check them against.
+  stop sequences are set but there is nothing to check them against;
+- an unreachable or slow endpoint raises InfraError (exit 3, retried) - unless the config already
+  fails another check, then it is ``model-config/endpoint-unchecked`` (warning) and the run exits 1.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from genaiops import rules
 from genaiops.catalog import load_catalog
+from genaiops.errors import InfraError
 from genaiops.validate.environment import resolve_target, served_models
 
 if TYPE_CHECKING:
@@ -66,6 +69,13 @@ STOP_TRUNCATES = rules.rule(
     "A stop sequence occurs inside a valid response fixture: generation would stop there "
     "and truncate that response.",
     "Remove or lengthen the stop sequence so it cannot occur in valid output.",
+)
+ENDPOINT_UNCHECKED = rules.rule(
+    "model-config/endpoint-unchecked",
+    "validate",
+    "The environment's endpoint could not be asked (down or too slow) while the config already fails other "
+    "checks: reported as a warning so the run fails (exit 1) instead of being retried (exit 3).",
+    "Fix the other findings; the endpoint check runs again on the next validate.",
 )
 NO_FIXTURES = rules.rule(
     "model-config/no-fixtures",
@@ -180,7 +190,18 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     _check_stops(doc, result)
     if target.listed:
         _check_availability(doc, artifact, result, target.name)
-    served = served_models(target, ctx)
+    try:
+        served = served_models(target, ctx)
+    except InfraError as exc:
+        if not any(f.severity == "error" for f in result.findings):
+            raise  # nothing else is wrong: a transient outage, worth a retry (exit 3)
+        result.add(
+            ENDPOINT_UNCHECKED,
+            f"not checked against the endpoint: {exc.message}",
+            severity="warning",
+            file=doc.file,
+        )
+        return
     if served is not None and target.endpoint is not None:
         result.details["endpoint"] = target.endpoint
         result.metrics["servedModels"] = len(served)
