@@ -1,0 +1,109 @@
+"""The notification bodies render to valid JSON with Argo's own template engine (util/template, the
+code the controller runs), even for Markdown with quotes, backticks, newlines and braces. A tiny Go
+program is built offline against the argo module pinned in scripts/tools/argo (already in the Go
+module and build caches after scripts/install-tools.sh)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+from tests.platform.conftest import PLATFORM
+
+pytestmark = pytest.mark.tools
+
+RENDERER = r"""
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/argoproj/argo-workflows/v3/util/template"
+)
+
+// usage: render TEMPLATE VARS_JSON - substitutes like the controller (template JSON-marshalled first).
+func main() {
+	var vars map[string]string
+	if err := json.Unmarshal([]byte(os.Args[2]), &vars); err != nil {
+		panic(err)
+	}
+	tmpl, _ := json.Marshal(map[string]string{"v": os.Args[1]})
+	out, err := template.Replace(string(tmpl), vars, false)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Print(m["v"])
+}
+"""
+
+MARKDOWN = '| metric | value |\n|---|---|\n| "exact" `match` \\ | 0.91 |\n{{not.a.variable}} </details>'
+
+
+@pytest.fixture(scope="module")
+def render(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    go = shutil.which("go")
+    assert go, "Go is needed to build the renderer (it also builds the pinned argo CLI)"
+    folder = tmp_path_factory.mktemp("render")
+    pin = REPO_ROOT / "scripts" / "tools" / "argo"
+    (folder / "go.mod").write_text((pin / "go.mod").read_text().replace("module genaiops.local/tools/argo",
+                                                                         "module render"), encoding="utf-8")
+    shutil.copy(pin / "go.sum", folder / "go.sum")
+    (folder / "main.go").write_text(RENDERER, encoding="utf-8")
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": os.environ.get("GOTOOLCHAIN", "local")}
+    proc = subprocess.run([go, "build", "-o", "render", "."], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+    def run(template: str, variables: dict[str, str]) -> str:
+        out = subprocess.run([str(folder / "render"), template, json.dumps(variables)], capture_output=True,
+                             text=True, timeout=30, check=False)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    return run
+
+
+def http_templates() -> dict[str, dict[str, object]]:
+    doc = yaml.safe_load((PLATFORM / "base" / "workflowtemplates" / "notify.yaml").read_text(encoding="utf-8"))
+    return {t["name"]: t["http"] for t in doc["spec"]["templates"] if "http" in t}
+
+
+VARS = {"workflow.name": "prompt-ci-x7k2p", "inputs.parameters.status": "Failed",
+        "inputs.parameters.summary": MARKDOWN}
+
+
+def test_webhook_body_is_json_with_the_summary(render) -> None:  # type: ignore[no-untyped-def]
+    body = json.loads(render(str(http_templates()["webhook"]["body"]), VARS))
+    assert body == {"text": f"genaiops prompt-ci-x7k2p: Failed\n{MARKDOWN}", "workflow": "prompt-ci-x7k2p",
+                    "status": "Failed"}
+
+
+def test_pull_request_comment_body_is_json_with_the_markdown(render) -> None:  # type: ignore[no-untyped-def]
+    body = json.loads(render(str(http_templates()["pr-comment"]["body"]), VARS))
+    assert body == {"body": f"### genaiops `prompt-ci-x7k2p`: Failed\n\n{MARKDOWN}"}
+
+
+def test_comment_url_is_the_github_issue_comments_endpoint(render) -> None:  # type: ignore[no-untyped-def]
+    doc = yaml.safe_load((PLATFORM / "base" / "workflowtemplates" / "notify.yaml").read_text(encoding="utf-8"))
+    notify = next(t for t in doc["spec"]["templates"] if t["name"] == "notify")
+    task = next(t for t in notify["dag"]["tasks"] if t["name"] == "pr-comment")
+    url = next(p["value"] for p in task["arguments"]["parameters"] if p["name"] == "url")
+    rendered = render(url, {"inputs.parameters.github-api": "https://api.github.com",
+                            "inputs.parameters.repository": "ml-platform/genai-platform",
+                            "inputs.parameters.pr-number": "42"})
+    assert rendered == "https://api.github.com/repos/ml-platform/genai-platform/issues/42/comments"
