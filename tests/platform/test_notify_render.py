@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import yaml
@@ -54,24 +54,42 @@ func main() {
 MARKDOWN = '| metric | value |\n|---|---|\n| "exact" `match` \\ | 0.91 |\n{{not.a.variable}} </details>'
 
 
+NOTIFY = PLATFORM / "base" / "workflowtemplates" / "notify.yaml"
+Render = Callable[[str, dict[str, str]], str]
+
+
 @pytest.fixture(scope="module")
-def render(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def render(tmp_path_factory: pytest.TempPathFactory) -> Render:
     go = shutil.which("go")
     assert go, "Go is needed to build the renderer (it also builds the pinned argo CLI)"
     folder = tmp_path_factory.mktemp("render")
     pin = REPO_ROOT / "scripts" / "tools" / "argo"
-    (folder / "go.mod").write_text((pin / "go.mod").read_text().replace("module genaiops.local/tools/argo",
-                                                                         "module render"), encoding="utf-8")
+    (folder / "go.mod").write_text(
+        (pin / "go.mod").read_text().replace("module genaiops.local/tools/argo", "module render"),
+        encoding="utf-8",
+    )
     shutil.copy(pin / "go.sum", folder / "go.sum")
     (folder / "main.go").write_text(RENDERER, encoding="utf-8")
     env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": os.environ.get("GOTOOLCHAIN", "local")}
-    proc = subprocess.run([go, "build", "-o", "render", "."], cwd=folder, env=env, capture_output=True,
-                          text=True, timeout=900, check=False)
+    proc = subprocess.run(
+        [go, "build", "-o", "render", "."],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
 
     def run(template: str, variables: dict[str, str]) -> str:
-        out = subprocess.run([str(folder / "render"), template, json.dumps(variables)], capture_output=True,
-                             text=True, timeout=30, check=False)
+        out = subprocess.run(
+            [str(folder / "render"), template, json.dumps(variables)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         assert out.returncode == 0, out.stderr
         return out.stdout
 
@@ -79,31 +97,42 @@ def render(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 
 
 def http_templates() -> dict[str, dict[str, object]]:
-    doc = yaml.safe_load((PLATFORM / "base" / "workflowtemplates" / "notify.yaml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load(NOTIFY.read_text(encoding="utf-8"))
     return {t["name"]: t["http"] for t in doc["spec"]["templates"] if "http" in t}
 
 
-VARS = {"workflow.name": "prompt-ci-x7k2p", "inputs.parameters.status": "Failed",
-        "inputs.parameters.summary": MARKDOWN}
+VARS = {
+    "workflow.name": "prompt-ci-x7k2p",
+    "inputs.parameters.status": "Failed",
+    "inputs.parameters.summary": MARKDOWN,
+}
 
 
-def test_webhook_body_is_json_with_the_summary(render) -> None:  # type: ignore[no-untyped-def]
+def test_webhook_body_is_json_with_the_summary(render: Render) -> None:
     body = json.loads(render(str(http_templates()["webhook"]["body"]), VARS))
-    assert body == {"text": f"genaiops prompt-ci-x7k2p: Failed\n{MARKDOWN}", "workflow": "prompt-ci-x7k2p",
-                    "status": "Failed"}
+    assert body == {
+        "text": f"genaiops prompt-ci-x7k2p: Failed\n{MARKDOWN}",
+        "workflow": "prompt-ci-x7k2p",
+        "status": "Failed",
+    }
 
 
-def test_pull_request_comment_body_is_json_with_the_markdown(render) -> None:  # type: ignore[no-untyped-def]
+def test_pull_request_comment_body_is_json_with_the_markdown(render: Render) -> None:
     body = json.loads(render(str(http_templates()["pr-comment"]["body"]), VARS))
     assert body == {"body": f"### genaiops `prompt-ci-x7k2p`: Failed\n\n{MARKDOWN}"}
 
 
-def test_comment_url_is_the_github_issue_comments_endpoint(render) -> None:  # type: ignore[no-untyped-def]
-    doc = yaml.safe_load((PLATFORM / "base" / "workflowtemplates" / "notify.yaml").read_text(encoding="utf-8"))
+def test_comment_url_is_the_github_issue_comments_endpoint(render: Render) -> None:
+    doc = yaml.safe_load(NOTIFY.read_text(encoding="utf-8"))
     notify = next(t for t in doc["spec"]["templates"] if t["name"] == "notify")
     task = next(t for t in notify["dag"]["tasks"] if t["name"] == "pr-comment")
     url = next(p["value"] for p in task["arguments"]["parameters"] if p["name"] == "url")
-    rendered = render(url, {"inputs.parameters.github-api": "https://api.github.com",
-                            "inputs.parameters.repository": "ml-platform/genai-platform",
-                            "inputs.parameters.pr-number": "42"})
+    rendered = render(
+        url,
+        {
+            "inputs.parameters.github-api": "https://api.github.com",
+            "inputs.parameters.repository": "ml-platform/genai-platform",
+            "inputs.parameters.pr-number": "42",
+        },
+    )
     assert rendered == "https://api.github.com/repos/ml-platform/genai-platform/issues/42/comments"
