@@ -234,9 +234,15 @@ def write_pin(pin: SchemaPin, target: Path, source_root: Path, k8s: dict[str, Sc
         if count == 0:
             raise UsageError(f"{pin.spec} yielded no schemas from {', '.join(pin.paths)}")
         (staging / STAMP).write_text(f"{GENERATOR_VERSION} {pin.spec} {count}\n", encoding="utf-8")
+        if is_complete(target):  # another process (e.g. a parallel test worker) finished first
+            return count
         if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not is_complete(target):
+                raise
         return count
     finally:
         if staging.exists():
