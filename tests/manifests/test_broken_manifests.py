@@ -88,3 +88,20 @@ def test_nothing_to_build_is_not_a_pass(tmp_path: Path, harness: Callable[..., H
     result = harness(tmp_path)
     assert not result.ok
     assert "no kustomization found" in result.render()
+
+
+def test_cli_exit_codes_and_tally(repo_copy: Path, capsys: pytest.CaptureFixture[str],
+                                  schema_dirs: list[Path]) -> None:
+    from genaiops.cli import main
+
+    cache = str(schema_dirs[0].parent)
+    assert main(["manifests", "--repo", str(repo_copy), "--schema-cache", cache, "-q", "environments"]) == 0
+    out = capsys.readouterr().out
+    assert "manifests: OK" in out and "0 invalid" in out
+    kustomization = repo_copy / "environments/dev/kustomization.yaml"
+    text = kustomization.read_text(encoding="utf-8")
+    kustomization.write_text(text.replace("      - settings.yaml", "      - setings.yaml"), encoding="utf-8")
+    assert main(["manifests", "--repo", str(repo_copy), "--schema-cache", cache, "-q", "environments"]) == 1
+    out = capsys.readouterr().out
+    assert "environments/dev: kustomize build failed" in out and "setings.yaml" in out
+    assert "manifests: FAILED" in out
