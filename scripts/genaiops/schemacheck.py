@@ -103,15 +103,10 @@ def is_valid(data: Any, schema: str) -> bool:
     return bool(validator(schema).is_valid(data))
 
 
-def check_data(data: Any, schema: str, result: ArtifactResult, rule_id: str, *, file: str | None,
-               doc: YamlDocument | None = None, prefix: Sequence[str | int] = (),
-               hint: str | None = None) -> int:
-    """Validate ``data`` and add one finding per error to ``result``; returns the error count.
-
-    ``prefix`` is the location of ``data`` inside ``doc`` when only part of a document is
-    validated, so line numbers still point at the right place.
-    """
-    found = errors(data, schema)
+def add_findings(found: list[SchemaError], schema: str, result: ArtifactResult, rule_id: str, *,
+                 file: str | None, doc: YamlDocument | None = None, prefix: Sequence[str | int] = (),
+                 hint: str | None = None) -> int:
+    """Turn schema errors (from ``errors``) into findings, at most MAX_FINDINGS_PER_FILE of them."""
     for item in found[:MAX_FINDINGS_PER_FILE]:
         full = (*prefix, *item.path)
         line = doc.line_of(list(full)) if doc is not None else None
@@ -120,6 +115,17 @@ def check_data(data: Any, schema: str, result: ArtifactResult, rule_id: str, *, 
     if len(found) > MAX_FINDINGS_PER_FILE:
         result.add(rule_id, f"{len(found) - MAX_FINDINGS_PER_FILE} more schema errors not shown", file=file)
     return len(found)
+
+
+def check_data(data: Any, schema: str, result: ArtifactResult, rule_id: str, *, file: str | None,
+               doc: YamlDocument | None = None, prefix: Sequence[str | int] = (),
+               hint: str | None = None) -> int:
+    """Validate ``data`` and add one finding per error to ``result``; returns the error count.
+
+    ``prefix`` is the location of ``data`` inside ``doc`` when only part of a document is
+    validated, so line numbers still point at the right place.
+    """
+    return add_findings(errors(data, schema), schema, result, rule_id, file=file, doc=doc, prefix=prefix, hint=hint)
 
 
 def check_document(doc: YamlDocument, schema: str, result: ArtifactResult, rule_id: str,

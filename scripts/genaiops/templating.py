@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+import weakref
+from functools import cache, lru_cache
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 PORTABLE_FILTERS = frozenset({
@@ -70,9 +71,29 @@ def environment() -> SandboxedEnvironment:
                                 auto_reload=False, cache_size=0)
 
 
-def parse(source: str) -> nodes.Template:
-    """Parse a template; raises jinja2.TemplateSyntaxError (with ``lineno``) when it does not parse."""
+@lru_cache(maxsize=512)
+def _parse_cached(source: str) -> nodes.Template:
     return environment().parse(source)
+
+
+def parse(source: str) -> nodes.Template:
+    """Parse a template; raises jinja2.TemplateSyntaxError (with ``lineno``) when it does not parse.
+
+    Parsed trees are cached by source text (treat them as read-only): many artifacts share a
+    template, and lint, validate and eval parse the same one.
+    """
+    return _parse_cached(source)
+
+
+_COMPILED: weakref.WeakKeyDictionary[nodes.Template, Template] = weakref.WeakKeyDictionary()
+
+
+def compiled(ast: nodes.Template) -> Template:
+    """The compiled template for a parsed tree (compiled once, then reused for every render)."""
+    template = _COMPILED.get(ast)
+    if template is None:
+        template = _COMPILED[ast] = environment().from_string(ast)
+    return template
 
 
 def _properties(schema: Any) -> tuple[dict[str, Any], bool] | None:
@@ -199,7 +220,7 @@ def render(ast: nodes.Template, context: Mapping[str, Any], max_chars: int) -> t
     Returns (text, truncated). Raises jinja2 errors (UndefinedError, SecurityError,
     TemplateError) and TypeError/ValueError from filters; the caller turns them into findings.
     """
-    template = environment().from_string(ast)
+    template = compiled(ast)
     pieces: list[str] = []
     size = 0
     for piece in template.generate(dict(context)):

@@ -21,13 +21,12 @@ Checks (rule ids in docs/rules.md; format in docs/artifacts/prompts.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from genaiops import rules, schemacheck, templating, tokens
 from genaiops.catalog import load_catalog
@@ -103,33 +102,46 @@ CONTEXT_UNCHECKED = rules.rule("prompt/context-unchecked", "lint",
                                "Fix the model config the prompt targets; its own lint says what is wrong.")
 
 
-def _variables(doc: YamlDocument, result: ArtifactResult) -> tuple[dict[str, Any], Draft202012Validator | None]:
+def _local_refs(schema: Any, root: Mapping[str, Any], path: list[str | int]
+                ) -> Iterator[tuple[list[str | int], str]]:
+    """(path, ref) of every ``$ref`` in ``schema`` that names no entry of the root's ``$defs``."""
+    if isinstance(schema, Mapping):
+        ref = schema.get("$ref")
+        defs = root.get("$defs")
+        if isinstance(ref, str) and not (isinstance(defs, Mapping) and ref.removeprefix("#/$defs/") in defs):
+            yield [*path, "$ref"], ref
+        for key, value in schema.items():
+            yield from _local_refs(value, root, [*path, str(key)])
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            yield from _local_refs(value, root, [*path, index])
+
+
+def _sub_schema_ok(doc: YamlDocument, path: list[str | int], problems: list[schemacheck.SchemaError],
+                   result: ArtifactResult) -> bool:
+    """Whether the JSON Schema at ``path`` of the manifest passed the schema and its $refs resolve."""
+    if any(list(p.path[: len(path)]) == path for p in problems):
+        return False
+    node: Any = doc.data
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if not isinstance(node, Mapping):
+        return False
+    dangling = list(_local_refs(node, node, path))
+    for where, ref in dangling:
+        result.add(SCHEMA, f"{schemacheck.json_path(where)}: {ref!r} names no entry of this schema's $defs",
+                   file=doc.file, line=doc.line_of(where))
+    return not dangling
+
+
+def _variables(doc: YamlDocument, usable: bool) -> tuple[dict[str, Any], Draft202012Validator | None]:
     """Declared variables (name -> schema) and a validator for a vars mapping, if the schema is usable."""
     raw = doc.data.get("variables")
     if not isinstance(raw, Mapping):
         return {}, None
     props = raw.get("properties")
     declared = {str(k): v for k, v in props.items()} if isinstance(props, Mapping) else {}
-    try:
-        Draft202012Validator.check_schema(raw)
-    except SchemaError as exc:
-        path = ["variables", *exc.path]
-        result.add(SCHEMA, f"{schemacheck.json_path(path)}: not a valid JSON Schema: {exc.message}",
-                   file=doc.file, line=doc.line_of(path))
-        return declared, None
-    return declared, Draft202012Validator(raw)
-
-
-def _check_output_schema(doc: YamlDocument, result: ArtifactResult) -> None:
-    output = doc.data.get("output")
-    schema = output.get("schema") if isinstance(output, Mapping) else None
-    if isinstance(schema, Mapping):
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            path = ["output", "schema", *exc.path]
-            result.add(SCHEMA, f"{schemacheck.json_path(path)}: not a valid JSON Schema: {exc.message}",
-                       file=doc.file, line=doc.line_of(path))
+    return declared, Draft202012Validator(raw) if usable else None
 
 
 def _vars_errors(validator: Draft202012Validator | None, values: Any) -> list[str]:
@@ -305,9 +317,11 @@ def _check_context(ast: nodes.Template, manifest: YamlDocument, declared: dict[s
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
     """Lint one prompt artifact."""
     manifest = ctx.manifest(artifact)
-    schemacheck.check_document(manifest, "prompt", result, SCHEMA)
-    declared, validator = _variables(manifest, result)
-    _check_output_schema(manifest, result)
+    problems = schemacheck.errors(manifest.data, "prompt")
+    schemacheck.add_findings(problems, "prompt", result, SCHEMA, file=manifest.file, doc=manifest)
+    declared, validator = _variables(manifest, _sub_schema_ok(manifest, ["variables"], problems, result))
+    if isinstance(manifest.data.get("output"), Mapping) and "schema" in manifest.data["output"]:
+        _sub_schema_ok(manifest, ["output", "schema"], problems, result)
     for path in worstcase.unbounded(declared):
         name = path.split(".", 1)[0].split("[", 1)[0]
         result.add(UNBOUNDED, f"variable {path}: its maximum length is unknown", file=manifest.file,
