@@ -174,3 +174,22 @@ def test_hostile_vars_are_data_not_templates(
     repo = build(tmp_path_factory.mktemp("vars") / "repo", mutate)
     result = run_cli("validate", PROMPT_PATH, cwd=repo)
     assert result.code == 0, result.stderr  # the var is inserted verbatim, never evaluated
+
+
+def test_schema_files_resolve_inside_the_repository_only(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    def mutate(f: Fixture) -> None:
+        f.test_cases[0]["assert"] = [
+            {"type": "contains-json", "value": "file://schema.json"},
+            {"type": "contains-json", "value": "file:///etc/passwd"},
+        ]
+
+    repo = build(tmp_path / "repo", mutate)
+    (repo / PROMPT_PATH / "schema.json").write_text(
+        '{"type": "object", "required": ["label"]}', encoding="utf-8"
+    )
+    result = run_cli("validate", PROMPT_PATH, cwd=repo)
+    assert result.code == 1
+    findings = [f for a in result.report["artifacts"] for f in a["findings"] if f["severity"] == "error"]
+    assert [f["ruleId"] for f in findings] == ["prompt/assertion-invalid"]
+    assert "outside the repository" in findings[0]["message"]
+    assert result.report["artifacts"][0]["metrics"]["assertionsPassed"] == 1

@@ -34,6 +34,7 @@ from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 
 from genaiops import assertions, rules, templating
+from genaiops.errors import ArtifactError
 from genaiops.safeio import load_json, load_yaml, read_text
 
 if TYPE_CHECKING:
@@ -307,9 +308,12 @@ class _Counter:
 def _file_loader(artifact: Artifact) -> assertions.FileLoader:
     def load(relative: str) -> Any:
         path = artifact.root / relative
-        if path.suffix in (".yaml", ".yml"):
-            return load_yaml(path, artifact.repo).data
-        return load_json(path, artifact.repo)
+        try:
+            if path.suffix in (".yaml", ".yml"):
+                return load_yaml(path, artifact.repo).data
+            return load_json(path, artifact.repo)
+        except ArtifactError as exc:  # outside the repo, missing, unparsable: the assertion is invalid
+            raise assertions.InvalidAssertion(f"cannot load file://{relative}: {exc.message}") from None
 
     return load
 
