@@ -11,6 +11,8 @@ TOOLS_DIR ?= $(or $(GENAIOPS_TOOLS_DIR),$(CURDIR)/.tools)
 UV := $(TOOLS_DIR)/uv/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export GENAIOPS_TOOLS_DIR := $(TOOLS_DIR)
+GENAIOPS_SCHEMA_CACHE ?= $(CURDIR)/.cache/schemas
+export GENAIOPS_SCHEMA_CACHE
 export PATH := $(TOOLS_DIR)/bin:$(CURDIR)/.venv/bin:$(PATH)
 PYTEST_ARGS ?=
 
