@@ -56,8 +56,12 @@ class GitError(Exception):
 def run_git(cwd: Path | None, *args: str) -> str:
     """Run git (without prompts) and return stdout; raise GitError with its output on failure."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    for var, value in (("GIT_AUTHOR_NAME", COMMITTER[0]), ("GIT_AUTHOR_EMAIL", COMMITTER[1]),
-                       ("GIT_COMMITTER_NAME", COMMITTER[0]), ("GIT_COMMITTER_EMAIL", COMMITTER[1])):
+    for var, value in (
+        ("GIT_AUTHOR_NAME", COMMITTER[0]),
+        ("GIT_AUTHOR_EMAIL", COMMITTER[1]),
+        ("GIT_COMMITTER_NAME", COMMITTER[0]),
+        ("GIT_COMMITTER_EMAIL", COMMITTER[1]),
+    ):
         env.setdefault(var, value)
     command = ["git", *(["-C", str(cwd)] if cwd else []), *args]
     try:
@@ -80,8 +84,10 @@ def resolve_remote(repo: Path, remote: str | None, fallback: str | None = None) 
     except GitError:
         if remote is None and fallback:
             return str(fallback)
-        raise UsageError(f"no git remote {candidate!r} in {repo}",
-                         hint="Pass --remote URL (the GitOps repository) or add the remote.") from None
+        raise UsageError(
+            f"no git remote {candidate!r} in {repo}",
+            hint="Pass --remote URL (the GitOps repository) or add the remote.",
+        ) from None
 
 
 @contextmanager
@@ -95,8 +101,10 @@ def private_clone(remote: str, branch: str) -> Iterator[Path]:
         except GitError as exc:
             if "not found in upstream" in exc.output or "Remote branch" in exc.output:
                 raise UsageError(f"branch {branch!r} does not exist in {remote}") from None
-            raise InfraError(f"cannot clone the GitOps repository {remote}: {exc.output}",
-                             hint="Check the remote URL and credentials; the step is retried.") from None
+            raise InfraError(
+                f"cannot clone the GitOps repository {remote}: {exc.output}",
+                hint="Check the remote URL and credentials; the step is retried.",
+            ) from None
         yield clone
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -115,7 +123,7 @@ def _reset_to(clone: Path, branch: str) -> None:
 
 
 def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** attempt)))
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
 
 
 def commit_all(clone: Path, message: str, paths: list[str]) -> str:
@@ -125,8 +133,15 @@ def commit_all(clone: Path, message: str, paths: list[str]) -> str:
     return run_git(clone, "rev-parse", "HEAD").strip()
 
 
-def publish(clone: Path, branch: str, change: Change, paths: list[str], *,
-            base_branch: str | None = None, attempts: int = DEFAULT_ATTEMPTS) -> PublishResult:
+def publish(
+    clone: Path,
+    branch: str,
+    change: Change,
+    paths: list[str],
+    *,
+    base_branch: str | None = None,
+    attempts: int = DEFAULT_ATTEMPTS,
+) -> PublishResult:
     """Apply ``change`` in ``clone`` on top of ``branch`` and push it there, retrying on a moved head.
 
     ``base_branch``: when ``branch`` does not exist yet on the remote, start it from this branch
@@ -139,26 +154,34 @@ def publish(clone: Path, branch: str, change: Change, paths: list[str], *,
                 _prepare(clone, branch, base_branch)
             message = change(clone)
             if message is None or not run_git(clone, "status", "--porcelain", "--", *paths).strip():
-                return PublishResult("unchanged", branch, run_git(clone, "rev-parse", "HEAD").strip(), attempt)
+                return PublishResult(
+                    "unchanged", branch, run_git(clone, "rev-parse", "HEAD").strip(), attempt
+                )
             commit = commit_all(clone, message, paths)
             run_git(clone, "push", "--quiet", "--porcelain", "origin", f"HEAD:refs/heads/{branch}")
             return PublishResult("pushed", branch, commit, attempt)
         except GitError as exc:
             moved = _head_moved(clone, branch, exc)
             if not moved:
-                raise InfraError(f"git failed while publishing to {branch}: {exc.output}",
-                                 hint="The GitOps remote may be down; the step is retried.") from None
+                raise InfraError(
+                    f"git failed while publishing to {branch}: {exc.output}",
+                    hint="The GitOps remote may be down; the step is retried.",
+                ) from None
             _backoff(attempt)
-    raise InfraError(f"the GitOps branch {branch} kept moving: gave up after {attempts} attempts",
-                     hint="Many promotions raced for the branch; re-run the promotion.")
+    raise InfraError(
+        f"the GitOps branch {branch} kept moving: gave up after {attempts} attempts",
+        hint="Many promotions raced for the branch; re-run the promotion.",
+    )
 
 
 def _fresh_clone_of(clone: Path, branch: str) -> bool:
     """Whether the clone was just made from ``branch`` and is untouched (no fetch needed)."""
     try:
         tracked = run_git(clone, "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}").strip()
-        return tracked == run_git(clone, "rev-parse", "HEAD").strip() and not run_git(
-            clone, "status", "--porcelain").strip()
+        return (
+            tracked == run_git(clone, "rev-parse", "HEAD").strip()
+            and not run_git(clone, "status", "--porcelain").strip()
+        )
     except GitError:
         return False
 
@@ -178,9 +201,20 @@ def _prepare(clone: Path, branch: str, base_branch: str | None) -> None:
 def _head_moved(clone: Path, branch: str, exc: GitError) -> bool:
     """Whether a failed push lost a race (the remote branch moved or a ref was locked)."""
     text = exc.output.lower()
-    if any(s in text for s in ("non-fast-forward", "fetch first", "cannot lock ref", "failed to lock",
-                               "rejected", "failed to update ref", "reference already exists",
-                               "is at", "but expected")):
+    if any(
+        s in text
+        for s in (
+            "non-fast-forward",
+            "fetch first",
+            "cannot lock ref",
+            "failed to lock",
+            "rejected",
+            "failed to update ref",
+            "reference already exists",
+            "is at",
+            "but expected",
+        )
+    ):
         return True
     try:
         local_base = run_git(clone, "rev-parse", f"refs/remotes/origin/{branch}").strip()
@@ -207,7 +241,9 @@ def read_tree(clone: Path, tree: str) -> dict[str, bytes]:
         _mode, kind, sha = meta.split()
         if kind != "blob":
             continue
-        proc = subprocess.run(["git", "-C", str(clone), "cat-file", "blob", sha], capture_output=True, check=False)
+        proc = subprocess.run(
+            ["git", "-C", str(clone), "cat-file", "blob", sha], capture_output=True, check=False
+        )
         if proc.returncode != 0:
             raise UsageError(f"cannot read {path} of snapshot {tree}: {proc.stderr.decode(errors='replace')}")
         files[path] = proc.stdout

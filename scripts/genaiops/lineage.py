@@ -44,16 +44,24 @@ class LineageEntry:
     eval_dataset_digest: str | None = None
     scorecard: dict[str, Any] | None = None
     workflow: str | None = None
-    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    time: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
     approver: str | None = None
     rolled_back_from: str | None = None
 
     def to_yaml(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "action": self.action, "version": DoubleQuotedScalarString(self.version), "digest": self.digest,
-            "snapshotTree": self.snapshot_tree, "sourceCommit": self.source_commit,
-            "pipelineImageDigest": self.pipeline_image_digest, "evalDatasetDigest": self.eval_dataset_digest,
-            "workflow": self.workflow, "time": self.time, "approver": self.approver,
+            "action": self.action,
+            "version": DoubleQuotedScalarString(self.version),
+            "digest": self.digest,
+            "snapshotTree": self.snapshot_tree,
+            "sourceCommit": self.source_commit,
+            "pipelineImageDigest": self.pipeline_image_digest,
+            "evalDatasetDigest": self.eval_dataset_digest,
+            "workflow": self.workflow,
+            "time": self.time,
+            "approver": self.approver,
         }
         if self.rolled_back_from is not None:
             data["rolledBackFrom"] = self.rolled_back_from
@@ -69,13 +77,18 @@ class LineageEntry:
             raise UsageError(f"{where}: lineage entry lacks {', '.join(missing)}")
         scorecard = data.get("scorecard")
         return cls(
-            version=str(data["version"]), digest=str(data["digest"]), snapshot_tree=str(data["snapshotTree"]),
-            action=str(data.get("action", "promote")), source_commit=_opt(data.get("sourceCommit")),
+            version=str(data["version"]),
+            digest=str(data["digest"]),
+            snapshot_tree=str(data["snapshotTree"]),
+            action=str(data.get("action", "promote")),
+            source_commit=_opt(data.get("sourceCommit")),
             pipeline_image_digest=_opt(data.get("pipelineImageDigest")),
             eval_dataset_digest=_opt(data.get("evalDatasetDigest")),
             scorecard=_plain(scorecard) if isinstance(scorecard, dict) else None,
-            workflow=_opt(data.get("workflow")), time=str(data.get("time", "")),
-            approver=_opt(data.get("approver")), rolled_back_from=_opt(data.get("rolledBackFrom")),
+            workflow=_opt(data.get("workflow")),
+            time=str(data.get("time", "")),
+            approver=_opt(data.get("approver")),
+            rolled_back_from=_opt(data.get("rolledBackFrom")),
         )
 
 
@@ -112,11 +125,13 @@ def read_lineage(repo: Path, env: str, kind: str, artifact_id: str) -> list[Line
         raise UsageError(f"{rel} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
         raise UsageError(f"{rel} must be a mapping with an `entries` list")
-    return [LineageEntry.from_yaml(e, f"{rel} entry {i + 1}") for i, e in enumerate(data.get("entries") or [])]
+    return [
+        LineageEntry.from_yaml(e, f"{rel} entry {i + 1}") for i, e in enumerate(data.get("entries") or [])
+    ]
 
 
 def append_lineage(repo: Path, env: str, kind: str, artifact_id: str, entry: LineageEntry) -> Path:
-    """Append ``entry`` to the artifact's lineage file (created on first promotion); never rewrites history."""
+    """Append ``entry`` to the artifact's lineage file (created on first promotion); history stays."""
     rel = lineage_relpath(env, kind, artifact_id)
     path = repo / rel
     yaml = _yaml()
@@ -126,13 +141,20 @@ def append_lineage(repo: Path, env: str, kind: str, artifact_id: str, entry: Lin
         if data.get("entries") is None:
             data["entries"] = []
     else:
-        data = {"apiVersion": LINEAGE_API, "kind": LINEAGE_KIND, "environment": env,
-                "artifact": {"kind": kind, "id": artifact_id}, "entries": []}
+        data = {
+            "apiVersion": LINEAGE_API,
+            "kind": LINEAGE_KIND,
+            "environment": env,
+            "artifact": {"kind": kind, "id": artifact_id},
+            "entries": [],
+        }
     data["entries"].append(entry.to_yaml())
     buffer = io.StringIO()
     if not path.is_file():
-        buffer.write(f"# Append-only promotion history of {kind}/{artifact_id} in {env}; written by genaiops.\n"
-                     "# The last entry is what is deployed; its scorecard is the next evaluation's baseline.\n")
+        buffer.write(
+            f"# Append-only promotion history of {kind}/{artifact_id} in {env}; written by genaiops.\n"
+            "# The last entry is what is deployed; its scorecard is the next evaluation's baseline.\n"
+        )
     yaml.dump(data, buffer)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(buffer.getvalue(), encoding="utf-8")

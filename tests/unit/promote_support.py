@@ -13,8 +13,10 @@ from genaiops.kinds import BY_NAME
 from genaiops.report import ArtifactResult, Report, write_report
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "genaiops tests", "GIT_AUTHOR_EMAIL": "tests@genaiops.invalid",
-    "GIT_COMMITTER_NAME": "genaiops tests", "GIT_COMMITTER_EMAIL": "tests@genaiops.invalid",
+    "GIT_AUTHOR_NAME": "genaiops tests",
+    "GIT_AUTHOR_EMAIL": "tests@genaiops.invalid",
+    "GIT_COMMITTER_NAME": "genaiops tests",
+    "GIT_COMMITTER_EMAIL": "tests@genaiops.invalid",
 }
 
 SETTINGS = """\
@@ -80,8 +82,13 @@ MANIFESTS = {
 
 def git(repo: Path, *args: str) -> str:
     """Run git with a fixed identity; raise with git's stderr on failure."""
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}, check=False)
+    proc = subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+        check=False,
+    )
     if proc.returncode != 0:
         raise AssertionError(f"git {' '.join(args)}: {proc.stderr}")
     return proc.stdout
@@ -89,7 +96,7 @@ def git(repo: Path, *args: str) -> str:
 
 @dataclass
 class World:
-    """A team checkout (``repo``) whose origin is the bare GitOps remote ``remote``; reports in ``reports``."""
+    """A team checkout ``repo`` whose origin is the bare GitOps remote ``remote``; reports in ``reports``."""
 
     repo: Path
     remote: Path
@@ -101,30 +108,47 @@ class World:
     def write_artifact(self, kind: str, artifact_id: str, version: str, text: str = "hello") -> Artifact:
         artifact = self.artifact(kind, artifact_id)
         artifact.root.mkdir(parents=True, exist_ok=True)
-        artifact.manifest_path.write_text(MANIFESTS[kind].format(id=artifact_id, version=version, text=text),
-                                          encoding="utf-8")
+        artifact.manifest_path.write_text(
+            MANIFESTS[kind].format(id=artifact_id, version=version, text=text), encoding="utf-8"
+        )
         if kind == "prompt":
-            (artifact.root / "template.j2").write_text(f"Answer {{{{ question }}}} ({text})\n", encoding="utf-8")
+            (artifact.root / "template.j2").write_text(
+                f"Answer {{{{ question }}}} ({text})\n", encoding="utf-8"
+            )
             (artifact.root / "eval").mkdir(exist_ok=True)
-            (artifact.root / "eval" / "dataset.jsonl").write_text('{"question": "q", "answer": "a"}\n',
-                                                                  encoding="utf-8")
+            (artifact.root / "eval" / "dataset.jsonl").write_text(
+                '{"question": "q", "answer": "a"}\n', encoding="utf-8"
+            )
         return artifact
 
-    def write_reports(self, artifacts: list[Artifact], *, statuses: dict[str, str] | None = None,
-                      scorecard: dict[str, Any] | None = None, digest_override: str | None = None,
-                      stages: tuple[str, ...] = ("lint", "validate", "eval"), suffix: str = "",
-                      with_scorecard: bool = True) -> None:
+    def write_reports(
+        self,
+        artifacts: list[Artifact],
+        *,
+        statuses: dict[str, str] | None = None,
+        scorecard: dict[str, Any] | None = None,
+        digest_override: str | None = None,
+        stages: tuple[str, ...] = ("lint", "validate", "eval"),
+        suffix: str = "",
+        with_scorecard: bool = True,
+    ) -> None:
         """Reports as the stages write them, for the artifacts' current digests."""
         statuses = statuses or {}
         for stage in stages:
             report = Report(stage=stage)
             for artifact in artifacts:
-                result = ArtifactResult(kind=artifact.kind.name, id=artifact.id, path=artifact.relpath,
-                                        digest=digest_override or digest(artifact))
+                result = ArtifactResult(
+                    kind=artifact.kind.name,
+                    id=artifact.id,
+                    path=artifact.relpath,
+                    digest=digest_override or digest(artifact),
+                )
                 if statuses.get(stage) == "fail":
                     result.add(f"{artifact.kind.name}/broken", "deliberately failing")
                 if stage == "eval" and with_scorecard:
-                    result.details["scorecard"] = scorecard if scorecard is not None else default_scorecard(artifact)
+                    result.details["scorecard"] = (
+                        scorecard if scorecard is not None else default_scorecard(artifact)
+                    )
                 report.artifacts.append(result)
             write_report(report, self.reports / f"{stage}-report{suffix}.json")
 
@@ -140,10 +164,18 @@ class World:
 
 def default_scorecard(artifact: Artifact) -> dict[str, Any]:
     return {
-        "kind": artifact.kind.name, "id": artifact.id, "verdict": "pass",
+        "kind": artifact.kind.name,
+        "id": artifact.id,
+        "verdict": "pass",
         "metrics": [
-            {"name": "exact_match", "value": 0.9, "baseline": 0.85, "delta": 0.05, "ci": [0.01, 0.09],
-             "verdict": "pass"},
+            {
+                "name": "exact_match",
+                "value": 0.9,
+                "baseline": 0.85,
+                "delta": 0.05,
+                "ci": [0.01, 0.09],
+                "verdict": "pass",
+            },
             {"name": "latency_ms", "value": 800.0, "verdict": "pass"},
         ],
         "provenance": {"datasetDigest": "sha256:" + "d" * 64},
@@ -168,7 +200,9 @@ def make_world(tmp: Path) -> World:
         folder = repo / "environments" / env
         folder.mkdir()
         (folder / "kustomization.yaml").write_text(ENV_KUSTOMIZATION.format(env=env), encoding="utf-8")
-        (folder / "settings.yaml").write_text(ENV_SETTINGS.format(env=env, approval=approval), encoding="utf-8")
+        (folder / "settings.yaml").write_text(
+            ENV_SETTINGS.format(env=env, approval=approval), encoding="utf-8"
+        )
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "environments")
     git(repo, "remote", "add", "origin", remote.as_uri())

@@ -19,11 +19,15 @@ def world(tmp_path: Path) -> World:
 
 
 def _promote(run_cli: Any, world: World, *paths: str, env: str = "dev") -> Any:
-    return run_cli("promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports), *paths)
+    return run_cli(
+        "promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports), *paths
+    )
 
 
 def _rule_ids(result: Any) -> list[str]:
-    return [f["ruleId"] for a in result.report["artifacts"] for f in a["findings"] if f["severity"] == "error"]
+    return [
+        f["ruleId"] for a in result.report["artifacts"] for f in a["findings"] if f["severity"] == "error"
+    ]
 
 
 def _remote_commits(world: World) -> int:
@@ -48,7 +52,10 @@ def test_failing_report_refuses(world: World, run_cli: Any) -> None:
     result = _promote(run_cli, world, str(artifact.root))
     assert result.code == 1
     assert _rule_ids(result) == ["promote/failed-report"]
-    assert "validate report says 'fail' (model-config/broken)" in result.report["artifacts"][0]["findings"][0]["message"]
+    assert (
+        "validate report says 'fail' (model-config/broken)"
+        in result.report["artifacts"][0]["findings"][0]["message"]
+    )
 
 
 def test_reports_for_other_content_are_a_digest_mismatch(world: World, run_cli: Any) -> None:
@@ -99,36 +106,130 @@ def test_latest_matching_report_wins_and_other_artifacts_are_ignored(world: Worl
 
     gate = evaluate_gate("prompt", "greeter", digest(greeter), world.reports, {"exact_match": Bound(min=0.5)})
     assert gate.passed, gate.problems
-    assert gate.reports == {"lint": "lint-report-a.json", "validate": "validate-report-a.json",
-                            "eval": "eval-report-a.json"}
+    assert gate.reports == {
+        "lint": "lint-report-a.json",
+        "validate": "validate-report-a.json",
+        "eval": "eval-report-a.json",
+    }
     assert gate.eval_dataset_digest == "sha256:" + "d" * 64
 
 
 def test_thresholds_merge_flat_star_and_kind_layers(world: World) -> None:
     settings = world.repo / "environments" / "dev" / "settings.yaml"
-    settings.write_text("thresholds:\n  exact_match: 0.6\n  '*': {f1: {min: 0.4}}\n"
-                        "  prompt: {exact_match: {min: 0.7, max: 1}}\n  rag: {ndcg: 0.9}\n", encoding="utf-8")
+    settings.write_text(
+        "thresholds:\n  exact_match: 0.6\n  '*': {f1: {min: 0.4}}\n"
+        "  prompt: {exact_match: {min: 0.7, max: 1}}\n  rag: {ndcg: 0.9}\n",
+        encoding="utf-8",
+    )
     project = load_project(world.repo)
     assert load_thresholds(project, "dev", "prompt") == {"exact_match": Bound(0.7, 1.0), "f1": Bound(min=0.4)}
-    assert load_thresholds(project, "dev", "rag") == {"exact_match": Bound(min=0.6), "f1": Bound(min=0.4),
-                                                      "ndcg": Bound(min=0.9)}
+    assert load_thresholds(project, "dev", "rag") == {
+        "exact_match": Bound(min=0.6),
+        "f1": Bound(min=0.4),
+        "ndcg": Bound(min=0.9),
+    }
     settings.write_text("thresholds:\n  exact_match: high\n", encoding="utf-8")
-    with pytest.raises(UsageError, match="thresholds.exact_match"):
+    with pytest.raises(UsageError, match=r"thresholds\.exact_match"):
         load_thresholds(load_project(world.repo), "dev", "prompt")
 
 
 def test_scorecard_verdicts_and_shapes() -> None:
-    as_mapping = {"verdict": "regression", "metrics": {"rouge_l": {"value": 0.2, "verdict": "fail"}, "f1": 0.8}}
+    as_mapping = {
+        "verdict": "regression",
+        "metrics": {"rouge_l": {"value": 0.2, "verdict": "fail"}, "f1": 0.8},
+    }
     messages = check_scorecard(as_mapping, {"f1": Bound(min=0.9), "bleu": Bound(min=0.1)})
-    assert messages == ["the scorecard's verdict is 'regression'", "metric rouge_l: verdict 'fail'",
-                        "metric bleu is required by the environment's thresholds but not in the scorecard",
-                        "metric f1: 0.8 < minimum 0.9"]
-    assert check_scorecard({"verdict": "pass", "metrics": [{"name": "f1", "value": 0.95}]}, {"f1": Bound(0.9)}) == []
+    assert messages == [
+        "the scorecard's verdict is 'regression'",
+        "metric rouge_l: verdict 'fail'",
+        "metric bleu is required by the environment's thresholds but not in the scorecard",
+        "metric f1: 0.8 < minimum 0.9",
+    ]
+    assert (
+        check_scorecard({"verdict": "pass", "metrics": [{"name": "f1", "value": 0.95}]}, {"f1": Bound(0.9)})
+        == []
+    )
 
 
 def test_missing_reports_folder_is_a_usage_error(world: World, run_cli: Any) -> None:
     artifact = world.write_artifact("prompt", "greeter", "1.0.0")
-    result = run_cli("promote", "--env", "dev", "--repo", str(world.repo), "--reports",
-                     str(world.repo / "nowhere"), str(artifact.root))
+    result = run_cli(
+        "promote",
+        "--env",
+        "dev",
+        "--repo",
+        str(world.repo),
+        "--reports",
+        str(world.repo / "nowhere"),
+        str(artifact.root),
+    )
     assert result.code == 2
     assert "reports folder" in result.report["findings"][0]["message"]
+
+
+def test_the_eval_stages_scorecard_is_understood(world: World, run_cli: Any) -> None:
+    from genaiops.discovery import digest
+    from genaiops.scorecard import MetricResult, Scorecard
+
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    card = Scorecard(
+        kind="prompt",
+        id="greeter",
+        version="1.0.0",
+        digest=digest(artifact),
+        environment="prod",
+        metrics=[
+            MetricResult(name="exact_match", value=0.8, verdict="pass"),
+            MetricResult(name="latency_ms", value=300.0, verdict="pass"),
+        ],
+        provenance={"datasetDigest": "sha256:" + "e" * 64},
+    )
+    world.write_reports([artifact], scorecard=card.to_json())
+    result = run_cli(
+        "promote",
+        "--env",
+        "prod",
+        "--repo",
+        str(world.repo),
+        "--reports",
+        str(world.reports),
+        str(artifact.root),
+    )
+    assert result.code == 0, result.stderr
+    promotion = result.report["artifacts"][0]["details"]["promotion"]
+    request = Path(promotion["request"]).read_text(encoding="utf-8")
+    assert "<details><summary>Full scorecard</summary>" in request and "exact_match" in request
+    lineage = git(
+        world.remote, "show", f"{promotion['branch']}:environments/prod/lineage/prompt/greeter.yaml"
+    )
+    assert "evalDatasetDigest: sha256:" + "e" * 64 in lineage
+
+    failing = Scorecard(
+        kind="prompt",
+        id="greeter",
+        version="1.0.0",
+        digest=digest(artifact),
+        metrics=[MetricResult(name="exact_match", value=0.8, minimum=0.9, verdict="fail")],
+    )
+    assert check_scorecard(failing.to_json(), {}) == [
+        "the scorecard's verdict is 'fail'",
+        "metric exact_match: verdict 'fail'",
+    ]
+    stale = card.to_json()
+    stale["artifact"]["digest"] = "sha256:" + "0" * 64
+    world.write_reports([artifact], scorecard=stale)
+    refused = run_cli(
+        "promote",
+        "--env",
+        "dev",
+        "--repo",
+        str(world.repo),
+        "--reports",
+        str(world.reports),
+        str(artifact.root),
+    )
+    assert refused.code == 1
+    assert (
+        "the scorecard was computed for sha256:000"
+        in refused.report["artifacts"][0]["findings"][0]["message"]
+    )

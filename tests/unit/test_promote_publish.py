@@ -1,4 +1,4 @@
-"""Promotion writes the environment snapshot and lineage, pushes (or opens an approval branch), idempotently."""
+"""Promotion writes the environment snapshot and lineage, then pushes or opens an approval branch."""
 
 from __future__ import annotations
 
@@ -21,8 +21,19 @@ def world(tmp_path: Path) -> World:
 
 
 def _promote(run_cli: Any, world: World, path: Path, env: str, *extra: str) -> Any:
-    return run_cli("promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports),
-                   "--workflow", "prompt-ci-abc12", *extra, str(path))
+    return run_cli(
+        "promote",
+        "--env",
+        env,
+        "--repo",
+        str(world.repo),
+        "--reports",
+        str(world.reports),
+        "--workflow",
+        "prompt-ci-abc12",
+        *extra,
+        str(path),
+    )
 
 
 def _log(world: World, ref: str = "main") -> list[str]:
@@ -31,7 +42,8 @@ def _log(world: World, ref: str = "main") -> list[str]:
 
 @pytest.mark.parametrize("env", ["dev", "staging"])
 def test_direct_environment_gets_a_commit_with_snapshot_configmap_and_lineage(
-        world: World, run_cli: Any, env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, run_cli: Any, env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GENAIOPS_IMAGE_DIGEST", "sha256:" + "a" * 64)
     artifact = world.write_artifact("prompt", "greeter", "1.2.0")
     world.write_reports([artifact])
@@ -44,13 +56,17 @@ def test_direct_environment_gets_a_commit_with_snapshot_configmap_and_lineage(
     assert git(world.remote, "rev-parse", "main").strip() == promotion["commit"]
 
     kustomization = remote_file(world, "main", f"environments/{env}/kustomization.yaml")
-    assert "# Environment" in kustomization and "# the environment's settings" in kustomization  # comments kept
+    assert (
+        "# Environment" in kustomization and "# the environment's settings" in kustomization
+    )  # comments kept
     generators = yaml.safe_load(kustomization)["configMapGenerator"]
     assert [g["name"] for g in generators] == ["genai-settings", "genaiops-prompt-greeter"]
     entry = generators[1]
     # the template is served; the eval dataset is not deployed
-    assert entry["files"] == ["prompt.yaml=artifacts/prompt/greeter/prompt.yaml",
-                              "template.j2=artifacts/prompt/greeter/template.j2"]
+    assert entry["files"] == [
+        "prompt.yaml=artifacts/prompt/greeter/prompt.yaml",
+        "template.j2=artifacts/prompt/greeter/template.j2",
+    ]
     assert entry["options"]["labels"]["genaiops.dev/version"] == "1.2.0"
     assert entry["options"]["annotations"]["genaiops.dev/digest"] == digest(artifact)
     copied = remote_file(world, "main", f"environments/{env}/artifacts/prompt/greeter/template.j2")
@@ -61,7 +77,10 @@ def test_direct_environment_gets_a_commit_with_snapshot_configmap_and_lineage(
     assert (record.version, record.digest, record.source_commit) == ("1.2.0", digest(artifact), source)
     assert record.workflow == "prompt-ci-abc12" and record.pipeline_image_digest == "sha256:" + "a" * 64
     assert record.eval_dataset_digest == "sha256:" + "d" * 64
-    assert record.snapshot_tree == git(clone, "rev-parse", f"HEAD:environments/{env}/artifacts/prompt/greeter").strip()
+    assert (
+        record.snapshot_tree
+        == git(clone, "rev-parse", f"HEAD:environments/{env}/artifacts/prompt/greeter").strip()
+    )
     baseline = baseline_for(env, "prompt", "greeter", repo=clone)
     assert baseline is not None and baseline["metrics"][0]["value"] == 0.9
     assert baseline["baselineOf"]["version"] == "1.2.0"
@@ -88,11 +107,15 @@ def test_new_version_replaces_the_snapshot_and_appends_lineage(world: World, run
     world.write_artifact("prompt", "greeter", "1.1.0", text="second")
     world.write_reports([artifact])
     assert _promote(run_cli, world, artifact.root, "dev").code == 0
-    files = git(world.remote, "ls-tree", "-r", "--name-only", "main", "environments/dev/artifacts/prompt/greeter")
+    files = git(
+        world.remote, "ls-tree", "-r", "--name-only", "main", "environments/dev/artifacts/prompt/greeter"
+    )
     assert "extra.txt" not in files  # the folder is replaced, not merged
     clone = world.clone_remote(world.repo.parent / "check")
     assert [e.version for e in read_lineage(clone, "dev", "prompt", "greeter")] == ["1.0.0", "1.1.0"]
-    entries = yaml.safe_load((clone / "environments/dev/kustomization.yaml").read_text())["configMapGenerator"]
+    entries = yaml.safe_load((clone / "environments/dev/kustomization.yaml").read_text())[
+        "configMapGenerator"
+    ]
     assert len(entries) == 2 and entries[1]["options"]["labels"]["genaiops.dev/version"] == "1.1.0"
 
 
@@ -126,13 +149,25 @@ def test_approval_environment_gets_a_branch_and_a_request_not_a_push(world: Worl
 
 
 def test_several_kinds_in_one_run_and_git_history_is_clean(world: World, run_cli: Any) -> None:
-    artifacts = [world.write_artifact(kind, f"{kind}-one", "0.1.0")
-                 for kind in ("prompt", "model-config", "rag", "guardrail")]
+    artifacts = [
+        world.write_artifact(kind, f"{kind}-one", "0.1.0")
+        for kind in ("prompt", "model-config", "rag", "guardrail")
+    ]
     world.write_reports(artifacts)
-    result = run_cli("promote", "--env", "staging", "--repo", str(world.repo), "--reports", str(world.reports),
-                     str(world.repo / "artifacts"))
+    result = run_cli(
+        "promote",
+        "--env",
+        "staging",
+        "--repo",
+        str(world.repo),
+        "--reports",
+        str(world.reports),
+        str(world.repo / "artifacts"),
+    )
     assert result.code == 0, result.stderr
-    assert sorted(_log(world)[:4]) == sorted(f"promote {a.kind.name}/{a.id} 0.1.0 in staging" for a in artifacts)
+    assert sorted(_log(world)[:4]) == sorted(
+        f"promote {a.kind.name}/{a.id} 0.1.0 in staging" for a in artifacts
+    )
     subprocess.run(["git", "-C", str(world.remote), "fsck", "--strict"], check=True, capture_output=True)
 
 
@@ -145,8 +180,9 @@ def test_environment_still_builds_with_kustomize(world: World, run_cli: Any) -> 
     world.write_reports([artifact])
     assert _promote(run_cli, world, artifact.root, "dev").code == 0
     clone = world.clone_remote(world.repo.parent / "built")
-    out = subprocess.run([str(kustomize), "build", str(clone / "environments/dev")], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [str(kustomize), "build", str(clone / "environments/dev")], capture_output=True, text=True, check=True
+    ).stdout
     docs = [d for d in yaml.safe_load_all(out) if d]
     [cm] = [d for d in docs if d["metadata"]["name"].startswith("genaiops-prompt-greeter-")]
     assert len(cm["metadata"]["name"]) > len("genaiops-prompt-greeter-")  # kustomize's content hash suffix

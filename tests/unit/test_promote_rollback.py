@@ -26,8 +26,16 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
 
 def _promote(run_cli: Any, world: World, artifact: Artifact, env: str = "dev") -> None:
     world.write_reports([artifact])
-    result = run_cli("promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports),
-                     str(artifact.root))
+    result = run_cli(
+        "promote",
+        "--env",
+        env,
+        "--repo",
+        str(world.repo),
+        "--reports",
+        str(world.reports),
+        str(artifact.root),
+    )
     assert result.code == 0, result.stderr
 
 
@@ -43,12 +51,17 @@ def _rollback(run_cli: Any, world: World, *args: str) -> Any:
 
 def _build(world: World, ref: str, dest: Path) -> str:
     git(world.remote, "worktree", "add", "-q", "--detach", str(dest), ref)
-    return subprocess.run([str(TOOLS_BIN / "kustomize"), "build", str(dest / ENV_DIR)], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        [str(TOOLS_BIN / "kustomize"), "build", str(dest / ENV_DIR)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
-def test_rollback_restores_the_previous_promotion_byte_for_byte(world: World, run_cli: Any,
-                                                                tmp_path: Path) -> None:
+def test_rollback_restores_the_previous_promotion_byte_for_byte(
+    world: World, run_cli: Any, tmp_path: Path
+) -> None:
     greeter = world.write_artifact("prompt", "greeter", "1.0.0", text="v1")
     (greeter.root / "notes.txt").write_text("v1 only\n", encoding="utf-8")
     _promote(run_cli, world, greeter)
@@ -64,15 +77,24 @@ def test_rollback_restores_the_previous_promotion_byte_for_byte(world: World, ru
     assert summary["status"] == "pushed"
     assert (summary["from"]["version"], summary["to"]["version"]) == ("2.0.0", "1.0.0")
     assert _manifests(world, "main") == _manifests(world, after_v1)
-    assert git(world.remote, "log", "-1", "--format=%s", "main").strip() == "roll back prompt/greeter 1.0.0 in dev"
+    assert (
+        git(world.remote, "log", "-1", "--format=%s", "main").strip()
+        == "roll back prompt/greeter 1.0.0 in dev"
+    )
 
     clone = world.clone_remote(tmp_path / "check")
     entries = read_lineage(clone, "dev", "prompt", "greeter")
-    assert [(e.action, e.version) for e in entries] == [("promote", "1.0.0"), ("promote", "2.0.0"),
-                                                        ("rollback", "1.0.0")]
+    assert [(e.action, e.version) for e in entries] == [
+        ("promote", "1.0.0"),
+        ("promote", "2.0.0"),
+        ("rollback", "1.0.0"),
+    ]
     assert entries[2].rolled_back_from == "2.0.0"
-    assert (entries[2].digest, entries[2].snapshot_tree, entries[2].scorecard) == \
-        (entries[0].digest, entries[0].snapshot_tree, entries[0].scorecard)  # the baseline is v1's again
+    assert (entries[2].digest, entries[2].snapshot_tree, entries[2].scorecard) == (
+        entries[0].digest,
+        entries[0].snapshot_tree,
+        entries[0].scorecard,
+    )  # the baseline is v1's again
     if (TOOLS_BIN / "kustomize").exists():
         assert _build(world, "main", tmp_path / "now") == _build(world, after_v1, tmp_path / "then")
 

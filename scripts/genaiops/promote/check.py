@@ -24,10 +24,15 @@ from genaiops.report import ArtifactResult
 from genaiops.stages.runner import StageContext
 
 NOT_CHECKED = rules.rule(
-    "promote/unchecked-version", "promote", "The artifact has no valid version, so it cannot be promoted.",
-    'Give the manifest a quoted semantic version, e.g. version: "1.2.0".')
+    "promote/unchecked-version",
+    "promote",
+    "The artifact has no valid version, so it cannot be promoted.",
+    'Give the manifest a quoted semantic version, e.g. version: "1.2.0".',
+)
 
-RESULT = rules.rule("promote/result", "promote", "What the promotion did: pushed, requested approval, or nothing.")
+RESULT = rules.rule(
+    "promote/result", "promote", "What the promotion did: pushed, requested approval, or nothing."
+)
 
 
 def _describe(promotion: dict[str, Any], remote: str) -> str:
@@ -35,8 +40,10 @@ def _describe(promotion: dict[str, Any], remote: str) -> str:
     if status == "pushed":
         return f"promoted to {env}: commit {promotion['commit'][:12]} pushed to {branch} of {remote}"
     if status == "requested":
-        return (f"{env} needs approval: branch {branch} pushed to {remote}; merge request description in "
-                f"{promotion.get('request', '(not written)')}")
+        return (
+            f"{env} needs approval: branch {branch} pushed to {remote}; merge request description in "
+            f"{promotion.get('request', '(not written)')}"
+        )
     return f"already deployed in {env} ({branch} at {promotion['commit'][:12]}): nothing to do"
 
 
@@ -57,8 +64,11 @@ def _target(ctx: StageContext) -> Target:
     opts = ctx.options
     repository = ctx.project.settings.get("repository")
     repository = repository if isinstance(repository, dict) else {}
-    remote = resolve_remote(ctx.project.root, opts.get("remote") or os.environ.get("GENAIOPS_GITOPS_REMOTE"),
-                            fallback=repository.get("url"))
+    remote = resolve_remote(
+        ctx.project.root,
+        opts.get("remote") or os.environ.get("GENAIOPS_GITOPS_REMOTE"),
+        fallback=repository.get("url"),
+    )
     branch = opts.get("branch") or str(repository.get("branch") or "main")
     return Target(remote=remote, branch=branch, attempts=int(opts.get("attempts") or 40))
 
@@ -79,37 +89,61 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     if not opts.get("reports"):
         raise UsageError("promote needs --reports DIR (the folder with the lint, validate and eval reports)")
     if result.version is None or result.digest is None:
-        result.add(NOT_CHECKED, f"{artifact.relpath} has no valid version; nothing promoted", file=artifact.relpath)
+        result.add(
+            NOT_CHECKED, f"{artifact.relpath} has no valid version; nothing promoted", file=artifact.relpath
+        )
         return
     thresholds = load_thresholds(ctx.project, env.name, artifact.kind.name)
     gate = evaluate_gate(artifact.kind.name, artifact.id, result.digest, Path(opts["reports"]), thresholds)
-    result.details["gate"] = {"reports": gate.reports, "passed": gate.passed,
-                              "thresholds": {k: {"min": b.min, "max": b.max} for k, b in thresholds.items()}}
+    result.details["gate"] = {
+        "reports": gate.reports,
+        "passed": gate.passed,
+        "thresholds": {k: {"min": b.min, "max": b.max} for k, b in thresholds.items()},
+    }
     for problem in gate.problems:
-        result.add(problem.rule_id, problem.message, file=problem.file, hint=rules.RULES[problem.rule_id].hint)
+        result.add(
+            problem.rule_id, problem.message, file=problem.file, hint=rules.RULES[problem.rule_id].hint
+        )
     if not gate.passed:
         return
     snapshot: Snapshot = snapshot_from_artifact(artifact, result.version, result.digest)
     entry = LineageEntry(
-        version=result.version, digest=result.digest, snapshot_tree="", action="promote",
+        version=result.version,
+        digest=result.digest,
+        snapshot_tree="",
+        action="promote",
         source_commit=source_commit(ctx.project.root, opts.get("source_commit")),
-        pipeline_image_digest=image_digest(), eval_dataset_digest=gate.eval_dataset_digest,
-        scorecard=gate.scorecard, workflow=opts.get("workflow") or os.environ.get("ARGO_WORKFLOW_NAME") or None,
+        pipeline_image_digest=image_digest(),
+        eval_dataset_digest=gate.eval_dataset_digest,
+        scorecard=gate.scorecard,
+        workflow=opts.get("workflow") or os.environ.get("ARGO_WORKFLOW_NAME") or None,
         approver=opts.get("approver") or None,
     )
     target = _target(ctx)
-    branch = approval_branch(env.name, artifact.kind.name, artifact.id, result.version) if env.approval else None
+    branch = (
+        approval_branch(env.name, artifact.kind.name, artifact.id, result.version) if env.approval else None
+    )
     outcome = deploy(target, env, snapshot, entry, approval_branch=branch)
-    promotion: dict[str, Any] = {"environment": env.name, "status": outcome.status, "branch": outcome.branch,
-                                 "commit": outcome.commit, "attempts": outcome.attempts, "remote": target.remote}
+    promotion: dict[str, Any] = {
+        "environment": env.name,
+        "status": outcome.status,
+        "branch": outcome.branch,
+        "commit": outcome.commit,
+        "attempts": outcome.attempts,
+        "remote": target.remote,
+    }
     if outcome.entry is not None:
         promotion["snapshotTree"] = outcome.entry.snapshot_tree
     if branch is not None and outcome.status == "requested" and outcome.entry is not None:
         folder = _request_dir(ctx)
         folder.mkdir(parents=True, exist_ok=True)
         request = folder / f"promote-request-{env.name}-{artifact.kind.name}-{artifact.id}.md"
-        request.write_text(render_request(env.name, snapshot, outcome.entry, branch, target.branch, thresholds,
-                                          gate.reports), encoding="utf-8")
+        request.write_text(
+            render_request(
+                env.name, snapshot, outcome.entry, branch, target.branch, thresholds, gate.reports
+            ),
+            encoding="utf-8",
+        )
         promotion["request"] = str(request)
     result.details["promotion"] = promotion
     result.add(RESULT, _describe(promotion, target.remote), severity="info")

@@ -12,10 +12,10 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from genaiops.gitops import PublishResult, private_clone, publish, run_git, tree_of
+from genaiops.gitops import Change, PublishResult, private_clone, publish, run_git, tree_of
 from genaiops.lineage import ENVIRONMENTS_DIR, LineageEntry, append_lineage, current
-from genaiops.promote.snapshot import Snapshot, apply_snapshot, env_artifact_dir
 from genaiops.project import Environment
+from genaiops.promote.snapshot import Snapshot, apply_snapshot, env_artifact_dir
 
 PIPELINE_IMAGE_DIGEST_ENV = "GENAIOPS_IMAGE_DIGEST"
 """Set by the workflow step to the digest of the genaiops image it runs (recorded in the lineage)."""
@@ -58,12 +58,18 @@ def is_deployed(repo: Path, env: str, snapshot: Snapshot) -> bool:
     return not dirty
 
 
-def _change(env: str, snapshot: Snapshot, entry: LineageEntry, message: str, recorded: list[LineageEntry]):
+def _change(
+    env: str, snapshot: Snapshot, entry: LineageEntry, message: str, recorded: list[LineageEntry]
+) -> Change:
+    """The edit publish() applies (and re-applies after a lost race) to the environment."""
+
     def change(clone: Path) -> str | None:
         if is_deployed(clone, env, snapshot):
             return None
         apply_snapshot(clone, env, snapshot)
-        final = replace(entry, snapshot_tree=tree_of(clone, env_artifact_dir(env, snapshot.kind, snapshot.id)))
+        final = replace(
+            entry, snapshot_tree=tree_of(clone, env_artifact_dir(env, snapshot.kind, snapshot.id))
+        )
         append_lineage(clone, env, snapshot.kind, snapshot.id, final)
         recorded.append(final)
         return message
@@ -74,8 +80,11 @@ def _change(env: str, snapshot: Snapshot, entry: LineageEntry, message: str, rec
 def commit_message(action: str, env: str, snapshot: Snapshot, entry: LineageEntry) -> str:
     """A commit message that says what and why, with machine-readable trailers."""
     verb = "roll back" if action == "rollback" else "promote"
-    trailers = [f"Genaiops-Artifact: {snapshot.kind}/{snapshot.id}", f"Genaiops-Version: {snapshot.version}",
-                f"Genaiops-Digest: {snapshot.digest}"]
+    trailers = [
+        f"Genaiops-Artifact: {snapshot.kind}/{snapshot.id}",
+        f"Genaiops-Version: {snapshot.version}",
+        f"Genaiops-Digest: {snapshot.digest}",
+    ]
     if entry.source_commit:
         trailers.append(f"Genaiops-Source-Commit: {entry.source_commit}")
     if entry.workflow:
@@ -88,23 +97,49 @@ def commit_message(action: str, env: str, snapshot: Snapshot, entry: LineageEntr
     return subject + "\n\n" + "\n".join(trailers) + "\n"
 
 
-def deploy(target: Target, env: Environment, snapshot: Snapshot, entry: LineageEntry, *,
-           action: str = "promote", approval_branch: str | None = None) -> Outcome:
+def deploy(
+    target: Target,
+    env: Environment,
+    snapshot: Snapshot,
+    entry: LineageEntry,
+    *,
+    action: str = "promote",
+    approval_branch: str | None = None,
+) -> Outcome:
     """Publish ``snapshot`` (recording ``entry``) to ``env``; via ``approval_branch`` when given."""
     paths = [f"{ENVIRONMENTS_DIR}/{env.name}"]
     message = commit_message(action, env.name, snapshot, entry)
     recorded: list[LineageEntry] = []
     with private_clone(target.remote, target.branch) as clone:
         if approval_branch is None:
-            result: PublishResult = publish(clone, target.branch, _change(env.name, snapshot, entry, message, recorded),
-                                            paths, attempts=target.attempts)
+            result: PublishResult = publish(
+                clone,
+                target.branch,
+                _change(env.name, snapshot, entry, message, recorded),
+                paths,
+                attempts=target.attempts,
+            )
             status = result.status
         else:
             if is_deployed(clone, env.name, snapshot):
                 head = run_git(clone, "rev-parse", "HEAD").strip()
-                return Outcome("unchanged", target.branch, head, 1, current(clone, env.name, snapshot.kind, snapshot.id),
-                               paths)
-            result = publish(clone, approval_branch, _change(env.name, snapshot, entry, message, recorded), paths,
-                             base_branch=target.branch, attempts=target.attempts)
+                return Outcome(
+                    "unchanged",
+                    target.branch,
+                    head,
+                    1,
+                    current(clone, env.name, snapshot.kind, snapshot.id),
+                    paths,
+                )
+            result = publish(
+                clone,
+                approval_branch,
+                _change(env.name, snapshot, entry, message, recorded),
+                paths,
+                base_branch=target.branch,
+                attempts=target.attempts,
+            )
             status = "requested" if result.status == "pushed" else "unchanged"
-    return Outcome(status, result.branch, result.commit, result.attempts, recorded[-1] if recorded else None, paths)
+    return Outcome(
+        status, result.branch, result.commit, result.attempts, recorded[-1] if recorded else None, paths
+    )

@@ -28,22 +28,35 @@ MAX_REPORT_BYTES = 32 * 1024 * 1024
 FAILED_VERDICTS = frozenset({"fail", "failed", "regression", "regressed", "error"})
 
 MISSING_REPORT = rules.rule(
-    "promote/missing-report", "promote", "No report of a required stage (lint, validate, eval) covers the artifact.",
-    "Run the stage and pass its report folder with --reports DIR.")
+    "promote/missing-report",
+    "promote",
+    "No report of a required stage (lint, validate, eval) covers the artifact.",
+    "Run the stage and pass its report folder with --reports DIR.",
+)
 FAILED_REPORT = rules.rule(
-    "promote/failed-report", "promote", "A required stage's report says the artifact did not pass.",
-    "Fix what that stage reported and run it again.")
+    "promote/failed-report",
+    "promote",
+    "A required stage's report says the artifact did not pass.",
+    "Fix what that stage reported and run it again.",
+)
 DIGEST_MISMATCH = rules.rule(
-    "promote/digest-mismatch", "promote",
+    "promote/digest-mismatch",
+    "promote",
     "The reports were produced for different content than the artifact has now.",
-    "Re-run lint, validate and eval on the current content: only what was checked can be promoted.")
+    "Re-run lint, validate and eval on the current content: only what was checked can be promoted.",
+)
 NO_SCORECARD = rules.rule(
-    "promote/no-scorecard", "promote", "The eval report has no scorecard for the artifact.",
-    "Run `genaiops eval`; the scorecard is in the report's details.")
+    "promote/no-scorecard",
+    "promote",
+    "The eval report has no scorecard for the artifact.",
+    "Run `genaiops eval`; the scorecard is in the report's details.",
+)
 BELOW_THRESHOLD = rules.rule(
-    "promote/below-threshold", "promote",
+    "promote/below-threshold",
+    "promote",
     "A scorecard metric misses the environment's threshold, or the scorecard's verdict is a regression.",
-    "Improve the artifact, or change the thresholds in environments/<env>/settings.yaml with review.")
+    "Improve the artifact, or change the thresholds in environments/<env>/settings.yaml with review.",
+)
 
 
 @dataclass(frozen=True)
@@ -95,8 +108,10 @@ class _Entry:
 def load_reports(reports_dir: Path) -> dict[str, list[tuple[Path, dict[str, Any]]]]:
     """Every genaiops report in ``reports_dir`` by stage; files that are not reports are ignored."""
     if not reports_dir.is_dir():
-        raise UsageError(f"reports folder {reports_dir} does not exist",
-                         hint="Pass --reports DIR holding the lint, validate and eval reports (JSON).")
+        raise UsageError(
+            f"reports folder {reports_dir} does not exist",
+            hint="Pass --reports DIR holding the lint, validate and eval reports (JSON).",
+        )
     found: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
     for path in sorted(reports_dir.glob("*.json")):
         if not path.is_file() or path.stat().st_size > MAX_REPORT_BYTES:
@@ -105,7 +120,11 @@ def load_reports(reports_dir: Path) -> dict[str, list[tuple[Path, dict[str, Any]
             data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError, OSError):
             continue
-        if isinstance(data, dict) and isinstance(data.get("stage"), str) and isinstance(data.get("artifacts"), list):
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("stage"), str)
+            and isinstance(data.get("artifacts"), list)
+        ):
             found.setdefault(data["stage"], []).append((path, data))
     return found
 
@@ -207,7 +226,9 @@ def check_scorecard(scorecard: dict[str, Any], thresholds: dict[str, Bound]) -> 
             messages.append(f"metric {name}: verdict {item_verdict!r}")
     for name, bound in sorted(thresholds.items()):
         if name not in metrics:
-            messages.append(f"metric {name} is required by the environment's thresholds but not in the scorecard")
+            messages.append(
+                f"metric {name} is required by the environment's thresholds but not in the scorecard"
+            )
             continue
         value = _number(metrics[name].get("value"))
         if value is None:
@@ -224,47 +245,81 @@ def _dataset_digest(details: dict[str, Any], scorecard: dict[str, Any] | None) -
     if scorecard:
         provenance = scorecard.get("provenance") if isinstance(scorecard.get("provenance"), dict) else {}
         dataset = scorecard.get("dataset") if isinstance(scorecard.get("dataset"), dict) else {}
-        candidates += [scorecard.get("datasetDigest"), provenance.get("datasetDigest"),
-                       provenance.get("dataset_digest"), dataset.get("digest")]
+        candidates += [
+            scorecard.get("datasetDigest"),
+            provenance.get("datasetDigest"),
+            provenance.get("dataset_digest"),
+            dataset.get("digest"),
+        ]
     return next((str(c) for c in candidates if isinstance(c, str) and c), None)
 
 
-def evaluate_gate(kind: str, artifact_id: str, digest: str, reports_dir: Path,
-                  thresholds: dict[str, Bound], required: tuple[str, ...] = REQUIRED_STAGES) -> GateResult:
+def evaluate_gate(
+    kind: str,
+    artifact_id: str,
+    digest: str,
+    reports_dir: Path,
+    thresholds: dict[str, Bound],
+    required: tuple[str, ...] = REQUIRED_STAGES,
+) -> GateResult:
     """Judge one artifact (at ``digest``) against the reports in ``reports_dir`` and the thresholds."""
     result = GateResult(thresholds=thresholds)
     reports = load_reports(reports_dir)
     for stage in required:
         entries = _entries(reports.get(stage, []), kind, artifact_id)
         if not entries:
-            result.problems.append(Problem(MISSING_REPORT, f"no {stage} report for {kind}/{artifact_id} in {reports_dir}"))
+            result.problems.append(
+                Problem(MISSING_REPORT, f"no {stage} report for {kind}/{artifact_id} in {reports_dir}")
+            )
             continue
         matching = [e for e in entries if e.data.get("digest") == digest]
         if not matching:
             seen = sorted({str(e.data.get("digest")) for e in entries})
-            result.problems.append(Problem(
-                DIGEST_MISMATCH,
-                f"the {stage} report covers {kind}/{artifact_id} at {', '.join(seen)}, not the current {digest}",
-                file=entries[0].path.name))
+            result.problems.append(
+                Problem(
+                    DIGEST_MISMATCH,
+                    f"the {stage} report covers {kind}/{artifact_id} at {', '.join(seen)}, "
+                    f"not the current {digest}",
+                    file=entries[0].path.name,
+                )
+            )
             continue
         latest = max(matching, key=lambda e: e.finished)
         result.reports[stage] = latest.path.name
         status = latest.data.get("status")
         if status != "pass":
-            errors = [f.get("ruleId") for f in latest.data.get("findings") or []
-                      if isinstance(f, dict) and f.get("severity") == "error"]
+            errors = [
+                f.get("ruleId")
+                for f in latest.data.get("findings") or []
+                if isinstance(f, dict) and f.get("severity") == "error"
+            ]
             detail = f" ({', '.join(str(e) for e in errors[:5])})" if errors else ""
-            result.problems.append(Problem(FAILED_REPORT, f"the {stage} report says {status!r}{detail}",
-                                           file=latest.path.name))
+            result.problems.append(
+                Problem(FAILED_REPORT, f"the {stage} report says {status!r}{detail}", file=latest.path.name)
+            )
             continue
         if stage == "eval":
             details = latest.data.get("details") if isinstance(latest.data.get("details"), dict) else {}
             scorecard = details.get("scorecard")
             if not isinstance(scorecard, dict):
-                result.problems.append(Problem(NO_SCORECARD, f"the eval report has no scorecard for {kind}/{artifact_id}",
-                                               file=latest.path.name))
+                result.problems.append(
+                    Problem(
+                        NO_SCORECARD,
+                        f"the eval report has no scorecard for {kind}/{artifact_id}",
+                        file=latest.path.name,
+                    )
+                )
                 continue
             result.scorecard = scorecard
+            card_artifact = scorecard.get("artifact") if isinstance(scorecard.get("artifact"), dict) else {}
+            if card_artifact.get("digest") not in (None, digest):
+                result.problems.append(
+                    Problem(
+                        DIGEST_MISMATCH,
+                        f"the scorecard was computed for {card_artifact.get('digest')}, not {digest}",
+                        file=latest.path.name,
+                    )
+                )
             result.eval_dataset_digest = _dataset_digest(details, scorecard)
             for message in check_scorecard(scorecard, thresholds):
                 result.problems.append(Problem(BELOW_THRESHOLD, message, file=latest.path.name))

@@ -6,24 +6,51 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-OPTION_NAMES = ("reports", "remote", "branch", "approver", "workflow", "source_commit", "request_dir", "attempts")
+OPTION_NAMES = (
+    "reports",
+    "remote",
+    "branch",
+    "approver",
+    "workflow",
+    "source_commit",
+    "request_dir",
+    "attempts",
+)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """Options only `genaiops promote` takes."""
     group = parser.add_argument_group("promotion")
-    group.add_argument("--reports", metavar="DIR", type=Path,
-                       help="folder holding the lint, validate and eval reports (JSON) of these artifacts")
-    group.add_argument("--remote", metavar="URL",
-                       help="the GitOps repository (URL, path, or remote name of this checkout; default origin)")
-    group.add_argument("--branch", metavar="NAME",
-                       help="the environment branch (default: repository.branch in genaiops.yaml, else main)")
+    group.add_argument(
+        "--reports",
+        metavar="DIR",
+        type=Path,
+        help="folder holding the lint, validate and eval reports (JSON) of these artifacts",
+    )
+    group.add_argument(
+        "--remote",
+        metavar="URL",
+        help="the GitOps repository (URL, path, or remote name of this checkout; default origin)",
+    )
+    group.add_argument(
+        "--branch",
+        metavar="NAME",
+        help="the environment branch (default: repository.branch in genaiops.yaml, else main)",
+    )
     group.add_argument("--approver", help="who approved (recorded in the lineage)")
     group.add_argument("--workflow", help="the workflow name (default: $ARGO_WORKFLOW_NAME)")
-    group.add_argument("--source-commit", metavar="SHA", help="the source commit (default: HEAD of the checkout)")
-    group.add_argument("--request-dir", metavar="DIR", type=Path,
-                       help="where to write merge-request descriptions (default: the --reports folder)")
-    group.add_argument("--attempts", type=int, default=40, help="push attempts when the branch moves (default 40)")
+    group.add_argument(
+        "--source-commit", metavar="SHA", help="the source commit (default: HEAD of the checkout)"
+    )
+    group.add_argument(
+        "--request-dir",
+        metavar="DIR",
+        type=Path,
+        help="where to write merge-request descriptions (default: the --reports folder)",
+    )
+    group.add_argument(
+        "--attempts", type=int, default=40, help="push attempts when the branch moves (default 40)"
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:

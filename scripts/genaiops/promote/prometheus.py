@@ -36,15 +36,18 @@ class PrometheusClient:
         try:
             response = httpx.get(url, params={"query": promql}, headers=headers, timeout=self.timeout)
         except httpx.HTTPError as exc:
-            raise InfraError(f"Prometheus at {self.base_url} is unreachable: {type(exc).__name__}: {exc}") from None
+            raise InfraError(
+                f"Prometheus at {self.base_url} is unreachable: {type(exc).__name__}: {exc}"
+            ) from None
         try:
             body: Any = response.json()
         except ValueError:
             raise InfraError(f"Prometheus answered HTTP {response.status_code} without JSON") from None
         if response.status_code != 200 or not isinstance(body, dict) or body.get("status") != "success":
             error = body.get("error") if isinstance(body, dict) else None
-            raise InfraError(f"Prometheus query failed (HTTP {response.status_code}): {error or body!r}; "
-                             f"query: {promql}")
+            raise InfraError(
+                f"Prometheus query failed (HTTP {response.status_code}): {error or body!r}; query: {promql}"
+            )
         return _value(body.get("data"), promql)
 
 
@@ -58,7 +61,9 @@ def _value(data: Any, promql: str) -> float | None:
         if not result:
             return None
         if len(result) > 1:
-            raise UsageError(f"the query returns {len(result)} series; aggregate it to one (sum, max): {promql}")
+            raise UsageError(
+                f"the query returns {len(result)} series; aggregate it to one (sum, max): {promql}"
+            )
         return _number(result[0].get("value") if isinstance(result[0], dict) else None, promql)
     raise UsageError(f"the query must return a scalar or an instant vector, not {kind!r}: {promql}")
 

@@ -40,8 +40,10 @@ def parse_artifact_ref(ref: str) -> tuple[str, str]:
     """``KIND/ID`` -> (kind, id), with clear errors."""
     kind, sep, artifact_id = ref.partition("/")
     if not sep or kind not in BY_NAME or not ARTIFACT_ID_PATTERN.match(artifact_id):
-        raise UsageError(f"{ref!r} is not KIND/ID (kinds: {', '.join(BY_NAME)}; ids are DNS-1123 labels)",
-                         hint="For example: genaiops rollback --env dev prompt/support-answer")
+        raise UsageError(
+            f"{ref!r} is not KIND/ID (kinds: {', '.join(BY_NAME)}; ids are DNS-1123 labels)",
+            hint="For example: genaiops rollback --env dev prompt/support-answer",
+        )
     return kind, artifact_id
 
 
@@ -72,14 +74,24 @@ def target_for(project: Project, remote: str | None, branch: str | None) -> Targ
     """The GitOps remote and environment branch (same defaults as promote)."""
     repository = project.settings.get("repository")
     repository = repository if isinstance(repository, dict) else {}
-    url = resolve_remote(project.root, remote or os.environ.get("GENAIOPS_GITOPS_REMOTE"),
-                         fallback=repository.get("url"))
+    url = resolve_remote(
+        project.root, remote or os.environ.get("GENAIOPS_GITOPS_REMOTE"), fallback=repository.get("url")
+    )
     return Target(remote=url, branch=branch or str(repository.get("branch") or "main"))
 
 
-def rollback(project: Project, env_name: str, kind: str, artifact_id: str, *, to_version: str | None = None,
-             remote: str | None = None, branch: str | None = None, workflow: str | None = None,
-             approver: str | None = None) -> tuple[Outcome, RollbackPlan | None]:
+def rollback(
+    project: Project,
+    env_name: str,
+    kind: str,
+    artifact_id: str,
+    *,
+    to_version: str | None = None,
+    remote: str | None = None,
+    branch: str | None = None,
+    workflow: str | None = None,
+    approver: str | None = None,
+) -> tuple[Outcome, RollbackPlan | None]:
     """Restore an earlier version of ``kind/artifact_id`` in ``env_name``; returns what was done."""
     env = project.environment(env_name)
     target = target_for(project, remote, branch)
@@ -90,25 +102,39 @@ def rollback(project: Project, env_name: str, kind: str, artifact_id: str, *, to
             return Outcome("unchanged", target.branch, run_git(clone, "rev-parse", "HEAD").strip(), 0), None
         files = read_tree(clone, chosen.target.snapshot_tree)
     snapshot = Snapshot(kind, artifact_id, chosen.target.version, chosen.target.digest, files)
-    entry = replace(chosen.target, action="rollback", rolled_back_from=chosen.current.version,
-                    time=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-                    workflow=workflow or os.environ.get("ARGO_WORKFLOW_NAME") or None,
-                    approver=approver or None)
+    entry = replace(
+        chosen.target,
+        action="rollback",
+        rolled_back_from=chosen.current.version,
+        time=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        workflow=workflow or os.environ.get("ARGO_WORKFLOW_NAME") or None,
+        approver=approver or None,
+    )
     outcome = deploy(target, env, snapshot, entry, action="rollback")
     return outcome, chosen
 
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "rollback", help="re-promote an earlier version of an artifact from the environment's lineage",
+        "rollback",
+        help="re-promote an earlier version of an artifact from the environment's lineage",
         description="Restore the previous (or --to VERSION) deployment of KIND/ID in --env, byte for byte, "
-                    "with a GitOps commit. See docs/promotion.md.")
+        "with a GitOps commit. See docs/promotion.md.",
+    )
     p.add_argument("artifact", metavar="KIND/ID", help="e.g. prompt/support-answer")
     p.add_argument("--env", required=True, help="the environment (from genaiops.yaml)")
-    p.add_argument("--to", metavar="VERSION", help="the version to restore (default: the one before the current)")
-    p.add_argument("--remote", metavar="URL", help="the GitOps repository (default: origin, else genaiops.yaml)")
-    p.add_argument("--branch", metavar="NAME", help="the environment branch (default: genaiops.yaml, else main)")
-    p.add_argument("--workflow", help="the workflow name recorded in the lineage (default: $ARGO_WORKFLOW_NAME)")
+    p.add_argument(
+        "--to", metavar="VERSION", help="the version to restore (default: the one before the current)"
+    )
+    p.add_argument(
+        "--remote", metavar="URL", help="the GitOps repository (default: origin, else genaiops.yaml)"
+    )
+    p.add_argument(
+        "--branch", metavar="NAME", help="the environment branch (default: genaiops.yaml, else main)"
+    )
+    p.add_argument(
+        "--workflow", help="the workflow name recorded in the lineage (default: $ARGO_WORKFLOW_NAME)"
+    )
     p.add_argument("--approver", help="who decided the rollback (recorded in the lineage)")
     p.add_argument("--repo", type=Path, help="repository root (default: found from the working directory)")
     p.set_defaults(handler=run)
@@ -116,24 +142,45 @@ def add_parser(subparsers: Any) -> None:
 
 def summary(outcome: Outcome, chosen: RollbackPlan | None) -> dict[str, Any]:
     """The JSON the command prints."""
-    data: dict[str, Any] = {"status": outcome.status, "branch": outcome.branch, "commit": outcome.commit,
-                            "attempts": outcome.attempts}
+    data: dict[str, Any] = {
+        "status": outcome.status,
+        "branch": outcome.branch,
+        "commit": outcome.commit,
+        "attempts": outcome.attempts,
+    }
     if chosen is not None:
-        data.update({"from": {"version": chosen.current.version, "digest": chosen.current.digest},
-                     "to": {"version": chosen.target.version, "digest": chosen.target.digest}})
+        data.update(
+            {
+                "from": {"version": chosen.current.version, "digest": chosen.current.digest},
+                "to": {"version": chosen.target.version, "digest": chosen.target.digest},
+            }
+        )
     return data
 
 
 def run(args: argparse.Namespace) -> int:
     kind, artifact_id = parse_artifact_ref(args.artifact)
     project = load_project(args.repo)
-    outcome, chosen = rollback(project, args.env, kind, artifact_id, to_version=args.to, remote=args.remote,
-                               branch=args.branch, workflow=args.workflow, approver=args.approver)
+    outcome, chosen = rollback(
+        project,
+        args.env,
+        kind,
+        artifact_id,
+        to_version=args.to,
+        remote=args.remote,
+        branch=args.branch,
+        workflow=args.workflow,
+        approver=args.approver,
+    )
     data = summary(outcome, chosen)
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
     if chosen is None or outcome.status == "unchanged":
-        sys.stderr.write(f"rollback: {kind}/{artifact_id} in {args.env} is already at the requested version\n")
+        sys.stderr.write(
+            f"rollback: {kind}/{artifact_id} in {args.env} is already at the requested version\n"
+        )
     else:
-        sys.stderr.write(f"rollback: {kind}/{artifact_id} in {args.env}: {chosen.current.version} -> "
-                         f"{chosen.target.version}, commit {outcome.commit[:12]} on {outcome.branch}\n")
+        sys.stderr.write(
+            f"rollback: {kind}/{artifact_id} in {args.env}: {chosen.current.version} -> "
+            f"{chosen.target.version}, commit {outcome.commit[:12]} on {outcome.branch}\n"
+        )
     return 0

@@ -39,13 +39,18 @@ NOT_SERVED_SUFFIXES = (".jsonl", ".tsv")
 SERVED_EXTRA: dict[str, frozenset[str]] = {
     # Kind-specific additions to what serving needs; empty today: every kind serves its manifest
     # and the non-test files beside it (templates, term lists, schemas).
-    "prompt": frozenset(), "model-config": frozenset(), "rag": frozenset(), "guardrail": frozenset(),
+    "prompt": frozenset(),
+    "model-config": frozenset(),
+    "rag": frozenset(),
+    "guardrail": frozenset(),
 }
 
 TOO_LARGE = rules.rule(
-    "promote/snapshot-too-large", "promote",
+    "promote/snapshot-too-large",
+    "promote",
     "The files the serving layer needs exceed what one ConfigMap can hold (1 MB).",
-    "Move large data out of the artifact (datasets belong under eval/, which is not deployed).")
+    "Move large data out of the artifact (datasets belong under eval/, which is not deployed).",
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,10 @@ def is_served(kind: str, relpath: str) -> bool:
 
 def snapshot_from_artifact(artifact: Artifact, version: str, digest: str) -> Snapshot:
     """Read the artifact's files (safely: inside the repository, bounded in size)."""
-    files = {path.relative_to(artifact.root).as_posix(): read_bytes(path, artifact.repo)
-             for path in artifact_files(artifact)}
+    files = {
+        path.relative_to(artifact.root).as_posix(): read_bytes(path, artifact.repo)
+        for path in artifact_files(artifact)
+    }
     return Snapshot(artifact.kind.name, artifact.id, version, digest, files)
 
 
@@ -119,17 +126,23 @@ def generator_entry(snapshot: Snapshot) -> CommentedMap:
     served = sorted(p for p in snapshot.files if is_served(snapshot.kind, p))
     size = sum(len(snapshot.files[p]) for p in served)
     if size > MAX_CONFIGMAP_BYTES:
-        raise ArtifactError(f"{snapshot.kind}/{snapshot.id} deploys {size} bytes; a ConfigMap holds at most "
-                            f"{MAX_CONFIGMAP_BYTES}", rule_id=TOO_LARGE, hint=rules.RULES[TOO_LARGE].hint)
+        raise ArtifactError(
+            f"{snapshot.kind}/{snapshot.id} deploys {size} bytes; a ConfigMap holds at most "
+            f"{MAX_CONFIGMAP_BYTES}",
+            rule_id=TOO_LARGE,
+            hint=rules.RULES[TOO_LARGE].hint,
+        )
     entry = CommentedMap()
     entry["name"] = configmap_name(snapshot.kind, snapshot.id)
     entry["files"] = CommentedSeq(f"{configmap_key(p)}={folder}/{p}" for p in served)
     options = CommentedMap()
     options["labels"] = CommentedMap((k, DoubleQuotedScalarString(v)) for k, v in labels(snapshot).items())
-    options["annotations"] = CommentedMap([
-        ("genaiops.dev/digest", DoubleQuotedScalarString(snapshot.digest)),
-        ("genaiops.dev/version", DoubleQuotedScalarString(snapshot.version)),
-    ])
+    options["annotations"] = CommentedMap(
+        [
+            ("genaiops.dev/digest", DoubleQuotedScalarString(snapshot.digest)),
+            ("genaiops.dev/version", DoubleQuotedScalarString(snapshot.version)),
+        ]
+    )
     entry["options"] = options
     return entry
 
@@ -172,8 +185,10 @@ def update_kustomization(repo: Path, env: str, snapshot: Snapshot) -> None:
     rel = f"{ENVIRONMENTS_DIR}/{env}/kustomization.yaml"
     path = repo / rel
     if not path.is_file():
-        raise UsageError(f"{rel} does not exist in the GitOps repository",
-                         hint="Create the environment with `genaiops init` (after listing it in genaiops.yaml).")
+        raise UsageError(
+            f"{rel} does not exist in the GitOps repository",
+            hint="Create the environment with `genaiops init` (after listing it in genaiops.yaml).",
+        )
     yaml = _yaml()
     try:
         data: Any = yaml.load(path.read_text(encoding="utf-8"))
@@ -188,13 +203,20 @@ def update_kustomization(repo: Path, env: str, snapshot: Snapshot) -> None:
     if not isinstance(generators, list):
         raise UsageError(f"{rel}: configMapGenerator must be a list")
     entry = generator_entry(snapshot)
-    index = next((i for i, g in enumerate(generators) if isinstance(g, dict) and g.get("name") == entry["name"]),
-                 None)
+    index = next(
+        (i for i, g in enumerate(generators) if isinstance(g, dict) and g.get("name") == entry["name"]), None
+    )
     if index is not None:
         generators[index] = entry
     else:
-        position = next((i for i, g in enumerate(generators)
-                         if isinstance(g, dict) and str(g.get("name", "")) > entry["name"]), len(generators))
+        position = next(
+            (
+                i
+                for i, g in enumerate(generators)
+                if isinstance(g, dict) and str(g.get("name", "")) > entry["name"]
+            ),
+            len(generators),
+        )
         generators.insert(position, entry)
     buffer = io.StringIO()
     yaml.dump(data, buffer)

@@ -33,7 +33,7 @@ from genaiops.promote.rollback import parse_artifact_ref, rollback, summary, tar
 SELECTOR = 'kind="{kind}",artifact="{id}",version="{version}"'
 DEFAULT_ERROR_QUERY = (
     f'sum(rate(genaiops_serving_requests_total{{{SELECTOR},outcome="error"}}[{{window}}]))'
-    f' / sum(rate(genaiops_serving_requests_total{{{SELECTOR}}}[{{window}}]))'
+    f" / sum(rate(genaiops_serving_requests_total{{{SELECTOR}}}[{{window}}]))"
 )
 DEFAULT_LATENCY_QUERY = (
     "1000 * histogram_quantile(0.99, sum by (le) "
@@ -85,10 +85,19 @@ def render(template: str, values: dict[str, str]) -> str:
     return out
 
 
-def watch(client: PrometheusClient, config: WatchConfig, values: dict[str, str], *,
-          clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> WatchResult:
+def watch(
+    client: PrometheusClient,
+    config: WatchConfig,
+    values: dict[str, str],
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WatchResult:
     """Poll until the bake period ends (healthy) or the thresholds are breached often enough."""
-    queries = {"errorRate": render(config.error_query, values), "latencyMs": render(config.latency_query, values)}
+    queries = {
+        "errorRate": render(config.error_query, values),
+        "latencyMs": render(config.latency_query, values),
+    }
     limits = {"errorRate": config.max_error_rate, "latencyMs": config.max_latency_ms}
     deadline = clock() + config.bake_seconds
     consecutive, failures = 0, 0
@@ -102,12 +111,17 @@ def watch(client: PrometheusClient, config: WatchConfig, values: dict[str, str],
         except InfraError as exc:
             failures += 1
             if failures >= config.max_query_failures:
-                raise InfraError(f"the metrics backend failed {failures} times in a row: {exc.message}",
-                                 hint="Nothing was rolled back; the watch step is retried.") from None
+                raise InfraError(
+                    f"the metrics backend failed {failures} times in a row: {exc.message}",
+                    hint="Nothing was rolled back; the watch step is retried.",
+                ) from None
             sample = {"error": exc.message}
         samples.append(sample)
-        breached = [f"{name} {sample[name]:g} > {limits[name]:g}" for name in queries
-                    if sample.get(name) is not None and sample[name] > limits[name]]
+        breached = [
+            f"{name} {sample[name]:g} > {limits[name]:g}"
+            for name in queries
+            if sample.get(name) is not None and sample[name] > limits[name]
+        ]
         consecutive = consecutive + 1 if breached else 0
         if consecutive >= config.breaches:
             return WatchResult(False, "; ".join(breached), samples)
@@ -119,27 +133,52 @@ def watch(client: PrometheusClient, config: WatchConfig, values: dict[str, str],
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "watch", help="watch a promoted artifact's error rate and latency; roll back on breach",
-        description="Poll a Prometheus-compatible /api/v1/query for the bake period and run `genaiops rollback` "
-                    "when the error rate or latency breach their thresholds. See docs/promotion.md.")
+        "watch",
+        help="watch a promoted artifact's error rate and latency; roll back on breach",
+        description="Poll a Prometheus-compatible /api/v1/query for the bake period and run "
+        "`genaiops rollback` "
+        "when the error rate or latency breach their thresholds. See docs/promotion.md.",
+    )
     p.add_argument("artifact", metavar="KIND/ID", help="e.g. prompt/support-answer")
     p.add_argument("--env", required=True, help="the environment (from genaiops.yaml)")
     p.add_argument("--prometheus", required=True, metavar="URL", help="base URL of the query API")
-    p.add_argument("--bake", type=parse_duration, default=20 * 60.0, metavar="DURATION",
-                   help="how long to watch (default 20m)")
-    p.add_argument("--interval", type=parse_duration, default=30.0, metavar="DURATION",
-                   help="time between polls (default 30s)")
+    p.add_argument(
+        "--bake",
+        type=parse_duration,
+        default=20 * 60.0,
+        metavar="DURATION",
+        help="how long to watch (default 20m)",
+    )
+    p.add_argument(
+        "--interval",
+        type=parse_duration,
+        default=30.0,
+        metavar="DURATION",
+        help="time between polls (default 30s)",
+    )
     p.add_argument("--max-error-rate", type=float, default=0.02, help="error ratio threshold (default 0.02)")
     p.add_argument("--max-latency-ms", type=float, default=500.0, help="p99 latency threshold (default 500)")
     p.add_argument("--window", default="5m", help="rate window in the queries (default 5m)")
-    p.add_argument("--breaches", type=int, default=1, help="consecutive breaching polls that trigger (default 1)")
+    p.add_argument(
+        "--breaches", type=int, default=1, help="consecutive breaching polls that trigger (default 1)"
+    )
     p.add_argument("--error-query", default=DEFAULT_ERROR_QUERY, help="PromQL template for the error rate")
     p.add_argument("--latency-query", default=DEFAULT_LATENCY_QUERY, help="PromQL template for latency in ms")
-    p.add_argument("--version", dest="watched_version", metavar="VERSION",
-                   help="the version to watch (default: the one deployed, from the lineage)")
-    p.add_argument("--no-rollback", action="store_true", help="only report a breach (exit 1), do not roll back")
-    p.add_argument("--remote", metavar="URL", help="the GitOps repository (default: origin, else genaiops.yaml)")
-    p.add_argument("--branch", metavar="NAME", help="the environment branch (default: genaiops.yaml, else main)")
+    p.add_argument(
+        "--version",
+        dest="watched_version",
+        metavar="VERSION",
+        help="the version to watch (default: the one deployed, from the lineage)",
+    )
+    p.add_argument(
+        "--no-rollback", action="store_true", help="only report a breach (exit 1), do not roll back"
+    )
+    p.add_argument(
+        "--remote", metavar="URL", help="the GitOps repository (default: origin, else genaiops.yaml)"
+    )
+    p.add_argument(
+        "--branch", metavar="NAME", help="the environment branch (default: genaiops.yaml, else main)"
+    )
     p.add_argument("--repo", type=Path, help="repository root (default: found from the working directory)")
     p.set_defaults(handler=run)
 
@@ -158,23 +197,41 @@ def run(args: argparse.Namespace) -> int:
         if deployed is None:
             raise UsageError(f"{kind}/{artifact_id} is not deployed in {env.name}: nothing to watch")
         version = deployed.version
-    config = WatchConfig(bake_seconds=args.bake, interval_seconds=args.interval,
-                         max_error_rate=args.max_error_rate, max_latency_ms=args.max_latency_ms,
-                         window=args.window, breaches=args.breaches,
-                         error_query=args.error_query, latency_query=args.latency_query)
+    config = WatchConfig(
+        bake_seconds=args.bake,
+        interval_seconds=args.interval,
+        max_error_rate=args.max_error_rate,
+        max_latency_ms=args.max_latency_ms,
+        window=args.window,
+        breaches=args.breaches,
+        error_query=args.error_query,
+        latency_query=args.latency_query,
+    )
     values = {"kind": kind, "id": artifact_id, "version": version, "env": env.name, "window": config.window}
     sys.stderr.write(f"watch: {kind}/{artifact_id} {version} in {env.name} for {config.bake_seconds:g}s\n")
     result = watch(PrometheusClient(args.prometheus), config, values)
-    output: dict[str, Any] = {"healthy": result.healthy, "reason": result.reason, "version": version,
-                              "polls": len(result.samples), "last": result.samples[-1] if result.samples else None}
+    output: dict[str, Any] = {
+        "healthy": result.healthy,
+        "reason": result.reason,
+        "version": version,
+        "polls": len(result.samples),
+        "last": result.samples[-1] if result.samples else None,
+    }
     if result.healthy:
         sys.stderr.write(f"watch: healthy: {result.reason}\n")
         sys.stdout.write(json.dumps(output, indent=2) + "\n")
         return 0
     sys.stderr.write(f"watch: breach: {result.reason}\n")
     if not args.no_rollback:
-        outcome, chosen = rollback(project, env.name, kind, artifact_id, remote=target.remote, branch=target.branch,
-                                   approver=f"genaiops watch ({result.reason})")
+        outcome, chosen = rollback(
+            project,
+            env.name,
+            kind,
+            artifact_id,
+            remote=target.remote,
+            branch=target.branch,
+            approver=f"genaiops watch ({result.reason})",
+        )
         output["rollback"] = summary(outcome, chosen)
         sys.stderr.write(f"watch: rolled back: {json.dumps(output['rollback'])}\n")
     sys.stdout.write(json.dumps(output, indent=2) + "\n")
