@@ -45,7 +45,10 @@ class Document:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something wrong with the eval set; ``kind`` is unreadable, format, duplicate-id, dangling-qrel or unjudged."""
+    """Something wrong with the eval set.
+
+    ``kind``: unreadable, format, duplicate-id, dangling-qrel or unjudged.
+    """
 
     kind: str
     file: str
@@ -74,7 +77,9 @@ class Paths:
     def from_manifest(cls, data: Mapping[str, Any]) -> Paths:
         spec = data.get("eval") if isinstance(data.get("eval"), Mapping) else {}
         assert isinstance(spec, Mapping)
-        return cls(**{k: str(spec[k]) for k in ("corpus", "queries", "qrels") if isinstance(spec.get(k), str)})
+        return cls(
+            **{k: str(spec[k]) for k in ("corpus", "queries", "qrels") if isinstance(spec.get(k), str)}
+        )
 
 
 def _text(record: Mapping[str, Any], key: str, *, allow_empty: bool = False) -> str | None:
@@ -102,18 +107,40 @@ def load_corpus(path: Path, repo: Path, out: EvalSet, problems: list[Problem]) -
         doc_id, text = _text(record, "_id"), _text(record, "text")
         title = record.get("title", "")
         metadata = record.get("metadata")
-        missing = [name for name, ok in (("_id", doc_id), ("text", text), ("title", isinstance(title, str)),
-                                         ("metadata", isinstance(metadata, Mapping))) if not ok]
+        missing = [
+            name
+            for name, ok in (
+                ("_id", doc_id),
+                ("text", text),
+                ("title", isinstance(title, str)),
+                ("metadata", isinstance(metadata, Mapping)),
+            )
+            if not ok
+        ]
         if missing:
-            problems.append(Problem("format", rel, line, f"corpus record needs string {', '.join(missing)} "
-                                    "(metadata: an object with type and updated_at)"))
+            problems.append(
+                Problem(
+                    "format",
+                    rel,
+                    line,
+                    f"corpus record needs string {', '.join(missing)} "
+                    "(metadata: an object with type and updated_at)",
+                )
+            )
             continue
         assert doc_id is not None and text is not None and isinstance(metadata, Mapping)
         doc_type = metadata.get("type")
         updated = _parse_date(metadata.get("updated_at"))
         if not isinstance(doc_type, str) or not doc_type or updated is None:
-            problems.append(Problem("format", rel, line, f"document {doc_id!r}: metadata needs a string `type` "
-                                    "and an ISO date `updated_at` (YYYY-MM-DD)"))
+            problems.append(
+                Problem(
+                    "format",
+                    rel,
+                    line,
+                    f"document {doc_id!r}: metadata needs a string `type` "
+                    "and an ISO date `updated_at` (YYYY-MM-DD)",
+                )
+            )
             continue
         if doc_id in out.corpus:
             problems.append(Problem("duplicate-id", rel, line, f"document id {doc_id!r} appears twice"))
@@ -127,8 +154,14 @@ def load_queries(path: Path, repo: Path, out: EvalSet, problems: list[Problem]) 
         query_id = _text(record, "_id") if isinstance(record, Mapping) else None
         text = _text(record, "text") if isinstance(record, Mapping) else None
         if query_id is None or text is None:
-            problems.append(Problem("format", rel, line, "a query line must be an object with string `_id` and "
-                                    "non-empty `text`"))
+            problems.append(
+                Problem(
+                    "format",
+                    rel,
+                    line,
+                    "a query line must be an object with string `_id` and non-empty `text`",
+                )
+            )
             continue
         if query_id in out.queries:
             problems.append(Problem("duplicate-id", rel, line, f"query id {query_id!r} appears twice"))
@@ -142,16 +175,23 @@ def load_qrels(path: Path, repo: Path, out: EvalSet, problems: list[Problem]) ->
     lines = read_text(path, repo).splitlines()
     refs: list[tuple[int, str, str]] = []
     if not lines or tuple(c.strip() for c in lines[0].split("\t")) != QRELS_HEADER:
-        problems.append(Problem("format", rel, 1, "the first line must be the header "
-                                "'query-id<TAB>corpus-id<TAB>score'"))
+        problems.append(
+            Problem("format", rel, 1, "the first line must be the header 'query-id<TAB>corpus-id<TAB>score'")
+        )
         return refs
     for number, raw in enumerate(lines[1:], start=2):
         if not raw.strip():
             continue
         cells = raw.split("\t")
         if len(cells) != 3 or not cells[0].strip() or not cells[1].strip():
-            problems.append(Problem("format", rel, number, "a judgement is three tab-separated columns: "
-                                    "query-id, corpus-id, score"))
+            problems.append(
+                Problem(
+                    "format",
+                    rel,
+                    number,
+                    "a judgement is three tab-separated columns: query-id, corpus-id, score",
+                )
+            )
             continue
         query_id, doc_id, score_text = (c.strip() for c in cells)
         try:
@@ -170,8 +210,12 @@ def load_qrels(path: Path, repo: Path, out: EvalSet, problems: list[Problem]) ->
 
 
 def _unreadable(path: Path, repo: Path, exc: ArtifactError) -> Problem:
-    return Problem("unreadable", getattr(exc, "file", None) or display_path(path, repo), getattr(exc, "line", None),
-                   str(exc))
+    return Problem(
+        "unreadable",
+        getattr(exc, "file", None) or display_path(path, repo),
+        getattr(exc, "line", None),
+        str(exc),
+    )
 
 
 def load(root: Path, repo: Path, paths: Paths) -> tuple[EvalSet, list[Problem]]:
@@ -196,12 +240,22 @@ def load(root: Path, repo: Path, paths: Paths) -> tuple[EvalSet, list[Problem]]:
     rel = display_path(root / paths.qrels, repo)
     for number, query_id, doc_id in refs:
         if query_id not in out.queries:
-            problems.append(Problem("dangling-qrel", rel, number, f"query id {query_id!r} is not in the queries"))
+            problems.append(
+                Problem("dangling-qrel", rel, number, f"query id {query_id!r} is not in the queries")
+            )
         if doc_id not in out.corpus:
-            problems.append(Problem("dangling-qrel", rel, number, f"corpus id {doc_id!r} is not in the corpus"))
+            problems.append(
+                Problem("dangling-qrel", rel, number, f"corpus id {doc_id!r} is not in the corpus")
+            )
     judged = {q for q, docs in out.qrels.items() if any(s >= 1 for s in docs.values())}
     for query_id in out.queries:
         if query_id not in judged:
-            problems.append(Problem("unjudged", display_path(root / paths.queries, repo), None,
-                                    f"query {query_id!r} has no relevant document in the qrels"))
+            problems.append(
+                Problem(
+                    "unjudged",
+                    display_path(root / paths.queries, repo),
+                    None,
+                    f"query {query_id!r} has no relevant document in the qrels",
+                )
+            )
     return out, problems

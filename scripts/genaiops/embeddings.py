@@ -28,6 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
@@ -63,11 +64,70 @@ class Embedder(Protocol):
         ...
 
 
-STOPWORDS = frozenset("""
-a an and are as at be been but by can could did do does for from had has have how i if in into is it its
-me my of on or our so than that the their them then there these they this to was we were what when where
-which who why will with would you your
-""".split())
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
+)
 
 
 def tokens(text: str) -> list[str]:
@@ -84,12 +144,12 @@ def features(text: str) -> Counter[str]:
     for word in words:
         counts["w:" + word] += 1.0
         padded = f"<{word}>"
-        grams = [padded[i:i + n] for n in _CHAR_NGRAMS for i in range(len(padded) - n + 1)]
+        grams = [padded[i : i + n] for n in _CHAR_NGRAMS for i in range(len(padded) - n + 1)]
         if grams:
             share = _CHAR_WEIGHT / len(grams)
             for gram in grams:
                 counts["c:" + gram] += share
-    for first, second in zip(words, words[1:]):
+    for first, second in pairwise(words):
         counts[f"b:{first} {second}"] += _BIGRAM_WEIGHT
     return counts
 
@@ -106,8 +166,9 @@ class HashEmbedder:
 
     def __init__(self, dimension: int = 256, name: str | None = None) -> None:
         if not MIN_DIMENSION <= dimension <= MAX_DIMENSION:
-            raise ValueError(f"hash embedding dimension must be in {MIN_DIMENSION}..{MAX_DIMENSION}, "
-                             f"got {dimension}")
+            raise ValueError(
+                f"hash embedding dimension must be in {MIN_DIMENSION}..{MAX_DIMENSION}, got {dimension}"
+            )
         self.dimension = dimension
         self.name = name or f"{HASH_MODEL_PREFIX}{dimension}"
 
@@ -134,7 +195,7 @@ class HashEmbedder:
 
 def is_offline_model(name: str) -> bool:
     """Whether ``name`` is a built-in hash-embedding model this module implements."""
-    suffix = name[len(HASH_MODEL_PREFIX):] if name.startswith(HASH_MODEL_PREFIX) else ""
+    suffix = name[len(HASH_MODEL_PREFIX) :] if name.startswith(HASH_MODEL_PREFIX) else ""
     return suffix.isdigit() and MIN_DIMENSION <= int(suffix) <= MAX_DIMENSION
 
 
@@ -143,8 +204,9 @@ def embedder_for(name: str) -> HashEmbedder:
     if not is_offline_model(name):
         raise EmbeddingUnavailable(
             f"embedding model {name!r} has no offline implementation; only {HASH_MODEL_PREFIX}<dim> "
-            f"models (e.g. {DEFAULT_MODEL}) embed without a provider")
-    return HashEmbedder(int(name[len(HASH_MODEL_PREFIX):]), name)
+            f"models (e.g. {DEFAULT_MODEL}) embed without a provider"
+        )
+    return HashEmbedder(int(name[len(HASH_MODEL_PREFIX) :]), name)
 
 
 def cosine(a: Vectors, b: Vectors) -> float:

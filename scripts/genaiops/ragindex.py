@@ -54,13 +54,20 @@ class RagSpec:
     @classmethod
     def from_manifest(cls, data: Mapping[str, Any]) -> RagSpec:
         store, retrieval = data["vector_store"], data["retrieval"]
-        return cls(embedding_model=data["embedding"]["model"], chunk_size=data["chunking"]["size"],
-                   overlap=data["chunking"]["overlap"], top_k=retrieval["top_k"], collection=store["collection"],
-                   alias=store.get("alias"), distance=store.get("distance", "cosine"), url=store.get("url"),
-                   timeout=float(store.get("timeout_seconds", 10)),
-                   score_threshold=retrieval.get("score_threshold"),
-                   max_latency_ms=float(retrieval.get("max_latency_ms", 500)),
-                   batch_size=int(data["embedding"].get("batch_size", 64)))
+        return cls(
+            embedding_model=data["embedding"]["model"],
+            chunk_size=data["chunking"]["size"],
+            overlap=data["chunking"]["overlap"],
+            top_k=retrieval["top_k"],
+            collection=store["collection"],
+            alias=store.get("alias"),
+            distance=store.get("distance", "cosine"),
+            url=store.get("url"),
+            timeout=float(store.get("timeout_seconds", 10)),
+            score_threshold=retrieval.get("score_threshold"),
+            max_latency_ms=float(retrieval.get("max_latency_ms", 500)),
+            batch_size=int(data["embedding"].get("batch_size", 64)),
+        )
 
 
 def estimate_tokens(text: str) -> int:
@@ -95,16 +102,28 @@ def chunk_text(text: str, size: int, overlap: int) -> list[str]:
 def chunk_points(docs: Iterable[Document], spec: RagSpec, embedder: Embedder) -> list[Point]:
     """Chunks of every document, embedded, as points carrying doc id, chunk number and metadata."""
     pending: list[tuple[Document, int, str]] = [
-        (doc, number, chunk) for doc in docs for number, chunk in enumerate(chunk_text(doc.content, spec.chunk_size,
-                                                                                       spec.overlap))]
+        (doc, number, chunk)
+        for doc in docs
+        for number, chunk in enumerate(chunk_text(doc.content, spec.chunk_size, spec.overlap))
+    ]
     points: list[Point] = []
     for start in range(0, len(pending), spec.batch_size):
-        batch = pending[start:start + spec.batch_size]
+        batch = pending[start : start + spec.batch_size]
         vectors = embedder.embed([text for _, _, text in batch])
-        for (doc, number, text), vector in zip(batch, vectors):
-            points.append(Point(doc.id, number, vector, {
-                "title": doc.title, "type": doc.type, "text": text,
-                "updated_at": doc.updated_at.isoformat() if doc.updated_at else None}))
+        for (doc, number, text), vector in zip(batch, vectors, strict=True):
+            points.append(
+                Point(
+                    doc.id,
+                    number,
+                    vector,
+                    {
+                        "title": doc.title,
+                        "type": doc.type,
+                        "text": text,
+                        "updated_at": doc.updated_at.isoformat() if doc.updated_at else None,
+                    },
+                )
+            )
     return points
 
 
@@ -118,14 +137,15 @@ def build_index(store: VectorStore, spec: RagSpec, embedder: Embedder, docs: Ite
     return len(points)
 
 
-def search(store: VectorStore, spec: RagSpec, embedder: Embedder, queries: Mapping[str, str],
-           k: int | None = None) -> dict[str, list[tuple[str, float]]]:
+def search(
+    store: VectorStore, spec: RagSpec, embedder: Embedder, queries: Mapping[str, str], k: int | None = None
+) -> dict[str, list[tuple[str, float]]]:
     """For each query, documents ranked by their best chunk's score (the top ``k``, default top_k)."""
     wanted = k or spec.top_k
     ids = list(queries)
     vectors = embedder.embed([queries[q] for q in ids])
     run: dict[str, list[tuple[str, float]]] = {}
-    for query_id, vector in zip(ids, vectors):
+    for query_id, vector in zip(ids, vectors, strict=True):
         best: dict[str, float] = {}
         for hit in store.query(spec.query_name, vector, wanted * CHUNK_FETCH_FACTOR, spec.score_threshold):
             best[hit.doc_id] = max(best.get(hit.doc_id, float("-inf")), hit.score)

@@ -18,6 +18,7 @@ point's id is ``uuid5(NAMESPACE, "<doc id>#<chunk>")`` and the string id travels
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -113,8 +114,9 @@ class VectorStore:
             return int(self.client.count(collection, exact=True).count)
 
     # -- writing ------------------------------------------------------------------------------
-    def create_collection(self, name: str, dimension: int, distance: str = "cosine", *,
-                          recreate: bool = False) -> None:
+    def create_collection(
+        self, name: str, dimension: int, distance: str = "cosine", *, recreate: bool = False
+    ) -> None:
         """Create ``name`` (dropping an existing one when ``recreate``)."""
         with self._calling(f"create collection {name!r}"):
             if self.client.collection_exists(name):
@@ -122,15 +124,21 @@ class VectorStore:
                     return
                 self.client.delete_collection(name)
             self.client.create_collection(
-                name, vectors_config=models.VectorParams(size=dimension, distance=DISTANCES[distance]))
+                name, vectors_config=models.VectorParams(size=dimension, distance=DISTANCES[distance])
+            )
 
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
         """Index ``points`` in batches."""
         for start in range(0, len(points), UPSERT_BATCH):
-            batch = points[start:start + UPSERT_BATCH]
-            structs = [models.PointStruct(id=p.point_id, vector=[float(x) for x in p.vector],
-                                          payload={**p.payload, "doc_id": p.doc_id, "chunk": p.chunk})
-                       for p in batch]
+            batch = points[start : start + UPSERT_BATCH]
+            structs = [
+                models.PointStruct(
+                    id=p.point_id,
+                    vector=[float(x) for x in p.vector],
+                    payload={**p.payload, "doc_id": p.doc_id, "chunk": p.chunk},
+                )
+                for p in batch
+            ]
             with self._calling(f"upsert into {collection!r}"):
                 self.client.upsert(collection, points=structs, wait=True)
 
@@ -140,35 +148,53 @@ class VectorStore:
         operations: list[Any] = []
         if previous is not None:
             operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
-        operations.append(models.CreateAliasOperation(
-            create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)))
+        operations.append(
+            models.CreateAliasOperation(
+                create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)
+            )
+        )
         with self._calling(f"swap alias {alias!r} to {collection!r}"):
             self.client.update_collection_aliases(change_aliases_operations=operations)
         return previous
 
     # -- reading ------------------------------------------------------------------------------
-    def query(self, name: str, vector: Sequence[float] | np.ndarray, top_k: int,
-              score_threshold: float | None = None) -> list[Hit]:
+    def query(
+        self,
+        name: str,
+        vector: Sequence[float] | np.ndarray,
+        top_k: int,
+        score_threshold: float | None = None,
+    ) -> list[Hit]:
         """The ``top_k`` nearest chunks in collection or alias ``name``."""
         with self._calling(f"query {name!r}"):
-            response = self.client.query_points(name, query=[float(x) for x in vector], limit=top_k,
-                                                with_payload=True, score_threshold=score_threshold)
+            response = self.client.query_points(
+                name,
+                query=[float(x) for x in vector],
+                limit=top_k,
+                with_payload=True,
+                score_threshold=score_threshold,
+            )
         hits = []
         for point in response.points:
             payload = dict(point.payload or {})
-            hits.append(Hit(str(payload.get("doc_id", point.id)), int(payload.get("chunk", 0)),
-                            float(point.score), payload))
+            hits.append(
+                Hit(
+                    str(payload.get("doc_id", point.id)),
+                    int(payload.get("chunk", 0)),
+                    float(point.score),
+                    payload,
+                )
+            )
         return hits
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing a dead connection must not mask the real outcome
             self.client.close()
-        except Exception:  # closing a dead connection must not mask the real outcome
-            pass
 
 
-def connect(url: str | None, *, timeout: float = 10.0, path: Path | None = None,
-            api_key: str | None = None) -> VectorStore:
+def connect(
+    url: str | None, *, timeout: float = 10.0, path: Path | None = None, api_key: str | None = None
+) -> VectorStore:
     """Open the store at ``url`` (see the module doc); raises InfraError if a server is unreachable."""
     if is_embedded(url):
         if path is not None:
@@ -178,8 +204,13 @@ def connect(url: str | None, *, timeout: float = 10.0, path: Path | None = None,
     assert url is not None
     location = f"Qdrant at {url}"
     try:
-        client = QdrantClient(url=url, timeout=max(1, round(timeout)), api_key=api_key,
-                              check_compatibility=False, prefer_grpc=False)
+        client = QdrantClient(
+            url=url,
+            timeout=max(1, round(timeout)),
+            api_key=api_key,
+            check_compatibility=False,
+            prefer_grpc=False,
+        )
     except Exception as exc:  # a malformed URL or an unsupported scheme
         raise _infra(location, "connect", exc, timeout) from None
     store = VectorStore(client, location, timeout)

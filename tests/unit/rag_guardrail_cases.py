@@ -47,12 +47,23 @@ def load_cases(prefix: str, stage: str) -> list[Case]:
     for folder in sorted(CASES.iterdir()):
         data: dict[str, Any] = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
         if str(data["rule"]).startswith(prefix) and data["stage"] == stage:
-            found.append(Case(folder.name, data["rule"], data["stage"], data.get("severity", "error"),
-                              tuple(data["paths"])))
+            found.append(
+                Case(
+                    folder.name,
+                    data["rule"],
+                    data["stage"],
+                    data.get("severity", "error"),
+                    tuple(data["paths"]),
+                )
+            )
     return found
 
 
 def finding_ids(report: dict[str, Any], severity: str | None = None) -> set[str]:
     """Rule ids of every artifact finding in a report (optionally of one severity)."""
-    return {f["ruleId"] for a in report["artifacts"] for f in a["findings"]
-            if severity is None or f["severity"] == severity}
+    return {
+        f["ruleId"]
+        for a in report["artifacts"]
+        for f in a["findings"]
+        if severity is None or f["severity"] == severity
+    }

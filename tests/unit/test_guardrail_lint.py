@@ -56,5 +56,7 @@ def test_cycle_message_names_the_loop(tmp_path: Path, run_cli: Callable[..., Any
     repo = next(c for c in CASES if c.name == "gl-cycle").build(tmp_path / "repo")
     result = run_cli("lint", "artifacts/guardrails/g", cwd=repo)
     messages = [f["message"] for f in result.report["artifacts"][0]["findings"]]
-    assert any("flag-off-topic -> greeting -> flag-off-topic" in m or "greeting -> flag-off-topic -> greeting" in m
-               for m in messages), messages
+    assert any(
+        "flag-off-topic -> greeting -> flag-off-topic" in m or "greeting -> flag-off-topic -> greeting" in m
+        for m in messages
+    ), messages

@@ -31,7 +31,9 @@ def test_fixture_breaks_exactly_its_rule(case: Case, tmp_path: Path, run_cli: Ca
 def test_every_guardrail_validate_rule_has_a_fixture() -> None:
     import genaiops.validate.guardrail  # noqa: F401 - declares the rules
 
-    declared = {r for r, rule in rules.RULES.items() if r.startswith("guardrail/") and rule.stage == "validate"}
+    declared = {
+        r for r, rule in rules.RULES.items() if r.startswith("guardrail/") and rule.stage == "validate"
+    }
     assert declared == {c.rule for c in CASES}
 
 
@@ -50,16 +52,26 @@ def test_example_suites_pass_with_per_category_metrics(run_cli: Callable[..., An
         assert categories["prompt_injection"]["allowed"] == 0
 
 
-def test_mismatch_names_case_expectation_and_deciding_rule(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+def test_mismatch_names_case_expectation_and_deciding_rule(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     repo = next(c for c in CASES if c.name == "gv-suite-mismatch").build(tmp_path / "repo")
     result = run_cli("validate", "artifacts/guardrails/g", cwd=repo)
     [artifact] = result.report["artifacts"]
     [finding] = artifact["findings"]
-    assert finding["message"].startswith("pii case card[0]: expected FLAG PII_CARD, got BLOCK PII_CARD "
-                                         "(decided by rule 'block-card'")
+    assert finding["message"].startswith(
+        "pii case card[0]: expected FLAG PII_CARD, got BLOCK PII_CARD (decided by rule 'block-card'"
+    )
     assert finding["line"] is not None
-    assert artifact["metrics"]["categories"]["pii"] == {"cases": 1, "passed": 0, "failed": 1, "pass_rate": 0.0,
-                                                       "blocked": 1, "flagged": 0, "allowed": 0}
+    assert artifact["metrics"]["categories"]["pii"] == {
+        "cases": 1,
+        "passed": 0,
+        "failed": 1,
+        "pass_rate": 0.0,
+        "blocked": 1,
+        "flagged": 0,
+        "allowed": 0,
+    }
     assert artifact["details"]["failures"][0]["actual"]["rule"] == "block-card"
 
 

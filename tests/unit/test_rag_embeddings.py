@@ -9,16 +9,25 @@ import numpy as np
 import pytest
 
 from genaiops.embeddings import (
-    DEFAULT_MODEL, EmbeddingUnavailable, HashEmbedder, cosine, embedder_for, is_offline_model,
+    DEFAULT_MODEL,
+    EmbeddingUnavailable,
+    HashEmbedder,
+    cosine,
+    embedder_for,
+    is_offline_model,
 )
 
-SCRIPT = ("import sys; from genaiops.embeddings import embedder_for;"
-          "v = embedder_for('genaiops/hash-embedding-256').embed(['Reset my password please'])[0];"
-          "print(','.join(f'{x:.6f}' for x in v))")
+SCRIPT = (
+    "import sys; from genaiops.embeddings import embedder_for;"
+    "v = embedder_for('genaiops/hash-embedding-256').embed(['Reset my password please'])[0];"
+    "print(','.join(f'{x:.6f}' for x in v))"
+)
 
 
 def test_default_model_shape_dtype_and_unit_norm() -> None:
-    vectors = embedder_for(DEFAULT_MODEL).embed(["How do I reset my password?", "Refund policy for annual plans"])
+    vectors = embedder_for(DEFAULT_MODEL).embed(
+        ["How do I reset my password?", "Refund policy for annual plans"]
+    )
     assert vectors.shape == (2, 256)
     assert vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -27,8 +36,13 @@ def test_default_model_shape_dtype_and_unit_norm() -> None:
 def test_same_vector_in_processes_with_different_hash_seeds() -> None:
     outputs = set()
     for seed in ("1", "2"):
-        run = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True,
-                             env={"PYTHONHASHSEED": seed, "PATH": ""})
+        run = subprocess.run(
+            [sys.executable, "-c", SCRIPT],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        )
         outputs.add(run.stdout)
     assert len(outputs) == 1
     here = embedder_for(DEFAULT_MODEL).embed(["Reset my password please"])[0]
@@ -37,15 +51,21 @@ def test_same_vector_in_processes_with_different_hash_seeds() -> None:
 
 def test_related_texts_are_closer_than_unrelated() -> None:
     emb = HashEmbedder(256)
-    query, near, far = emb.embed(["how to reset a forgotten password",
-                                  "Resetting your password: click 'Forgot password' on the sign-in page",
-                                  "Quarterly revenue grew in the EMEA region"])
+    query, near, far = emb.embed(
+        [
+            "how to reset a forgotten password",
+            "Resetting your password: click 'Forgot password' on the sign-in page",
+            "Quarterly revenue grew in the EMEA region",
+        ]
+    )
     assert cosine(query, near) > cosine(query, far) + 0.05
 
 
 def test_normalisation_makes_case_and_width_irrelevant() -> None:
     emb = HashEmbedder(64)
-    a, b = emb.embed(["PASSWORD reset", "ｐａｓｓｗｏｒｄ Reset"])
+    a, b = emb.embed(
+        ["PASSWORD reset", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44 Reset"]
+    )  # fullwidth
     assert np.allclose(a, b)
 
 
@@ -61,8 +81,15 @@ def test_single_string_is_refused() -> None:
         HashEmbedder().embed("not a list")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", ["text-embedding-3-small", "genaiops/hash-embedding-", "genaiops/hash-embedding-8",
-                                  "genaiops/hash-embedding-x"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "text-embedding-3-small",
+        "genaiops/hash-embedding-",
+        "genaiops/hash-embedding-8",
+        "genaiops/hash-embedding-x",
+    ],
+)
 def test_models_without_offline_implementation(name: str) -> None:
     assert not is_offline_model(name)
     with pytest.raises(EmbeddingUnavailable, match="no offline implementation"):

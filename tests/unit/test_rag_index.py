@@ -26,7 +26,11 @@ def test_chunks_respect_size_and_overlap() -> None:
 
 
 def test_a_word_longer_than_the_size_is_its_own_chunk() -> None:
-    assert ragindex.chunk_text("short " + "x" * 500 + " tail", size=64, overlap=0) == ["short", "x" * 500, "tail"]
+    assert ragindex.chunk_text("short " + "x" * 500 + " tail", size=64, overlap=0) == [
+        "short",
+        "x" * 500,
+        "tail",
+    ]
 
 
 @pytest.mark.parametrize(("size", "overlap"), [(0, 0), (10, 10), (10, -1)])
@@ -45,7 +49,7 @@ def test_chunking_covers_every_word_in_order(text: str, size: int, data: st.Data
     seen: list[str] = []
     for chunk in chunks:  # drop each chunk's overlap with what came before, the rest appends
         parts = chunk.split()
-        k = next(k for k in range(min(len(parts), len(seen)), -1, -1) if seen[len(seen) - k:] == parts[:k])
+        k = next(k for k in range(min(len(parts), len(seen)), -1, -1) if seen[len(seen) - k :] == parts[:k])
         assert k < len(parts)  # progress
         seen += parts[k:]
     assert seen == words

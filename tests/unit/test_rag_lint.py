@@ -44,13 +44,16 @@ def test_base_and_examples_lint_clean(tmp_path: Path, run_cli: Callable[..., Any
     assert by_id["support-docs"]["eval_documents"] >= 20 and by_id["internal-kb"]["eval_queries"] >= 20
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("rl-chunk-overlap", "chunking.overlap 80 is more than 50% of the size 128 (at most 64)"),
-    ("rl-chunk-size", "chunking.size 32 is outside 64..4096 tokens"),
-    ("rl-chunk-size-context", "chunking.size 1024 exceeds remote-embed's context window of 512 tokens"),
-    ("rl-top-k", "retrieval.top_k 5000 is outside 1..1000 (qdrant's hard limit)"),
-    ("rl-dangling-qrel", "corpus id 'd9' is not in the corpus"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("rl-chunk-overlap", "chunking.overlap 80 is more than 50% of the size 128 (at most 64)"),
+        ("rl-chunk-size", "chunking.size 32 is outside 64..4096 tokens"),
+        ("rl-chunk-size-context", "chunking.size 1024 exceeds remote-embed's context window of 512 tokens"),
+        ("rl-top-k", "retrieval.top_k 5000 is outside 1..1000 (qdrant's hard limit)"),
+        ("rl-dangling-qrel", "corpus id 'd9' is not in the corpus"),
+    ],
+)
 def test_messages_are_specific(name: str, expected: str, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     case = next(c for c in CASES if c.name == name)
     result = run_cli("lint", *case.paths, cwd=case.build(tmp_path / "repo"))
@@ -65,4 +68,5 @@ def test_overlap_equal_to_size_is_refused(tmp_path: Path, run_cli: Callable[...,
     manifest.write_text(manifest.read_text().replace("overlap: 16", "overlap: 128"))
     result = run_cli("lint", "artifacts/rag/r", cwd=repo)
     assert [f["message"] for f in result.report["artifacts"][0]["findings"]] == [
-        "chunking.overlap 128 must be smaller than the size 128"]
+        "chunking.overlap 128 must be smaller than the size 128"
+    ]

@@ -49,6 +49,7 @@ def test_examples_validate_on_the_embedded_store(run_cli: Callable[..., Any]) ->
 
 # --- the inspection on hand-made collections ------------------------------------------------------
 
+
 def _inspect(repo: Path, store: Any) -> ArtifactResult:
     doc = load_yaml(repo / "artifacts/rag/r/rag.yaml", repo)
     spec = rag_validate.RagSpec.from_manifest(doc.data)
@@ -58,8 +59,10 @@ def _inspect(repo: Path, store: Any) -> ArtifactResult:
 
 
 def _points(n: int, dim: int) -> list[Point]:
-    return [Point(f"d{i}", 0, [1.0 if j == i % dim else 0.0 for j in range(dim)], {"title": f"doc {i}"})
-            for i in range(n)]
+    return [
+        Point(f"d{i}", 0, [1.0 if j == i % dim else 0.0 for j in range(dim)], {"title": f"doc {i}"})
+        for i in range(n)
+    ]
 
 
 def test_alias_resolves_and_collection_passes(tmp_path: Path) -> None:
@@ -86,7 +89,9 @@ def test_dimension_mismatch(tmp_path: Path) -> None:
     store.swap_alias("r", "r-v1")
     [finding] = _inspect(build_base(tmp_path / "repo"), store).findings
     assert finding.rule_id == "rag/dimension-mismatch"
-    assert "stores vectors of size default=768, but genaiops/hash-embedding-256 embeds to 256" in finding.message
+    assert (
+        "stores vectors of size default=768, but genaiops/hash-embedding-256 embeds to 256" in finding.message
+    )
 
 
 def test_empty_collection(tmp_path: Path) -> None:
@@ -124,6 +129,7 @@ def test_alias_swap_is_atomic_and_returns_the_previous_collection(tmp_path: Path
 
 
 # --- servers that are not there -----------------------------------------------------------------
+
 
 def _with_store_url(repo: Path, url: str) -> None:
     settings = repo / "environments/dev/settings.yaml"
@@ -175,19 +181,24 @@ def test_unreachable_server_is_exit_3(tmp_path: Path, run_cli: Callable[..., Any
     assert artifact["infraError"].startswith(f"Qdrant at {url} is unreachable")
 
 
-def test_silent_server_times_out_as_configured(tmp_path: Path, silent_server: int,
-                                               run_cli: Callable[..., Any]) -> None:
+def test_silent_server_times_out_as_configured(
+    tmp_path: Path, silent_server: int, run_cli: Callable[..., Any]
+) -> None:
     repo = build_base(tmp_path / "repo")
     manifest = repo / "artifacts/rag/r/rag.yaml"
-    manifest.write_text(manifest.read_text().replace("url: embedded", f"url: http://127.0.0.1:{silent_server}")
-                        .replace("timeout_seconds: 2", "timeout_seconds: 1"))
+    manifest.write_text(
+        manifest.read_text()
+        .replace("url: embedded", f"url: http://127.0.0.1:{silent_server}")
+        .replace("timeout_seconds: 2", "timeout_seconds: 1")
+    )
     result = run_cli("validate", "artifacts/rag/r", cwd=repo)
     assert result.code == 3
     assert "did not answer within 1 s" in result.report["artifacts"][0]["infraError"]
 
 
-def test_environment_embedded_keeps_the_artifacts_embedded_store(tmp_path: Path,
-                                                                  run_cli: Callable[..., Any]) -> None:
+def test_environment_embedded_keeps_the_artifacts_embedded_store(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     repo = build_base(tmp_path / "repo")
     _with_store_url(repo, "embedded")
     result = run_cli("validate", "artifacts/rag/r", "--env", "dev", cwd=repo)

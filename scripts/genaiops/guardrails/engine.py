@@ -79,18 +79,38 @@ class Policy:
         """Build from the manifest's data; raises PolicyError if it breaks the schema."""
         from genaiops import schemacheck
 
-        problems = [(e.path, f"{e.json_path}: {e.message}") for e in schemacheck.errors(data, "guardrail-policy")]
+        problems = [
+            (e.path, f"{e.json_path}: {e.message}") for e in schemacheck.errors(data, "guardrail-policy")
+        ]
         if problems:
             raise PolicyError(problems)
-        rules = tuple(Rule(id=r["id"], condition=r["condition"], action=r["action"], priority=r["priority"],
-                           code=r.get("code"), description=r.get("description", ""),
-                           requires=tuple(r.get("requires", [])), unless=tuple(r.get("unless", [])), index=i)
-                      for i, r in enumerate(data["rules"]))
-        detectors = {name: DetectorSpec(name, spec.get("function", name), dict(spec.get("params") or {}))
-                     for name, spec in (data.get("detectors") or {}).items()}
-        return cls(id=data["id"], rules=rules, detectors=detectors,
-                   default_action=data.get("default_action", "ALLOW"), default_code=data.get("default_code"),
-                   max_input_chars=data.get("max_input_chars", 20000), applies_to=data.get("applies_to", "input"))
+        rules = tuple(
+            Rule(
+                id=r["id"],
+                condition=r["condition"],
+                action=r["action"],
+                priority=r["priority"],
+                code=r.get("code"),
+                description=r.get("description", ""),
+                requires=tuple(r.get("requires", [])),
+                unless=tuple(r.get("unless", [])),
+                index=i,
+            )
+            for i, r in enumerate(data["rules"])
+        )
+        detectors = {
+            name: DetectorSpec(name, spec.get("function", name), dict(spec.get("params") or {}))
+            for name, spec in (data.get("detectors") or {}).items()
+        }
+        return cls(
+            id=data["id"],
+            rules=rules,
+            detectors=detectors,
+            default_action=data.get("default_action", "ALLOW"),
+            default_code=data.get("default_code"),
+            max_input_chars=data.get("max_input_chars", 20000),
+            applies_to=data.get("applies_to", "input"),
+        )
 
     @property
     def by_id(self) -> dict[str, Rule]:
@@ -110,8 +130,15 @@ class Decision:
     errors: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "code": self.code, "rule": self.rule, "matched": self.matched,
-                "violations": self.violations, "truncated": self.truncated, "errors": self.errors}
+        return {
+            "verdict": self.verdict,
+            "code": self.code,
+            "rule": self.rule,
+            "matched": self.matched,
+            "violations": self.violations,
+            "truncated": self.truncated,
+            "errors": self.errors,
+        }
 
 
 def callable_names(policy: Policy) -> set[str]:
@@ -126,11 +153,17 @@ def build_detectors(policy: Policy) -> dict[str, functions.Detector]:
     for name, spec in policy.detectors.items():
         registered = functions.get(spec.function)
         if registered is None:
-            problems.append((("detectors", name, "function"),
-                             f"detector {name!r} uses unknown function {spec.function!r}"))
+            problems.append(
+                (
+                    ("detectors", name, "function"),
+                    f"detector {name!r} uses unknown function {spec.function!r}",
+                )
+            )
             continue
         errors = registered.param_errors(spec.params)
-        problems += [(("detectors", name, "params", *path), f"detector {name!r}: {msg}") for path, msg in errors]
+        problems += [
+            (("detectors", name, "params", *path), f"detector {name!r}: {msg}") for path, msg in errors
+        ]
         if not errors:
             built[name] = registered.build(spec.params)
     for name, registered in functions.REGISTRY.items():
@@ -158,7 +191,7 @@ def dependency_order(policy: Policy) -> list[Rule]:
         if state.get(rule.id) == 2:
             return
         if state.get(rule.id) == 1:
-            cycle = [*trail[trail.index(rule.id):], rule.id]
+            cycle = [*trail[trail.index(rule.id) :], rule.id]
             raise PolicyError([(("rules", rule.index), "circular rule references: " + " -> ".join(cycle))])
         state[rule.id] = 1
         for ref in (*rule.requires, *rule.unless):
@@ -182,8 +215,12 @@ class CompiledPolicy:
             try:
                 self.programs[rule.id] = cel.compile(rule.condition)
             except (ValueError, RuntimeError) as exc:
-                problems.append((("rules", rule.index, "condition"),
-                                 f"rule {rule.id!r}: condition does not compile: {first_line(exc)}"))
+                problems.append(
+                    (
+                        ("rules", rule.index, "condition"),
+                        f"rule {rule.id!r}: condition does not compile: {first_line(exc)}",
+                    )
+                )
         if problems:
             raise PolicyError(problems)
         self.detectors = build_detectors(policy)
@@ -201,6 +238,7 @@ class CompiledPolicy:
                 if key not in cache:
                     cache[key] = detector(text)
                 return cache[key]
+
             return call
 
         return {name: make(name, detector) for name, detector in self.detectors.items()}
@@ -209,9 +247,15 @@ class CompiledPolicy:
         """Judge one input (see the module doc for the semantics)."""
         truncated = len(text) > self.max_chars
         shown = text[: self.max_chars]
-        context = cel.Context(variables={"input": shown, "normalized": normalize(shown),
-                                         "input_length": len(text), "truncated": truncated},
-                              functions=self._functions())
+        context = cel.Context(
+            variables={
+                "input": shown,
+                "normalized": normalize(shown),
+                "input_length": len(text),
+                "truncated": truncated,
+            },
+            functions=self._functions(),
+        )
         matched: dict[str, bool] = {}
         errors: dict[str, str] = {}
         for rule in self.order:
@@ -232,10 +276,15 @@ class CompiledPolicy:
             verdict, code, rule_id = top.action, top.code, top.id
         else:
             verdict, code, rule_id = self.policy.default_action, self.policy.default_code, None
-        return Decision(verdict=verdict, code=code if verdict != "ALLOW" else None, rule=rule_id,
-                        matched=[r.id for r in hits],
-                        violations=[r.code for r in hits if r.action != "ALLOW" and r.code],
-                        truncated=truncated, errors=errors)
+        return Decision(
+            verdict=verdict,
+            code=code if verdict != "ALLOW" else None,
+            rule=rule_id,
+            matched=[r.id for r in hits],
+            violations=[r.code for r in hits if r.action != "ALLOW" and r.code],
+            truncated=truncated,
+            errors=errors,
+        )
 
 
 def first_line(exc: BaseException) -> str:

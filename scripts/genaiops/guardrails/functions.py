@@ -25,8 +25,12 @@ from jsonschema import Draft202012Validator
 from genaiops.guardrails import patterns, pii, terms
 
 Detector = Callable[[str], dict[str, Any]]
-THRESHOLD = {"type": "number", "minimum": 0, "maximum": 1,
-             "description": "minimum score for `detected` (a float in [0, 1])"}
+THRESHOLD = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": 1,
+    "description": "minimum score for `detected` (a float in [0, 1])",
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,10 @@ class GuardrailFunction:
 
     def param_errors(self, params: Any) -> list[tuple[tuple[str | int, ...], str]]:
         """(path, message) for each problem with ``params``; empty when valid."""
-        problems = [(tuple(e.absolute_path), e.message)
-                    for e in Draft202012Validator(self.params_schema).iter_errors(params)]
+        problems = [
+            (tuple(e.absolute_path), e.message)
+            for e in Draft202012Validator(self.params_schema).iter_errors(params)
+        ]
         problems += [(path, f"{value!r} is not a finite number") for path, value in _non_finite(params)]
         return sorted(problems, key=lambda p: [str(x) for x in p[0]])
 
@@ -71,10 +77,16 @@ def _non_finite(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tupl
 
 
 def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "properties": properties, "required": list(required)}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": list(required),
+    }
 
 
 # --- factories -------------------------------------------------------------------------------
+
 
 def _pii(params: dict[str, Any]) -> Detector:
     entities = tuple(params["entities"])
@@ -82,14 +94,20 @@ def _pii(params: dict[str, Any]) -> Detector:
     def detect(text: str) -> dict[str, Any]:
         counts = pii.find_pii(text, entities)
         total = sum(counts.values())
-        return {"detected": total > 0, "score": 1.0 if total else 0.0, "count": total,
-                "matches": [k for k in pii.ENTITIES if counts[k]], **counts}
+        return {
+            "detected": total > 0,
+            "score": 1.0 if total else 0.0,
+            "count": total,
+            "matches": [k for k in pii.ENTITIES if counts[k]],
+            **counts,
+        }
 
     return detect
 
 
-def _signatures(sigs: tuple[patterns.Signature, ...], squashed: tuple[patterns.Signature, ...] = ()) \
-        -> Callable[[dict[str, Any]], Detector]:
+def _signatures(
+    sigs: tuple[patterns.Signature, ...], squashed: tuple[patterns.Signature, ...] = ()
+) -> Callable[[dict[str, Any]], Detector]:
     def factory(params: dict[str, Any]) -> Detector:
         threshold = float(params["threshold"])
         disabled = set(params.get("disable", []))
@@ -99,8 +117,12 @@ def _signatures(sigs: tuple[patterns.Signature, ...], squashed: tuple[patterns.S
         def detect(text: str) -> dict[str, Any]:
             hits = patterns.scan(text, active, active_squashed)
             score = patterns.noisy_or([s.weight for s in hits])
-            return {"detected": bool(hits) and score >= threshold, "score": score, "count": len(hits),
-                    "matches": sorted({s.id for s in hits})}
+            return {
+                "detected": bool(hits) and score >= threshold,
+                "score": score,
+                "count": len(hits),
+                "matches": sorted({s.id for s in hits}),
+            }
 
         return detect
 
@@ -113,8 +135,12 @@ def _secrets(params: dict[str, Any]) -> Detector:
     def detect(text: str) -> dict[str, Any]:
         hits = patterns.scan_secrets(text)
         score = patterns.noisy_or([s.weight for s in hits])
-        return {"detected": bool(hits) and score >= threshold, "score": score, "count": len(hits),
-                "matches": [s.id for s in hits]}
+        return {
+            "detected": bool(hits) and score >= threshold,
+            "score": score,
+            "count": len(hits),
+            "matches": [s.id for s in hits],
+        }
 
     return detect
 
@@ -150,72 +176,184 @@ def _off_topic(params: dict[str, Any]) -> Detector:
     def detect(text: str) -> dict[str, Any]:
         relevance, topic, words = terms.topic_relevance(text, topics)
         off = words >= min_words and relevance < threshold
-        return {"detected": off, "score": round(1.0 - relevance, 6), "relevance": relevance,
-                "topic": topic, "count": words, "matches": [topic] if topic else []}
+        return {
+            "detected": off,
+            "score": round(1.0 - relevance, 6),
+            "relevance": relevance,
+            "topic": topic,
+            "count": words,
+            "matches": [topic] if topic else [],
+        }
 
     return detect
 
 
-REGISTRY: dict[str, GuardrailFunction] = {f.name: f for f in (
-    GuardrailFunction(
-        "pii", "Personal data: e-mail, phone, payment card (Luhn), IBAN (mod-97), US SSN, UK NINO.",
-        _schema({"entities": {"type": "array", "minItems": 1, "uniqueItems": True,
-                              "items": {"enum": list(pii.ENTITIES)}, "default": list(pii.ENTITIES),
-                              "description": "entity types to detect"}}),
-        {"<entity>": "int: how many of that type (email, phone, credit_card, iban, us_ssn, uk_nino)",
-         "matches": "entity types found"}, _pii, "pii",
-        ("pii(input).credit_card > 0", '"iban" in pii(input).matches')),
-    GuardrailFunction(
-        "prompt_injection", "Instruction-override, system-prompt extraction, fake role tags, exfiltration.",
-        _schema({"threshold": {**THRESHOLD, "default": 0.5},
-                 "disable": {"type": "array", "items": {"type": "string"}, "default": [],
-                             "description": "signature ids to switch off"}}),
-        {"matches": "signature ids that matched"}, _signatures(patterns.INJECTION, patterns.INJECTION_SQUASHED),
-        "prompt_injection", ("prompt_injection(input).detected",)),
-    GuardrailFunction(
-        "jailbreak", "Persona and mode jailbreaks (DAN, developer mode, 'no restrictions', fictional framing).",
-        _schema({"threshold": {**THRESHOLD, "default": 0.5},
-                 "disable": {"type": "array", "items": {"type": "string"}, "default": [],
-                             "description": "signature ids to switch off"}}),
-        {"matches": "signature ids that matched"}, _signatures(patterns.JAILBREAK), "jailbreak",
-        ("jailbreak(input).score >= 0.7",)),
-    GuardrailFunction(
-        "toxicity", "Insults, profanity, threats and harassment from a built-in lexicon (leetspeak-aware).",
-        _schema({"categories": {"type": "array", "minItems": 1, "uniqueItems": True,
-                                "items": {"enum": sorted(terms.TOXICITY_LEXICON)},
-                                "default": sorted(terms.TOXICITY_LEXICON),
-                                "description": "lexicon categories to use"},
-                 "extra_terms": {"type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
-                                 "description": "additional terms, weight 1.0"},
-                 "threshold": {**THRESHOLD, "default": 0.5}}),
-        {"categories": "lexicon categories that matched", "matches": "the terms found"}, _toxicity, "toxicity",
-        ("toxicity(input).score >= 0.6",)),
-    GuardrailFunction(
-        "denylist", "Terms that must not appear (whole words, or substrings), leetspeak- and homoglyph-aware.",
-        _schema({"terms": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1},
-                           "description": "the denylisted terms or phrases"},
-                 "match": {"enum": ["word", "substring"], "default": "word",
-                           "description": "whole-word match (default) or substring"}}, ("terms",)),
-        {"matches": "the terms found"}, _denylist, "toxicity", ("competitors(input).detected",)),
-    GuardrailFunction(
-        "off_topic", "Whether the input is outside the allowed topics (keyword coverage, no embeddings).",
-        _schema({"topics": {"type": "object", "minProperties": 1,
-                            "additionalProperties": {"type": "array", "minItems": 1,
-                                                     "items": {"type": "string", "minLength": 1}},
-                            "description": "topic name -> keywords and phrases"},
-                 "threshold": {**THRESHOLD, "default": 0.2,
-                               "description": "minimum relevance (0..1) to count as on topic"},
-                 "min_words": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 3,
-                               "description": "inputs with fewer content words are never off topic"}},
-                ("topics",)),
-        {"relevance": "double: best topic coverage", "topic": "string: best topic ('' if none)",
-         "score": "1 - relevance", "count": "content words"}, _off_topic, "off_topic",
-        ("support_topics(input).detected",)),
-    GuardrailFunction(
-        "secrets", "Credentials: cloud and SaaS API keys, tokens, JWTs, private keys, password assignments.",
-        _schema({"threshold": {**THRESHOLD, "default": 0.5}}),
-        {"matches": "secret types found"}, _secrets, "secrets", ("secrets(input).detected",)),
-)}
+REGISTRY: dict[str, GuardrailFunction] = {
+    f.name: f
+    for f in (
+        GuardrailFunction(
+            "pii",
+            "Personal data: e-mail, phone, payment card (Luhn), IBAN (mod-97), US SSN, UK NINO.",
+            _schema(
+                {
+                    "entities": {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "items": {"enum": list(pii.ENTITIES)},
+                        "default": list(pii.ENTITIES),
+                        "description": "entity types to detect",
+                    }
+                }
+            ),
+            {
+                "<entity>": "int: how many of that type (email, phone, credit_card, iban, us_ssn, uk_nino)",
+                "matches": "entity types found",
+            },
+            _pii,
+            "pii",
+            ("pii(input).credit_card > 0", '"iban" in pii(input).matches'),
+        ),
+        GuardrailFunction(
+            "prompt_injection",
+            "Instruction-override, system-prompt extraction, fake role tags, exfiltration.",
+            _schema(
+                {
+                    "threshold": {**THRESHOLD, "default": 0.5},
+                    "disable": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "default": [],
+                        "description": "signature ids to switch off",
+                    },
+                }
+            ),
+            {"matches": "signature ids that matched"},
+            _signatures(patterns.INJECTION, patterns.INJECTION_SQUASHED),
+            "prompt_injection",
+            ("prompt_injection(input).detected",),
+        ),
+        GuardrailFunction(
+            "jailbreak",
+            "Persona and mode jailbreaks (DAN, developer mode, 'no restrictions', fictional framing).",
+            _schema(
+                {
+                    "threshold": {**THRESHOLD, "default": 0.5},
+                    "disable": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "default": [],
+                        "description": "signature ids to switch off",
+                    },
+                }
+            ),
+            {"matches": "signature ids that matched"},
+            _signatures(patterns.JAILBREAK),
+            "jailbreak",
+            ("jailbreak(input).score >= 0.7",),
+        ),
+        GuardrailFunction(
+            "toxicity",
+            "Insults, profanity, threats and harassment from a built-in lexicon (leetspeak-aware).",
+            _schema(
+                {
+                    "categories": {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "items": {"enum": sorted(terms.TOXICITY_LEXICON)},
+                        "default": sorted(terms.TOXICITY_LEXICON),
+                        "description": "lexicon categories to use",
+                    },
+                    "extra_terms": {
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1},
+                        "default": [],
+                        "description": "additional terms, weight 1.0",
+                    },
+                    "threshold": {**THRESHOLD, "default": 0.5},
+                }
+            ),
+            {"categories": "lexicon categories that matched", "matches": "the terms found"},
+            _toxicity,
+            "toxicity",
+            ("toxicity(input).score >= 0.6",),
+        ),
+        GuardrailFunction(
+            "denylist",
+            "Terms that must not appear (whole words, or substrings), leetspeak- and homoglyph-aware.",
+            _schema(
+                {
+                    "terms": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "minLength": 1},
+                        "description": "the denylisted terms or phrases",
+                    },
+                    "match": {
+                        "enum": ["word", "substring"],
+                        "default": "word",
+                        "description": "whole-word match (default) or substring",
+                    },
+                },
+                ("terms",),
+            ),
+            {"matches": "the terms found"},
+            _denylist,
+            "toxicity",
+            ("competitors(input).detected",),
+        ),
+        GuardrailFunction(
+            "off_topic",
+            "Whether the input is outside the allowed topics (keyword coverage, no embeddings).",
+            _schema(
+                {
+                    "topics": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "string", "minLength": 1},
+                        },
+                        "description": "topic name -> keywords and phrases",
+                    },
+                    "threshold": {
+                        **THRESHOLD,
+                        "default": 0.2,
+                        "description": "minimum relevance (0..1) to count as on topic",
+                    },
+                    "min_words": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": 1000,
+                        "default": 3,
+                        "description": "inputs with fewer content words are never off topic",
+                    },
+                },
+                ("topics",),
+            ),
+            {
+                "relevance": "double: best topic coverage",
+                "topic": "string: best topic ('' if none)",
+                "score": "1 - relevance",
+                "count": "content words",
+            },
+            _off_topic,
+            "off_topic",
+            ("support_topics(input).detected",),
+        ),
+        GuardrailFunction(
+            "secrets",
+            "Credentials: cloud and SaaS API keys, tokens, JWTs, private keys, password assignments.",
+            _schema({"threshold": {**THRESHOLD, "default": 0.5}}),
+            {"matches": "secret types found"},
+            _secrets,
+            "secrets",
+            ("secrets(input).detected",),
+        ),
+    )
+}
 
 
 def get(name: str) -> GuardrailFunction | None:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the homoglyph table lists look-alike characters on purpose
 """Input normalisation for guardrail matching, so trivial obfuscation does not bypass a rule.
 
 ``normalize`` applies, in order: Unicode NFKC (fullwidth and mathematical letters become ASCII),
@@ -13,19 +14,71 @@ import unicodedata
 
 HOMOGLYPHS: dict[str, str] = {
     # Cyrillic (lower case; upper case is folded to these by casefold first)
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-    "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "ѕ": "s",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "һ": "h",
+    "ӏ": "l",
+    "ɡ": "g",
     # Greek
-    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o",
-    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ς": "s", "σ": "s",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "μ": "u",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "γ": "y",
+    "ω": "w",
+    "ς": "s",
+    "σ": "s",
     # Latin look-alikes outside ASCII that NFKC keeps
-    "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŀ": "l",
+    "ı": "i",
+    "ł": "l",
+    "ø": "o",
+    "đ": "d",
+    "ħ": "h",
+    "ŀ": "l",
 }
 _HOMOGLYPH_TABLE = str.maketrans(HOMOGLYPHS)
 
-LEET: dict[str, str] = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
-                        "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}
+LEET: dict[str, str] = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "l",
+    "+": "t",
+}
 _LEET_TABLE = str.maketrans(LEET)
 
 _EXTRA_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0")

@@ -65,7 +65,9 @@ class SuiteResult:
                 continue
             passed = sum(r.passed for r in rows)
             out[category] = {
-                "cases": len(rows), "passed": passed, "failed": len(rows) - passed,
+                "cases": len(rows),
+                "passed": passed,
+                "failed": len(rows) - passed,
                 "pass_rate": round(passed / len(rows), 4),
                 "blocked": sum(r.decision.verdict == "BLOCK" for r in rows),
                 "flagged": sum(r.decision.verdict == "FLAG" for r in rows),
@@ -79,8 +81,10 @@ class SuiteResult:
         attacks = [r for r in self.results if r.case.category != "benign" and r.case.verdict != "ALLOW"]
         fp = sum(r.decision.verdict != "ALLOW" for r in benign) / len(benign) if benign else None
         bypass = sum(r.decision.verdict == "ALLOW" for r in attacks) / len(attacks) if attacks else None
-        return {"false_positive_rate": None if fp is None else round(fp, 4),
-                "bypass_rate": None if bypass is None else round(bypass, 4)}
+        return {
+            "false_positive_rate": None if fp is None else round(fp, 4),
+            "bypass_rate": None if bypass is None else round(bypass, 4),
+        }
 
 
 def cases_from_data(data: dict[str, Any]) -> list[Case]:
@@ -89,8 +93,16 @@ def cases_from_data(data: dict[str, Any]) -> list[Case]:
     for interaction in data["interactions"]:
         expected = interaction["expected"]
         for index, text in enumerate(interaction["inputs"]):
-            cases.append(Case(interaction["id"], index, interaction["category"], text,
-                              expected["verdict"], expected.get("code")))
+            cases.append(
+                Case(
+                    interaction["id"],
+                    index,
+                    interaction["category"],
+                    text,
+                    expected["verdict"],
+                    expected.get("code"),
+                )
+            )
     return cases
 
 

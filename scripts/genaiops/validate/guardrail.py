@@ -33,21 +33,36 @@ if TYPE_CHECKING:
     from genaiops.stages.runner import StageContext
 
 DOCS = "See docs/artifacts/guardrails.md."
-POLICY_INVALID = rules.rule("guardrail/policy-invalid", "validate",
-                            "The policy cannot be loaded into the guardrail engine.",
-                            "Run `genaiops lint` on it: the lint findings say what to fix.")
-SUITE_INVALID = rules.rule("guardrail/suite-invalid", "validate",
-                           "tests/suite.yaml is missing or breaks schemas/guardrail-suite.schema.json.", DOCS)
-SUITE_MISMATCH = rules.rule("guardrail/suite-mismatch", "validate",
-                            "A suite input got a different verdict or violation code than expected.",
-                            "Fix the policy (a detector, threshold or rule priority) or, if the "
-                            "expectation was wrong, the suite.")
-BLOCKS_BENIGN = rules.rule("guardrail/blocks-benign-corpus", "validate",
-                           "The policy blocks every input of the benign corpus: it would block all traffic.",
-                           "Check for an over-broad condition or a default_action of BLOCK.")
-ENGINE_ERROR = rules.rule("guardrail/engine-error", "validate",
-                          "A rule's condition raised at run time on a suite input (the engine fails closed).",
-                          "Make the condition total: guard map keys with has() and compare like types.")
+POLICY_INVALID = rules.rule(
+    "guardrail/policy-invalid",
+    "validate",
+    "The policy cannot be loaded into the guardrail engine.",
+    "Run `genaiops lint` on it: the lint findings say what to fix.",
+)
+SUITE_INVALID = rules.rule(
+    "guardrail/suite-invalid",
+    "validate",
+    "tests/suite.yaml is missing or breaks schemas/guardrail-suite.schema.json.",
+    DOCS,
+)
+SUITE_MISMATCH = rules.rule(
+    "guardrail/suite-mismatch",
+    "validate",
+    "A suite input got a different verdict or violation code than expected.",
+    "Fix the policy (a detector, threshold or rule priority) or, if the expectation was wrong, the suite.",
+)
+BLOCKS_BENIGN = rules.rule(
+    "guardrail/blocks-benign-corpus",
+    "validate",
+    "The policy blocks every input of the benign corpus: it would block all traffic.",
+    "Check for an over-broad condition or a default_action of BLOCK.",
+)
+ENGINE_ERROR = rules.rule(
+    "guardrail/engine-error",
+    "validate",
+    "A rule's condition raised at run time on a suite input (the engine fails closed).",
+    "Make the condition total: guard map keys with has() and compare like types.",
+)
 MAX_MISMATCH_FINDINGS = 50
 """More failing inputs than this are summarised in one finding (all are in details.failures)."""
 
@@ -73,8 +88,9 @@ def _load_suite(artifact: Artifact, result: ArtifactResult) -> YamlDocument | No
     path = artifact.root / SUITE_FILE
     rel = artifact.rel(path)
     if not path.exists() and not path.is_symlink():
-        result.add(SUITE_INVALID, f"{rel} is missing: validate runs the policy's curated suite", file=rel,
-                   hint=DOCS)
+        result.add(
+            SUITE_INVALID, f"{rel} is missing: validate runs the policy's curated suite", file=rel, hint=DOCS
+        )
         return None
     suite = load_yaml(path, artifact.repo)
     if schemacheck.check_document(suite, "guardrail-suite", result, SUITE_INVALID, hint=DOCS):
@@ -98,49 +114,76 @@ def _report_suite(outcome: SuiteResult, suite: YamlDocument, result: ArtifactRes
     for failed in failures[:MAX_MISMATCH_FINDINGS]:
         case, decision = failed.case, failed.decision
         decided = f"rule {decision.rule!r}" if decision.rule else "the default action"
-        result.add(SUITE_MISMATCH,
-                   f"{case.category} case {case.id}: expected {_expected(case.verdict, case.code)}, got "
-                   f"{_expected(decision.verdict, decision.code)} (decided by {decided}; input: "
-                   f"{_preview(case.text)})",
-                   file=suite.file, line=_line_of_input(suite, case.interaction, case.index))
+        result.add(
+            SUITE_MISMATCH,
+            f"{case.category} case {case.id}: expected {_expected(case.verdict, case.code)}, got "
+            f"{_expected(decision.verdict, decision.code)} (decided by {decided}; input: "
+            f"{_preview(case.text)})",
+            file=suite.file,
+            line=_line_of_input(suite, case.interaction, case.index),
+        )
     if len(failures) > MAX_MISMATCH_FINDINGS:
-        result.add(SUITE_MISMATCH, f"{len(failures) - MAX_MISMATCH_FINDINGS} more suite cases fail "
-                   "(all are listed in details.failures)", file=suite.file)
+        result.add(
+            SUITE_MISMATCH,
+            f"{len(failures) - MAX_MISMATCH_FINDINGS} more suite cases fail "
+            "(all are listed in details.failures)",
+            file=suite.file,
+        )
     errored = sorted({rule for r in outcome.results for rule in r.decision.errors})
     for rule_id in errored:
         example = next(r for r in outcome.results if rule_id in r.decision.errors)
-        result.add(ENGINE_ERROR, f"rule {rule_id!r} raised on case {example.case.id}: "
-                   f"{example.decision.errors[rule_id]}", severity="warning", file=suite.file)
+        result.add(
+            ENGINE_ERROR,
+            f"rule {rule_id!r} raised on case {example.case.id}: {example.decision.errors[rule_id]}",
+            severity="warning",
+            file=suite.file,
+        )
     total = len(outcome.results)
     passed = total - len(failures)
-    result.metrics.update({
-        "cases": total, "passed": passed, "failed": len(failures),
-        "pass_rate": round(passed / total, 4) if total else None,
-        **outcome.rates(),
-        "categories": outcome.by_category(),
-    })
+    result.metrics.update(
+        {
+            "cases": total,
+            "passed": passed,
+            "failed": len(failures),
+            "pass_rate": round(passed / total, 4) if total else None,
+            **outcome.rates(),
+            "categories": outcome.by_category(),
+        }
+    )
     result.details["failures"] = [
-        {"case": f.case.id, "category": f.case.category,
-         "expected": {"verdict": f.case.verdict, "code": f.case.code},
-         "actual": {"verdict": f.decision.verdict, "code": f.decision.code, "rule": f.decision.rule,
-                    "matched": f.decision.matched}}
-        for f in failures]
+        {
+            "case": f.case.id,
+            "category": f.case.category,
+            "expected": {"verdict": f.case.verdict, "code": f.case.code},
+            "actual": {
+                "verdict": f.decision.verdict,
+                "code": f.decision.code,
+                "rule": f.decision.rule,
+                "matched": f.decision.matched,
+            },
+        }
+        for f in failures
+    ]
 
 
-def _check_benign_corpus(policy: CompiledPolicy, outcome: SuiteResult, doc: YamlDocument,
-                         result: ArtifactResult) -> None:
+def _check_benign_corpus(
+    policy: CompiledPolicy, outcome: SuiteResult, doc: YamlDocument, result: ArtifactResult
+) -> None:
     corpus = [*BENIGN_CORPUS, *(r.case.text for r in outcome.results if r.case.category == "benign")]
     verdicts = [policy.evaluate(text).verdict for text in corpus]
     blocked = sum(v == "BLOCK" for v in verdicts)
     result.metrics["benign_corpus_size"] = len(corpus)
     result.metrics["benign_corpus_block_rate"] = round(blocked / len(corpus), 4)
     if blocked == len(corpus):
-        result.add(BLOCKS_BENIGN, f"the policy blocks all {len(corpus)} inputs of the benign corpus "
-                   f"(built-in harmless messages and the suite's benign cases)", file=doc.file,
-                   line=doc.line_of(["rules"]))
+        result.add(
+            BLOCKS_BENIGN,
+            f"the policy blocks all {len(corpus)} inputs of the benign corpus "
+            f"(built-in harmless messages and the suite's benign cases)",
+            file=doc.file,
+            line=doc.line_of(["rules"]),
+        )
 
 
 def _preview(text: str, limit: int = 80) -> str:
     shown = text if len(text) <= limit else text[:limit] + "..."
     return repr(shown)
-

@@ -44,24 +44,42 @@ if TYPE_CHECKING:
 
 DOCS = "See docs/artifacts/rag.md#validate."
 EMBEDDING_UNAVAILABLE = rules.rule(
-    "rag/embedding-unavailable", "validate",
+    "rag/embedding-unavailable",
+    "validate",
     "The embedding model is not a catalog embedding model available in the target environment, or the "
-    "embedded vector store needs an offline model (genaiops/hash-embedding-*) to build its index.", DOCS)
-EVAL_SET_INVALID = rules.rule("rag/eval-set-invalid", "validate",
-                              "The BEIR eval set does not load, so the embedded index cannot be built.",
-                              "Run `genaiops lint` on the artifact for the details.")
-COLLECTION_MISSING = rules.rule("rag/collection-missing", "validate",
-                                "The vector store has neither the configured alias nor the collection.",
-                                "Create and index the collection (promotion does it) or fix the names.")
-DIMENSION_MISMATCH = rules.rule("rag/dimension-mismatch", "validate",
-                                "The collection's vector size differs from the embedding model's dimension.",
-                                "Re-index with the configured embedding model, or fix embedding.model.")
-EMPTY_COLLECTION = rules.rule("rag/empty-collection", "validate",
-                              "The collection has no points, or a sample query returns nothing.",
-                              "Index the corpus before pointing the alias at the collection.")
-QUERY_LATENCY = rules.rule("rag/query-latency", "validate",
-                           "Sample queries take longer than retrieval.max_latency_ms (median of three).",
-                           "Scale the vector store, tune HNSW, or raise the bound if it is unrealistic.")
+    "embedded vector store needs an offline model (genaiops/hash-embedding-*) to build its index.",
+    DOCS,
+)
+EVAL_SET_INVALID = rules.rule(
+    "rag/eval-set-invalid",
+    "validate",
+    "The BEIR eval set does not load, so the embedded index cannot be built.",
+    "Run `genaiops lint` on the artifact for the details.",
+)
+COLLECTION_MISSING = rules.rule(
+    "rag/collection-missing",
+    "validate",
+    "The vector store has neither the configured alias nor the collection.",
+    "Create and index the collection (promotion does it) or fix the names.",
+)
+DIMENSION_MISMATCH = rules.rule(
+    "rag/dimension-mismatch",
+    "validate",
+    "The collection's vector size differs from the embedding model's dimension.",
+    "Re-index with the configured embedding model, or fix embedding.model.",
+)
+EMPTY_COLLECTION = rules.rule(
+    "rag/empty-collection",
+    "validate",
+    "The collection has no points, or a sample query returns nothing.",
+    "Index the corpus before pointing the alias at the collection.",
+)
+QUERY_LATENCY = rules.rule(
+    "rag/query-latency",
+    "validate",
+    "Sample queries take longer than retrieval.max_latency_ms (median of three).",
+    "Scale the vector store, tune HNSW, or raise the bound if it is unrealistic.",
+)
 SAMPLE_QUERIES = 3
 
 
@@ -101,19 +119,28 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         store.close()
 
 
-def _embedding_entry(doc: YamlDocument, artifact: Artifact, spec: RagSpec, result: ArtifactResult,
-                     ctx: StageContext) -> ModelEntry | None:
+def _embedding_entry(
+    doc: YamlDocument, artifact: Artifact, spec: RagSpec, result: ArtifactResult, ctx: StageContext
+) -> ModelEntry | None:
     line = doc.line_of(["embedding", "model"])
     entry = load_catalog(artifact.repo).get(spec.embedding_model)
     if entry is None or entry.type != "embedding" or entry.embedding_dimension is None:
-        result.add(EMBEDDING_UNAVAILABLE, f"{spec.embedding_model!r} is not an embedding model of the catalog "
-                   "with an embedding_dimension", file=doc.file, line=line)
+        result.add(
+            EMBEDDING_UNAVAILABLE,
+            f"{spec.embedding_model!r} is not an embedding model of the catalog with an embedding_dimension",
+            file=doc.file,
+            line=line,
+        )
         return None
     target = resolve_target(ctx)
     if target.listed and not entry.available_in(target.name):
-        result.add(EMBEDDING_UNAVAILABLE, f"embedding model {spec.embedding_model!r} is not available in "
-                   f"environment {target.name!r} (catalog: {', '.join(entry.environments)})", file=doc.file,
-                   line=line)
+        result.add(
+            EMBEDDING_UNAVAILABLE,
+            f"embedding model {spec.embedding_model!r} is not available in "
+            f"environment {target.name!r} (catalog: {', '.join(entry.environments)})",
+            file=doc.file,
+            line=line,
+        )
         return None
     return entry
 
@@ -128,21 +155,30 @@ def _api_key(doc: YamlDocument) -> str | None:
     return value
 
 
-def _embedded_store(doc: YamlDocument, artifact: Artifact, spec: RagSpec, result: ArtifactResult) \
-        -> VectorStore | None:
+def _embedded_store(
+    doc: YamlDocument, artifact: Artifact, spec: RagSpec, result: ArtifactResult
+) -> VectorStore | None:
     """An in-memory Qdrant indexed from the eval corpus, or None (with a finding) if it cannot be built."""
     try:
         embedder = embedder_for(spec.embedding_model)
     except EmbeddingUnavailable as exc:
-        result.add(EMBEDDING_UNAVAILABLE, f"the embedded vector store is built offline, but {exc}",
-                   file=doc.file, line=doc.line_of(["embedding", "model"]))
+        result.add(
+            EMBEDDING_UNAVAILABLE,
+            f"the embedded vector store is built offline, but {exc}",
+            file=doc.file,
+            line=doc.line_of(["embedding", "model"]),
+        )
         return None
     eval_set, problems = beir.load(artifact.root, artifact.repo, beir.Paths.from_manifest(doc.data))
     errors = [p for p in problems if p.kind != "unjudged"]
     if errors or not eval_set.corpus:
         first = errors[0].message if errors else "the corpus is empty"
-        result.add(EVAL_SET_INVALID, f"cannot build the embedded index: {first} ({len(errors)} problem(s))",
-                   file=errors[0].file if errors else doc.file, line=errors[0].line if errors else None)
+        result.add(
+            EVAL_SET_INVALID,
+            f"cannot build the embedded index: {first} ({len(errors)} problem(s))",
+            file=errors[0].file if errors else doc.file,
+            line=errors[0].line if errors else None,
+        )
         return None
     store = connect(None, timeout=spec.timeout)
     started = time.perf_counter()
@@ -163,24 +199,33 @@ def _probe_vector(text: str | None, model: str, dimension: int) -> np.ndarray:
     return (vector / np.linalg.norm(vector)).astype(np.float32)
 
 
-def _inspect(store: VectorStore, doc: YamlDocument, spec: RagSpec, dimension: int,
-             result: ArtifactResult) -> None:
+def _inspect(
+    store: VectorStore, doc: YamlDocument, spec: RagSpec, dimension: int, result: ArtifactResult
+) -> None:
     name = spec.query_name
     collection = store.resolve(name)
     key = "alias" if spec.alias else "collection"
     if collection is None:
-        result.add(COLLECTION_MISSING, f"{store.location} has no {key} {name!r} (collections: "
-                   f"{', '.join(store.collections()) or 'none'})", file=doc.file,
-                   line=doc.line_of(["vector_store", key]))
+        result.add(
+            COLLECTION_MISSING,
+            f"{store.location} has no {key} {name!r} (collections: "
+            f"{', '.join(store.collections()) or 'none'})",
+            file=doc.file,
+            line=doc.line_of(["vector_store", key]),
+        )
         return
     result.details["collection"] = collection
     sizes = store.dimensions(collection)
     result.metrics["vector_dimension"] = sizes.get("", next(iter(sizes.values()), 0))
     if set(sizes.values()) != {dimension}:
         shown = ", ".join(f"{k or 'default'}={v}" for k, v in sizes.items()) or "none"
-        result.add(DIMENSION_MISMATCH, f"collection {collection!r} stores vectors of size {shown}, but "
-                   f"{spec.embedding_model} embeds to {dimension}", file=doc.file,
-                   line=doc.line_of(["embedding", "model"]))
+        result.add(
+            DIMENSION_MISMATCH,
+            f"collection {collection!r} stores vectors of size {shown}, but "
+            f"{spec.embedding_model} embeds to {dimension}",
+            file=doc.file,
+            line=doc.line_of(["embedding", "model"]),
+        )
         return
     points = store.count(collection)
     result.metrics["points"] = points
@@ -195,9 +240,18 @@ def _inspect(store: VectorStore, doc: YamlDocument, spec: RagSpec, dimension: in
     result.metrics["sample_query_ms"] = round(median, 3)
     result.metrics["sample_query_hits"] = len(hits)
     if points == 0 or not hits:
-        result.add(EMPTY_COLLECTION, f"collection {collection!r} has {points} point(s) and the sample query "
-                   f"returned {len(hits)} hit(s)", file=doc.file, line=doc.line_of(["vector_store", key]))
+        result.add(
+            EMPTY_COLLECTION,
+            f"collection {collection!r} has {points} point(s) and the sample query "
+            f"returned {len(hits)} hit(s)",
+            file=doc.file,
+            line=doc.line_of(["vector_store", key]),
+        )
     if median > spec.max_latency_ms:
-        result.add(QUERY_LATENCY, f"sample queries took {median:.1f} ms (median of {SAMPLE_QUERIES}), above "
-                   f"retrieval.max_latency_ms {spec.max_latency_ms:g}", file=doc.file,
-                   line=doc.line_of(["retrieval", "max_latency_ms"]))
+        result.add(
+            QUERY_LATENCY,
+            f"sample queries took {median:.1f} ms (median of {SAMPLE_QUERIES}), above "
+            f"retrieval.max_latency_ms {spec.max_latency_ms:g}",
+            file=doc.file,
+            line=doc.line_of(["retrieval", "max_latency_ms"]),
+        )
