@@ -56,7 +56,8 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no human summary on stderr")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; ``extra_commands=False`` skips importing COMMAND_MODULES (fast stage startup)."""
     parser = _Parser(prog="genaiops", description=__doc__.splitlines()[0],
                      formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog="Exit codes: 0 pass, 1 check failed, 2 usage error, 3 infrastructure error (retry).")
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(r)
     rl = sub.add_parser("rules", help="list every rule id (--markdown prints docs/rules.md)")
     rl.add_argument("--markdown", action="store_true")
-    for module_name in COMMAND_MODULES:
+    for module_name in COMMAND_MODULES if extra_commands else ():
         importlib.import_module(module_name).add_parser(sub)
     return parser
 
@@ -170,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = Report(stage=stage)
     args: argparse.Namespace | None = None
     try:
-        args = build_parser().parse_args(argv)
+        # Stage commands do not need the extra commands' modules (some import heavy libraries).
+        args = build_parser(extra_commands=command not in (*STAGES, "route", "rules")).parse_args(argv)
         if args.command is None:
             build_parser().print_help(sys.stderr)
             raise UsageError("no command given", hint="Try `genaiops lint .`.")
