@@ -1,7 +1,8 @@
-"""The notification bodies render to valid JSON with Argo's own template engine (util/template, the
-code the controller runs), even for Markdown with quotes, backticks, newlines and braces. A tiny Go
-program is built offline against the argo module pinned in scripts/tools/argo (already in the Go
-module and build caches after scripts/install-tools.sh)."""
+"""Our Argo expressions, rendered by Argo's own template engine (util/template, the code the controller
+runs): the notification bodies are valid JSON even for Markdown with quotes, backticks, newlines and
+braces; the rollback `--to` switch, the artifact id derived from its path, and the post-promotion watch
+condition give what the templates expect. A tiny Go program is built offline against the argo module
+pinned in scripts/tools/argo (already in the Go module and build caches after scripts/install-tools.sh)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -136,3 +138,47 @@ def test_comment_url_is_the_github_issue_comments_endpoint(render: Render) -> No
         },
     )
     assert rendered == "https://api.github.com/repos/ml-platform/genai-platform/issues/42/comments"
+
+
+def _template(path: str, name: str) -> dict[str, Any]:
+    doc = yaml.safe_load((PLATFORM / path).read_text(encoding="utf-8"))
+    return next(t for t in doc["spec"]["templates"] if t["name"] == name)
+
+
+def test_rollback_to_switch(render: Render) -> None:
+    args = _template("base/workflowtemplates/base.yaml", "rollback")["container"]["args"]
+    [expression] = [a for a in args if a.startswith("{{=")]
+    assert render(expression, {"inputs.parameters.to": ""}) == "--repo=/work/src"
+    assert render(expression, {"inputs.parameters.to": "1.2.0"}) == "--to=1.2.0"
+
+
+def test_cd_derives_the_artifact_id_from_its_path(render: Render) -> None:
+    tasks = _template("kinds/rag/cd.yaml", "main")["dag"]["tasks"]
+    ids = {
+        p["value"] for t in tasks for p in t.get("arguments", {}).get("parameters", []) if p["name"] == "id"
+    }
+    assert len(ids) == 1
+    variables = {"workflow.parameters.artifact-path": "artifacts/rag/support-docs"}
+    assert render(ids.pop(), variables) == "support-docs"
+
+
+@pytest.mark.parametrize(
+    ("status", "prometheus", "expected"),
+    [
+        ("pushed", "http://prometheus:9090", "'pushed' == 'pushed' && 'http://prometheus:9090' != ''"),
+        ("requested", "http://prometheus:9090", "'requested' == 'pushed' && 'http://prometheus:9090' != ''"),
+        ("pushed", "", "'pushed' == 'pushed' && '' != ''"),
+    ],
+)
+def test_watch_runs_only_for_a_pushed_promotion_with_prometheus(
+    render: Render, status: str, prometheus: str, expected: str
+) -> None:
+    tasks = _template("kinds/guardrail/cd.yaml", "release")["dag"]["tasks"]
+    watch = next(t for t in tasks if t["name"] == "watch")
+    assert watch["depends"] == "promote.Succeeded", "the promote report exists only when promote succeeded"
+    report = json.dumps({"artifacts": [{"details": {"promotion": {"status": status}}}]})
+    variables = {
+        "tasks.promote.outputs.parameters.report": report,
+        "inputs.parameters.prometheus-url": prometheus,
+    }
+    assert render(watch["when"], variables) == expected

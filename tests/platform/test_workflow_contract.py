@@ -25,6 +25,7 @@ SAMPLE_INPUTS = {
     "env": "dev",
     "kind": "prompt",
     "id": "review-sentiment",
+    "prometheus-url": "http://prometheus.monitoring:9090",
     "event-type": "push",
     "stage": "validate",
 }
@@ -52,19 +53,56 @@ def genaiops_steps(docs: list[dict[str, Any]]) -> list[policy.TemplateAt]:
     ]
 
 
+# Argo expressions used in genaiops arguments, with the argument each outcome produces (the expressions
+# themselves are evaluated with Argo's engine in test_notify_render.py).
+EXPRESSIONS = {
+    "{{=inputs.parameters.to == '' ? '--repo=/work/src' : '--to=' + inputs.parameters.to}}": [
+        "--repo=/work/src",
+        "--to=1.2.0",
+    ],
+}
+STAGE_STEPS = {"lint", "validate", "eval", "promote", "route"}
+
+
+def argument_variants(args: list[str], values: dict[str, str]) -> list[list[str]]:
+    """The argument lists a step can run with: one per outcome of each expression argument."""
+    variants: list[list[str]] = [[]]
+    for arg in args:
+        outcomes = EXPRESSIONS.get(arg)
+        if outcomes is None and arg.startswith("{{="):
+            raise AssertionError(f"unknown expression argument {arg!r}: add its outcomes to EXPRESSIONS")
+        choices = outcomes or [substitute(arg, values)]
+        variants = [[*v, c] for v in variants for c in choices]
+    return variants
+
+
 def test_every_genaiops_step_parses_and_captures_its_report(docs: list[dict[str, Any]]) -> None:
     steps = genaiops_steps(docs)
-    assert {at.template["name"] for at in steps} == {"lint", "validate", "eval", "promote", "route"}
+    assert {at.template["name"] for at in steps} == STAGE_STEPS | {"rollback", "watch"}
     for at in steps:
         values = {f"inputs.parameters.{k}": v for k, v in SAMPLE_INPUTS.items()} | {"workflow.name": "wf-1"}
-        args = [substitute(a, values) for a in at.template["container"]["args"]]
-        build_parser().parse_args(args)  # raises UsageError on anything the CLI does not accept
+        for args in argument_variants(at.template["container"]["args"], values):
+            build_parser().parse_args(args)  # raises UsageError on anything the CLI does not accept
+        if at.template["name"] not in STAGE_STEPS:
+            continue
         report = args[args.index("--report") + 1]
         assert report.startswith("/tmp/"), f"{at.where}: reports go to the /tmp emptyDir"
         outputs = [
             substitute(a["path"], values) for a in (at.template.get("outputs") or {}).get("artifacts", [])
         ]
         assert report in outputs, f"{at.where}: the report {report} is not collected as an output artifact"
+
+
+def test_rollback_passes_to_only_when_a_version_is_given(docs: list[dict[str, Any]]) -> None:
+    [at] = [at for at in genaiops_steps(docs) if at.template["name"] == "rollback"]
+    values = {f"inputs.parameters.{k}": v for k, v in SAMPLE_INPUTS.items()} | {"workflow.name": "wf-1"}
+    parsed = [
+        build_parser().parse_args(a) for a in argument_variants(at.template["container"]["args"], values)
+    ]
+    assert [(p.artifact, p.env, p.to, p.workflow) for p in parsed] == [
+        ("prompt/review-sentiment", "dev", None, "wf-1"),
+        ("prompt/review-sentiment", "dev", "1.2.0", "wf-1"),
+    ]
 
 
 def test_eval_exposes_the_markdown_scorecard_it_writes(docs: list[dict[str, Any]]) -> None:
