@@ -1,0 +1,132 @@
+"""The repository's own environments and example artifacts through promote and rollback.
+
+A team repository made of this template's genaiops.yaml, environments/ and example artifacts, with a
+local bare remote: one example of each kind is promoted to dev and staging (pushed) and prod (branch +
+request), one is rolled back, and the environments still pass the manifest validation harness
+(kustomize build + kubeconform -strict against the pinned schemas). The stage reports are written
+here as fixtures (the gate's own behaviour on them is covered by test_promote_gate.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from genaiops.discovery import discover_all
+from genaiops.lineage import read_lineage
+from genaiops.manifests.build import find_tool
+from genaiops.manifests.harness import run as run_harness
+from genaiops.manifests.schemas import default_cache_root, ensure_schemas
+from tests.conftest import REPO_ROOT
+from tests.unit.promote_support import World, git
+
+pytestmark = pytest.mark.tools
+
+
+def _template_world(tmp: Path) -> World:
+    remote, repo, reports = tmp / "gitops.git", tmp / "team", tmp / "reports"
+    reports.mkdir()
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    repo.mkdir()
+    for top in ("environments", "artifacts"):
+        shutil.copytree(REPO_ROOT / top, repo / top)
+    shutil.copy(REPO_ROOT / "genaiops.yaml", repo / "genaiops.yaml")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "rendered from the template")
+    git(repo, "remote", "add", "origin", remote.as_uri())
+    git(repo, "push", "-q", "origin", "main")
+    return World(repo, remote, reports)
+
+
+def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run_cli: Any) -> None:
+    world = _template_world(tmp_path)
+    settings = yaml.safe_load((world.repo / "genaiops.yaml").read_text(encoding="utf-8"))
+    envs = {e["name"]: bool(e.get("approval")) for e in settings["environments"]}
+    examples = {}
+    for artifact in discover_all(world.repo):
+        examples.setdefault(artifact.kind.name, artifact)
+    assert set(examples) == {"prompt", "model-config", "rag", "guardrail"}
+    chosen = list(examples.values())
+    versions = {
+        a.key: str(yaml.safe_load(a.manifest_path.read_text(encoding="utf-8"))["version"]) for a in chosen
+    }
+    world.write_reports(chosen, scorecard={"verdict": "pass", "metrics": []})
+    for env_name in envs:
+        (world.repo / "environments" / env_name / "settings.yaml").write_text(
+            f"environment: {env_name}\nthresholds: {{}}\n", encoding="utf-8"
+        )
+
+    for env_name, approval in envs.items():
+        result = run_cli(
+            "promote",
+            "--env",
+            env_name,
+            "--repo",
+            str(world.repo),
+            "--reports",
+            str(world.reports),
+            *(str(a.root) for a in chosen),
+        )
+        assert result.code == 0, result.stderr
+        statuses = {a["details"]["promotion"]["status"] for a in result.report["artifacts"]}
+        assert statuses == ({"requested"} if approval else {"pushed"})
+
+    prompt = examples["prompt"]
+    manifest = prompt.manifest_path.read_text(encoding="utf-8")
+    version = yaml.safe_load(manifest)["version"]
+    prompt.manifest_path.write_text(manifest.replace(f'"{version}"', '"99.0.0"', 1), encoding="utf-8")
+    world.write_reports(chosen, scorecard={"verdict": "pass", "metrics": []})
+    assert (
+        run_cli(
+            "promote",
+            "--env",
+            "dev",
+            "--repo",
+            str(world.repo),
+            "--reports",
+            str(world.reports),
+            str(prompt.root),
+        ).code
+        == 0
+    )
+    rolled = run_cli(
+        "rollback", "--env", "dev", "--repo", str(world.repo), f"prompt/{prompt.id}", report=False
+    )
+    assert rolled.code == 0, rolled.stderr
+    assert json.loads(rolled.stdout)["to"]["version"] == version
+
+    checkout = world.clone_remote(tmp_path / "checkout")
+    branches = git(world.remote, "branch", "--list", "promote/*").split()
+    assert sorted(branches) == sorted(f"promote/prod/{a.kind.name}-{a.id}-{versions[a.key]}" for a in chosen)
+    dev = [e.version for e in read_lineage(checkout, "dev", "prompt", prompt.id)]
+    assert dev == [version, "99.0.0", version]
+
+    result = run_harness(
+        checkout,
+        find_tool("kustomize", REPO_ROOT),
+        find_tool("kubeconform", REPO_ROOT),
+        ensure_schemas(default_cache_root(REPO_ROOT)),
+        search=["environments"],
+    )
+    report = result.render()
+    assert result.ok and not result.failed_builds and not result.invalid, report
+    built = {b.rel for b in result.builds}
+    assert {"environments/dev", "environments/staging", "environments/prod"} <= built
+    promoted = {
+        (r.build, r.name.rsplit("-", 1)[0])
+        for r in result.resources
+        if r.kind == "ConfigMap" and r.name.startswith("genaiops-") and r.status == "valid"
+    }
+    expected = {
+        (f"environments/{env}", f"genaiops-{a.kind.name}-{a.id}")
+        for env in ("dev", "staging")
+        for a in chosen
+    }
+    assert promoted == expected, report  # prod changes wait in their approval branches
