@@ -39,7 +39,7 @@ def test_every_guardrail_validate_rule_has_a_fixture() -> None:
 
 def test_example_suites_pass_with_per_category_metrics(run_cli: Callable[..., Any]) -> None:
     result = run_cli("validate", "artifacts/guardrails", cwd=ROOT)
-    assert result.code == 0, result.err
+    assert result.code == 0, result.stderr
     by_id = {a["id"]: a for a in result.report["artifacts"]}
     for policy_id in ("customer-support", "internal-data"):
         metrics = by_id[policy_id]["metrics"]

@@ -38,7 +38,7 @@ def test_every_rag_validate_rule_is_covered() -> None:
 
 def test_examples_validate_on_the_embedded_store(run_cli: Callable[..., Any]) -> None:
     result = run_cli("validate", "artifacts/rag", cwd=ROOT)
-    assert result.code == 0, result.err
+    assert result.code == 0, result.stderr
     for artifact in result.report["artifacts"]:
         metrics = artifact["metrics"]
         assert metrics["vector_dimension"] == 256
