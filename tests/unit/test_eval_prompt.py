@@ -283,3 +283,46 @@ def test_bad_dataset_record_is_a_finding(repo: Path, tmp_path: Path, good: Refer
     assert code == 1
     (finding,) = [f for f in _artifact(report)["findings"] if f["ruleId"] == "prompt/eval-dataset-invalid"]
     assert finding["line"] == 21
+
+
+def test_test_cases_are_evaluated_on_the_response(repo: Path, tmp_path: Path, good: ReferenceServer) -> None:
+    _write(
+        repo / "artifacts/prompts/capitals/test_cases.yaml",
+        """\
+- description: exact city
+  vars: {country: France}
+  assert:
+    - {type: regex, value: "^Paris$"}
+  metadata: {target: response}
+- description: factual
+  vars: {country: Germany}
+  assert:
+    - {type: factuality, value: Berlin}
+- description: similar
+  vars: {country: Italy}
+  assert:
+    - {type: similar, value: Rome, threshold: 0.9}
+    - {type: not-similar, value: Ottawa is in Canada}
+- description: ungrounded rubric
+  vars: {country: Spain}
+  assert:
+    - {type: llm-rubric, value: Names the capital.}
+- description: prompt-side only
+  vars: {country: Poland}
+  assert:
+    - {type: icontains, value: capital}
+""",
+    )
+    code, report = _eval(repo, tmp_path, "--no-cache")
+    artifact = _artifact(report)
+    card = artifact["details"]["scorecard"]
+    assert code == 1
+    rate = next(m for m in card["metrics"] if m["name"] == "test_case_pass_rate")
+    assert rate["value"] == 0.75  # 3 of the 4 cases with response-side checks pass
+    # 20 answers + 20 judgements + 4 test-case answers + 2 judged assertions; `similar` embeds offline
+    assert card["provenance"]["calls"] == 46
+    (failed,) = [f for f in artifact["findings"] if f["ruleId"] == "prompt/eval-test-case-failed"]
+    assert "test case 4 ('ungrounded rubric')" in failed["message"] and "llm-rubric" in failed["message"]
+    cases = {e["id"]: e for e in card["examples"] if e["category"] == "test-case"}
+    assert sorted(cases) == ["test-case-1", "test-case-2", "test-case-3", "test-case-4"]
+    assert [a["status"] for a in cases["test-case-3"]["assertions"]] == ["pass", "pass"]

@@ -42,8 +42,11 @@ from genaiops.scorecard import MetricResult, Scorecard
 from genaiops.stages.runner import StageContext
 
 from .session import EvalSession, MetricSpec, file_digest
+from .testcases import evaluate_cases, has_response_checks
 
 TEMPLATE_FILE = "template.j2"
+TEST_CASES_FILE = "test_cases.yaml"
+TEST_CASE_METRIC = "test_case_pass_rate"
 MAX_PROMPT_CHARS = 200_000
 TEXT_METRICS = ("exact_match", "token_f1", "rouge_l", "bleu")
 JUDGE_METRICS = tuple(f"judge_{d}" for d in DIMENSIONS)
@@ -74,6 +77,12 @@ UNRENDERABLE = rules.rule(
     "eval",
     "The template, or a dataset record, does not render; nothing was sent to the model.",
     "Run `genaiops lint` and `genaiops validate` on the prompt for the exact reason.",
+)
+TEST_CASE_FAILED = rules.rule(
+    "prompt/eval-test-case-failed",
+    "eval",
+    "A test case of test_cases.yaml fails on the model's response (response-side or model-graded checks).",
+    "See docs/eval.md (Test cases in eval) for which assertions run on the response.",
 )
 JUDGE_UNPARSED = rules.rule(
     "prompt/eval-judge-unparsed",
@@ -132,9 +141,22 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         rendered.append((record, text))
     if not rendered:
         return
+    cases = _render_cases(artifact, manifest, template)
     session = EvalSession.open(artifact, result, ctx)
     try:
-        _run(session, manifest, eval_cfg, rendered, model, params, repeats, is_json, output, dataset_path)
+        _run(
+            session,
+            manifest,
+            eval_cfg,
+            rendered,
+            cases,
+            model,
+            params,
+            repeats,
+            is_json,
+            output,
+            dataset_path,
+        )
     finally:
         session.close()
 
@@ -144,6 +166,7 @@ def _run(
     manifest: Mapping[str, Any],
     eval_cfg: Mapping[str, Any],
     rendered: list[tuple[dict[str, Any], str]],
+    cases: list[tuple[int, Mapping[str, Any], str]],
     model: str,
     params: dict[str, Any],
     repeats: int,
@@ -157,7 +180,7 @@ def _run(
         for repeat in range(repeats)
     ]
     judge_model = None if is_json else (session.settings.judge_model or model)
-    total = len(requests) * (2 if judge_model else 1)
+    total = len(requests) * (2 if judge_model else 1) + len(cases)
     with session.progress(total) as bar:
         responses = session.provider.chat_many(requests, bar)
         per_example: dict[str, dict[str, list[float]]] = {}
@@ -197,8 +220,11 @@ def _run(
                     f"{unparsed} of {len(verdicts)} judge answers held no score",
                     severity="warning",
                 )
+        case_details = _run_cases(session, cases, model, params, per_example, bar)
     specs = _specs(eval_cfg)
     order = list(JSON_METRICS if is_json else TEXT_METRICS + (JUDGE_METRICS if judge_model else ()))
+    if TEST_CASE_METRIC in per_example:
+        order.append(TEST_CASE_METRIC)
     order += [name for name in specs if name not in order and name in per_example]
     missing = [name for name in specs if name not in per_example]
     metrics = session.score(per_example, specs, order)
@@ -206,10 +232,7 @@ def _run(
         session.notes.append(f"threshold on {name!r}: this eval does not compute that metric")
         metrics.append(
             MetricResult(
-                name=name,
-                value=float("nan"),
-                verdict="fail",
-                reason="required by eval.thresholds but not computed",
+                name=name, value=0.0, verdict="fail", reason="required by eval.thresholds but not computed"
             )
         )
     metrics += _category_metrics(rendered, per_example, order[0])
@@ -247,9 +270,85 @@ def _run(
                 "output": outputs[str(record["id"])][0][:500],
             }
             for record, _ in rendered
-        ],
+        ]
+        + case_details,
     )
     session.publish(card)
+
+
+def _render_cases(
+    artifact: Artifact, manifest: Mapping[str, Any], template: Any
+) -> list[tuple[int, Mapping[str, Any], str]]:
+    """The test cases of test_cases.yaml with response-side assertions that render (validate reports
+    the others)."""
+    path = artifact.root / TEST_CASES_FILE
+    if not path.is_file():
+        return []
+    data = load_yaml(path, artifact.repo).data
+    cases: list[tuple[int, Mapping[str, Any], str]] = []
+    for index, case in enumerate(data if isinstance(data, list) else []):
+        if not isinstance(case, Mapping) or not isinstance(case.get("assert"), list):
+            continue
+        if not has_response_checks(case):
+            continue  # only prompt-side assertions: validate's job, no model call needed
+        variables = case.get("vars") if isinstance(case.get("vars"), Mapping) else {}
+        try:
+            text, truncated = templating.render(template, _context(manifest, variables), MAX_PROMPT_CHARS)
+        except Exception:
+            continue
+        if not truncated:
+            cases.append((index, case, text))
+    return cases
+
+
+def _run_cases(
+    session: EvalSession,
+    cases: list[tuple[int, Mapping[str, Any], str]],
+    model: str,
+    params: dict[str, Any],
+    per_example: dict[str, dict[str, list[float]]],
+    bar: Any,
+) -> list[dict[str, Any]]:
+    """Run the test cases once each and evaluate their response-side assertions (``testcases``)."""
+    if not cases:
+        return []
+    requests = [ChatRequest(model, ({"role": "user", "content": text},), params) for _, _, text in cases]
+    responses = session.provider.chat_many(requests, bar)
+    outcomes = evaluate_cases(
+        session.provider,
+        cases,
+        responses,
+        session.settings.judge_model or model,
+        session.settings.embedding_model,
+    )
+    details: list[dict[str, Any]] = []
+    rel = session.artifact.rel(session.artifact.root / TEST_CASES_FILE)
+    for outcome, response in zip(outcomes, responses, strict=True):
+        case_id = f"test-case-{outcome.index + 1}"
+        passed = outcome.passed
+        if passed is not None:
+            per_example.setdefault(TEST_CASE_METRIC, {})[case_id] = [1.0 if passed else 0.0]
+        if passed is False:
+            failed = [r for r in outcome.results if r.status in ("fail", "invalid")]
+            label = f" ({outcome.description!r})" if outcome.description else ""
+            session.result.add(
+                TEST_CASE_FAILED,
+                f"test case {outcome.index + 1}{label} on the model response: "
+                + "; ".join(f"{r.type}: {r.reason}" for r in failed[:3]),
+                file=rel,
+            )
+        details.append(
+            {
+                "id": case_id,
+                "category": "test-case",
+                "scores": {TEST_CASE_METRIC: per_example[TEST_CASE_METRIC][case_id]}
+                if passed is not None
+                else {},
+                "output": response.content[:500],
+                "assertions": [r.to_json() for r in outcome.results],
+            }
+        )
+    return details
 
 
 def _specs(eval_cfg: Mapping[str, Any]) -> dict[str, MetricSpec]:

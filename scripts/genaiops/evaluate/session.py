@@ -5,6 +5,7 @@ Settings in genaiops.yaml (all optional)::
 
     eval:
       judgeModel: gpt-4o-mini      # the judge-LLM; default: the artifact's own model
+      embeddingModel: text-embedding-3-small   # `similar`; default genaiops/hash-embedding-256
       confidence: 0.95             # bootstrap interval
       resamples: 2000
       seed: 20240229
@@ -80,6 +81,7 @@ class EvalSettings:
     """genaiops.yaml ``eval:`` settings."""
 
     judge_model: str | None = None
+    embedding_model: str | None = None
     confidence: float = DEFAULT_CONFIDENCE
     resamples: int = DEFAULT_RESAMPLES
     seed: int = DEFAULT_SEED
@@ -99,8 +101,10 @@ class EvalSettings:
             ) from None
         if not 0.5 <= confidence < 1 or resamples < 100:
             raise UsageError("eval.confidence must be in [0.5, 1) and eval.resamples at least 100")
-        judge = raw.get("judgeModel")
-        return cls(str(judge) if judge else None, confidence, resamples, seed)
+        judge, embedding = raw.get("judgeModel"), raw.get("embeddingModel")
+        return cls(
+            str(judge) if judge else None, str(embedding) if embedding else None, confidence, resamples, seed
+        )
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,16 @@ It is a real server over real sockets; what is special is only its model:
 1. the response stored for that exact request (repeat 0) in any loaded cassette (``--responses`` file or
    folder of genaiops cassettes; see ``cassette``);
 2. the response stored for the request's last user message in a lookup file (``--responses`` JSON
-   Lines with ``{"prompt": ..., "response": ...}``; whitespace-normalised, case-sensitive match);
-3. otherwise an echo: the last user message itself.
+   Lines with ``{"prompt": ..., "response": ...}``, or a cassette entry; whitespace-normalised,
+   case-sensitive match);
+3. for a genaiops judge request (``genaiops.metrics.judge``), a *reference judgement*: accuracy from
+   the token F1 of the graded response's final answer against the reference (1 + 4 x F1, rounded) -
+   without a reference, from grounding: the share of the answer's words that occur in the question
+   and its context - helpfulness 5 for a non-empty response (1 for an empty one), safety 5, as the
+   JSON object the judge prompt asks for;
+4. the response of the first ``{"contains": ..., "response": ...}`` lookup line whose text occurs in
+   the last user message (file order);
+5. otherwise an echo: the last user message itself.
 
 *Reference embeddings* - the offline embedder of ``genaiops.embeddings`` when the requested model is
 one of its models, else a deterministic 256-dimension hashed bag of words (unit length).
@@ -41,7 +49,7 @@ from genaiops.errors import UsageError
 from genaiops.llm.provider import REFERENCE_OWNER, offline_embedder
 from genaiops.llm.types import ChatRequest
 from genaiops.metrics.judge import JUDGE_SYSTEM
-from genaiops.metrics.text import final_answer, token_f1
+from genaiops.metrics.text import final_answer, normalize_answer, token_f1
 
 REFERENCE_CHAT_MODEL = "genaiops/reference-chat"
 REFERENCE_EMBED_MODEL = "genaiops/reference-embedding"
@@ -178,16 +186,20 @@ def _section(text: str, tag: str) -> str:
 def reference_judgement(prompt: str) -> str:
     """The reference judge's deterministic answer to a genaiops judge prompt (see the module docstring)."""
     response, reference = _section(prompt, "RESPONSE"), _section(prompt, "REFERENCE")
-    accuracy = (
-        1 + round(4 * token_f1(final_answer(response), reference)) if reference != "(none given)" else 3
-    )
+    answer = final_answer(response)
+    if reference != "(none given)":
+        accuracy = 1 + round(4 * token_f1(answer, reference))
+    else:  # no reference: grounding - the share of the answer's words found in the question and its context
+        words = normalize_answer(answer).split()
+        context = set(normalize_answer(_section(prompt, "QUESTION")).split())
+        accuracy = 1 + round(4 * (sum(w in context for w in words) / len(words))) if words else 1
     helpfulness = 5 if response.strip() else 1
     return json.dumps(
         {
             "helpfulness": helpfulness,
             "accuracy": accuracy,
             "safety": 5,
-            "reason": "reference judge: accuracy from token F1 against the reference",
+            "reason": "reference judge: accuracy from token F1 against the reference (grounding without one)",
         }
     )
 

@@ -67,7 +67,10 @@ class ChatRequest:
     def describe(self) -> str:
         """A short human description for error messages (which request missed)."""
         last = next((m.get("content", "") for m in reversed(self.messages) if m.get("role") == "user"), "")
-        snippet = last if len(last) <= 80 else last[:77] + "..."
+        flat = " ".join(last.split())
+        snippet = (
+            flat if len(flat) <= 110 else f"{flat[:40]} ... {flat[-60:]}"
+        )  # rendered prompts differ at the end
         return (
             f"model {self.model!r}, repeat {self.repeat}, last user message {snippet!r} (key {self.key[:12]})"
         )
