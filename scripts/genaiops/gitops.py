@@ -199,28 +199,23 @@ def _prepare(clone: Path, branch: str, base_branch: str | None) -> None:
 
 
 def _head_moved(clone: Path, branch: str, exc: GitError) -> bool:
-    """Whether a failed push lost a race (the remote branch moved or a ref was locked)."""
-    text = exc.output.lower()
-    if any(
-        s in text
-        for s in (
-            "non-fast-forward",
-            "fetch first",
-            "cannot lock ref",
-            "failed to lock",
-            "rejected",
-            "failed to update ref",
-            "reference already exists",
-            "is at",
-            "but expected",
-        )
-    ):
-        return True
+    """Whether a failed push lost a race: the remote branch moved, or its ref was locked by another push.
+
+    Any other refusal (a server hook, permissions) is not retried.
+    """
     try:
-        local_base = run_git(clone, "rev-parse", f"refs/remotes/origin/{branch}").strip()
-        return remote_head(clone, branch) != local_base
+        base = run_git(clone, "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}").strip()
+    except GitError:
+        base = ""
+    try:
+        now = remote_head(clone, branch) or ""
     except GitError:
         return False
+    if now != base:
+        return True
+    text = exc.output.lower()
+    locked = ("cannot lock ref", "failed to lock", "unable to lock", "is at", "but expected")
+    return any(s in text for s in locked)
 
 
 def tree_of(clone: Path, relpath: str) -> str:

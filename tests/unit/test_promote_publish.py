@@ -189,3 +189,17 @@ def test_environment_still_builds_with_kustomize(world: World, run_cli: Any) -> 
     assert cm["metadata"]["labels"]["genaiops.dev/id"] == "greeter"
     assert cm["data"]["template.j2"] == (artifact.root / "template.j2").read_text(encoding="utf-8")
     assert "dataset.jsonl" not in cm["data"]
+
+
+def test_a_refusing_remote_is_an_infra_error_not_an_endless_retry(world: World, run_cli: Any) -> None:
+    hook = world.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'branch protected by policy' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([artifact])
+    head = git(world.remote, "rev-parse", "main").strip()
+    result = _promote(run_cli, world, artifact.root, "dev")
+    assert result.code == 3
+    infra = result.report["artifacts"][0]["infraError"]
+    assert "branch protected by policy" in infra
+    assert git(world.remote, "rev-parse", "main").strip() == head

@@ -28,7 +28,7 @@ from genaiops import rules
 from genaiops.discovery import Artifact, artifact_files
 from genaiops.errors import ArtifactError, UsageError
 from genaiops.lineage import ENVIRONMENTS_DIR
-from genaiops.safeio import read_bytes
+from genaiops.safeio import MAX_DATASET_BYTES, MAX_FILE_BYTES, read_bytes
 
 MAX_CONFIGMAP_BYTES = 1_000_000
 """Kubernetes refuses ConfigMaps above 1 MiB (etcd's object limit); keep a margin for metadata."""
@@ -86,11 +86,12 @@ def is_served(kind: str, relpath: str) -> bool:
 
 
 def snapshot_from_artifact(artifact: Artifact, version: str, digest: str) -> Snapshot:
-    """Read the artifact's files (safely: inside the repository, bounded in size)."""
-    files = {
-        path.relative_to(artifact.root).as_posix(): read_bytes(path, artifact.repo)
-        for path in artifact_files(artifact)
-    }
+    """Read the artifact's files (safely: inside the repository, bounded in size; eval data may be larger)."""
+    files: dict[str, bytes] = {}
+    for path in artifact_files(artifact):
+        rel = path.relative_to(artifact.root).as_posix()
+        limit = MAX_FILE_BYTES if is_served(artifact.kind.name, rel) else MAX_DATASET_BYTES
+        files[rel] = read_bytes(path, artifact.repo, limit=limit)
     return Snapshot(artifact.kind.name, artifact.id, version, digest, files)
 
 
