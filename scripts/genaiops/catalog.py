@@ -23,10 +23,12 @@ CATALOG_PATH = "artifacts/catalog/models.yaml"
 ModelType = Literal["chat", "embedding"]
 
 CATALOG_INVALID = rules.rule(
-    "catalog/invalid", "all",
+    "catalog/invalid",
+    "all",
     "The model catalog (artifacts/catalog/models.yaml) is missing, does not parse, breaks its schema "
     "or names a model twice.",
-    "Fix artifacts/catalog/models.yaml; its format is in docs/artifacts/catalog.md.")
+    "Fix artifacts/catalog/models.yaml; its format is in docs/artifacts/catalog.md.",
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Catalog:
         """The model called ``name``, or None (also for non-string names)."""
         return self.models.get(name) if isinstance(name, str) else None
 
-    def names(self, type: ModelType | None = None) -> list[str]:  # noqa: A002 - the field's name
+    def names(self, type: ModelType | None = None) -> list[str]:
         """Sorted model names, optionally only those of one type (chat or embedding)."""
         return sorted(n for n, m in self.models.items() if type is None or m.type == type)
 
@@ -75,8 +77,9 @@ _CACHE: dict[tuple[str, int, int], Catalog] = {}
 
 
 def _invalid(message: str, line: int | None = None) -> ArtifactError:
-    return ArtifactError(message, hint=rules.RULES[CATALOG_INVALID].hint, rule_id=CATALOG_INVALID,
-                         file=CATALOG_PATH, line=line)
+    return ArtifactError(
+        message, hint=rules.RULES[CATALOG_INVALID].hint, rule_id=CATALOG_INVALID, file=CATALOG_PATH, line=line
+    )
 
 
 def parse_catalog(doc: YamlDocument) -> Catalog:
@@ -92,12 +95,21 @@ def parse_catalog(doc: YamlDocument) -> Catalog:
     for index, raw in enumerate(doc.data["models"]):
         name = raw["name"]
         if name in models:
-            raise _invalid(f"{doc.file}: model {name!r} is listed twice", doc.line_of(["models", index, "name"]))
+            raise _invalid(
+                f"{doc.file}: model {name!r} is listed twice", doc.line_of(["models", index, "name"])
+            )
         models[name] = ModelEntry(
-            name=name, provider=raw["provider"], type=raw["type"], context_window=raw["context_window"],
-            tokenizer=raw["tokenizer"], environments=tuple(raw["environments"]),
-            max_output_tokens=raw.get("max_output_tokens"), embedding_dimension=raw.get("embedding_dimension"),
-            description=raw.get("description", ""), deprecated=bool(raw.get("deprecated", False)))
+            name=name,
+            provider=raw["provider"],
+            type=raw["type"],
+            context_window=raw["context_window"],
+            tokenizer=raw["tokenizer"],
+            environments=tuple(raw["environments"]),
+            max_output_tokens=raw.get("max_output_tokens"),
+            embedding_dimension=raw.get("embedding_dimension"),
+            description=raw.get("description", ""),
+            deprecated=bool(raw.get("deprecated", False)),
+        )
     return Catalog(models=models, file=doc.file)
 
 

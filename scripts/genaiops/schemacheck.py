@@ -56,8 +56,9 @@ def json_path(parts: Iterable[str | int]) -> str:
 def schema_names() -> list[str]:
     """The names of every shipped schema (file name without ``.schema.json``)."""
     folder = resources.files("genaiops") / "schemas"
-    return sorted(p.name.removesuffix(".schema.json") for p in folder.iterdir()
-                  if p.name.endswith(".schema.json"))
+    return sorted(
+        p.name.removesuffix(".schema.json") for p in folder.iterdir() if p.name.endswith(".schema.json")
+    )
 
 
 @cache
@@ -103,32 +104,56 @@ def is_valid(data: Any, schema: str) -> bool:
     return bool(validator(schema).is_valid(data))
 
 
-def add_findings(found: list[SchemaError], schema: str, result: ArtifactResult, rule_id: str, *,
-                 file: str | None, doc: YamlDocument | None = None, prefix: Sequence[str | int] = (),
-                 hint: str | None = None) -> int:
+def add_findings(
+    found: list[SchemaError],
+    schema: str,
+    result: ArtifactResult,
+    rule_id: str,
+    *,
+    file: str | None,
+    doc: YamlDocument | None = None,
+    prefix: Sequence[str | int] = (),
+    hint: str | None = None,
+) -> int:
     """Turn schema errors (from ``errors``) into findings, at most MAX_FINDINGS_PER_FILE of them."""
     for item in found[:MAX_FINDINGS_PER_FILE]:
         full = (*prefix, *item.path)
         line = doc.line_of(list(full)) if doc is not None else None
-        result.add(rule_id, f"{json_path(full)}: {item.message}", file=file, line=line,
-                   hint=hint or f"See the {schema} schema (genaiops/schemas/{schema}.schema.json).")
+        result.add(
+            rule_id,
+            f"{json_path(full)}: {item.message}",
+            file=file,
+            line=line,
+            hint=hint or f"See the {schema} schema (genaiops/schemas/{schema}.schema.json).",
+        )
     if len(found) > MAX_FINDINGS_PER_FILE:
         result.add(rule_id, f"{len(found) - MAX_FINDINGS_PER_FILE} more schema errors not shown", file=file)
     return len(found)
 
 
-def check_data(data: Any, schema: str, result: ArtifactResult, rule_id: str, *, file: str | None,
-               doc: YamlDocument | None = None, prefix: Sequence[str | int] = (),
-               hint: str | None = None) -> int:
+def check_data(
+    data: Any,
+    schema: str,
+    result: ArtifactResult,
+    rule_id: str,
+    *,
+    file: str | None,
+    doc: YamlDocument | None = None,
+    prefix: Sequence[str | int] = (),
+    hint: str | None = None,
+) -> int:
     """Validate ``data`` and add one finding per error to ``result``; returns the error count.
 
     ``prefix`` is the location of ``data`` inside ``doc`` when only part of a document is
     validated, so line numbers still point at the right place.
     """
-    return add_findings(errors(data, schema), schema, result, rule_id, file=file, doc=doc, prefix=prefix, hint=hint)
+    return add_findings(
+        errors(data, schema), schema, result, rule_id, file=file, doc=doc, prefix=prefix, hint=hint
+    )
 
 
-def check_document(doc: YamlDocument, schema: str, result: ArtifactResult, rule_id: str,
-                   hint: str | None = None) -> int:
+def check_document(
+    doc: YamlDocument, schema: str, result: ArtifactResult, rule_id: str, hint: str | None = None
+) -> int:
     """Validate a whole parsed YAML document; findings carry its file and line numbers."""
     return check_data(doc.data, schema, result, rule_id, file=doc.file, doc=doc, hint=hint)

@@ -11,37 +11,91 @@ only after ``analyze`` found nothing unsafe.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-import weakref
 from functools import cache, lru_cache
 from typing import Any, Literal
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-PORTABLE_FILTERS = frozenset({
-    "abs", "batch", "capitalize", "d", "default", "dictsort", "first", "float", "indent", "int", "join",
-    "last", "length", "list", "lower", "reject", "rejectattr", "replace", "reverse", "round", "select",
-    "selectattr", "slice", "sort", "string", "sum", "title", "trim", "truncate", "upper",
-})
+PORTABLE_FILTERS = frozenset(
+    {
+        "abs",
+        "batch",
+        "capitalize",
+        "d",
+        "default",
+        "dictsort",
+        "first",
+        "float",
+        "indent",
+        "int",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "reject",
+        "rejectattr",
+        "replace",
+        "reverse",
+        "round",
+        "select",
+        "selectattr",
+        "slice",
+        "sort",
+        "string",
+        "sum",
+        "title",
+        "trim",
+        "truncate",
+        "upper",
+    }
+)
 """Filters that Jinja2, Nunjucks and MiniJinja all provide with the same meaning."""
-PORTABLE_TESTS = frozenset({
-    "defined", "undefined", "divisibleby", "even", "odd", "number", "string", "mapping", "iterable", "equalto",
-})
+PORTABLE_TESTS = frozenset(
+    {
+        "defined",
+        "undefined",
+        "divisibleby",
+        "even",
+        "odd",
+        "number",
+        "string",
+        "mapping",
+        "iterable",
+        "equalto",
+    }
+)
 LOOP_ATTRIBUTES = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length"})
 PROVIDED_NAMES = frozenset({"examples"})
 """Names the renderer provides besides the declared variables (prompt.yaml ``examples``)."""
 
 _NON_PORTABLE_NODES: dict[type[nodes.Node], str] = {
-    nodes.Macro: "macro definitions", nodes.CallBlock: "call blocks", nodes.Call: "function or method calls",
-    nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from-import",
-    nodes.Extends: "extends", nodes.Block: "blocks", nodes.FilterBlock: "filter blocks",
-    nodes.With: "with blocks", nodes.ExprStmt: "do statements", nodes.Scope: "scoped blocks",
-    nodes.OverlayScope: "overlay scopes", nodes.EvalContextModifier: "autoescape blocks",
-    nodes.ScopedEvalContextModifier: "autoescape blocks", nodes.Slice: "slices", nodes.NSRef: "namespaces",
-    nodes.Mul: "the * operator (string repetition can explode a prompt)", nodes.Pow: "the ** operator",
-    nodes.FloorDiv: "the // operator", nodes.Continue: "continue", nodes.Break: "break",
+    nodes.Macro: "macro definitions",
+    nodes.CallBlock: "call blocks",
+    nodes.Call: "function or method calls",
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from-import",
+    nodes.Extends: "extends",
+    nodes.Block: "blocks",
+    nodes.FilterBlock: "filter blocks",
+    nodes.With: "with blocks",
+    nodes.ExprStmt: "do statements",
+    nodes.Scope: "scoped blocks",
+    nodes.OverlayScope: "overlay scopes",
+    nodes.EvalContextModifier: "autoescape blocks",
+    nodes.ScopedEvalContextModifier: "autoescape blocks",
+    nodes.Slice: "slices",
+    nodes.NSRef: "namespaces",
+    nodes.Mul: "the * operator (string repetition can explode a prompt)",
+    nodes.Pow: "the ** operator",
+    nodes.FloorDiv: "the // operator",
+    nodes.Continue: "continue",
+    nodes.Break: "break",
 }
 
 IssueKind = Literal["non-portable", "unsafe", "undefined-reference"]
@@ -67,8 +121,13 @@ class Analysis:
 @cache
 def environment() -> SandboxedEnvironment:
     """The one environment prompts are parsed and rendered with (sandboxed, strict undefined)."""
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
-                                auto_reload=False, cache_size=0)
+    return SandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        cache_size=0,
+    )
 
 
 @lru_cache(maxsize=512)
@@ -141,14 +200,21 @@ class _Walker:
             return
         if isinstance(parent, nodes.Name) and parent.name == "loop" and "loop" in scope:
             if name not in LOOP_ATTRIBUTES:
-                self.issue("non-portable", f"loop.{name} is not portable (use one of: "
-                                           f"{', '.join(sorted(LOOP_ATTRIBUTES))})", node)
+                self.issue(
+                    "non-portable",
+                    f"loop.{name} is not portable (use one of: {', '.join(sorted(LOOP_ATTRIBUTES))})",
+                    node,
+                )
             return
         props = _properties(self.schema_of(parent, scope))
         if props is not None and isinstance(name, str) and props[1] and name not in props[0]:
             declared = ", ".join(sorted(props[0])) or "none"
-            self.issue("undefined-reference", f"{_describe(parent)}.{name} is not declared in the variables "
-                                              f"schema (declared fields: {declared})", node)
+            self.issue(
+                "undefined-reference",
+                f"{_describe(parent)}.{name} is not declared in the variables "
+                f"schema (declared fields: {declared})",
+                node,
+            )
 
     def walk(self, node: nodes.Node, scope: dict[str, Any]) -> None:
         for kind, what in _NON_PORTABLE_NODES.items():
@@ -163,7 +229,12 @@ class _Walker:
             self.check_field(node, node.node, node.attr, scope)
         elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
             self.check_field(node, node.node, node.arg.value, scope)
-        elif isinstance(node, nodes.Name) and node.name == "loop" and node.ctx == "load" and "loop" not in scope:
+        elif (
+            isinstance(node, nodes.Name)
+            and node.name == "loop"
+            and node.ctx == "load"
+            and "loop" not in scope
+        ):
             self.issue("undefined-reference", "`loop` is used outside a for loop", node)
         if isinstance(node, nodes.For):
             self.walk(node.iter, scope)
@@ -231,5 +302,14 @@ def render(ast: nodes.Template, context: Mapping[str, Any], max_chars: int) -> t
     return "".join(pieces), False
 
 
-__all__ = ["PORTABLE_FILTERS", "PORTABLE_TESTS", "Analysis", "Issue", "TemplateSyntaxError",
-           "analyze", "environment", "parse", "render"]
+__all__ = [
+    "PORTABLE_FILTERS",
+    "PORTABLE_TESTS",
+    "Analysis",
+    "Issue",
+    "TemplateSyntaxError",
+    "analyze",
+    "environment",
+    "parse",
+    "render",
+]

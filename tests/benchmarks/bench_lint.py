@@ -32,8 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SCHEMAS = ROOT / "scripts/genaiops/schemas"
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+}
 # (kind folder, manifest, [(schema, glob of the files it covers, relative to the kind folder)])
 KINDS = [
     ("prompts", "prompt.yaml", [("prompt", "*/prompt.yaml"), ("prompt-test-cases", "*/test_cases.yaml")]),
@@ -60,7 +65,9 @@ def generate(dest: Path, per_kind: int) -> list[str]:
     for folder, manifest, _ in KINDS:
         examples = sorted(p.parent for p in (ROOT / "artifacts" / folder).glob(f"*/{manifest}"))
         if not examples or KIND_NAMES[folder] not in registered:
-            notes.append(f"{folder}: skipped ({'no examples' if not examples else 'no lint check registered'})")
+            notes.append(
+                f"{folder}: skipped ({'no examples' if not examples else 'no lint check registered'})"
+            )
             continue
         # The originals keep their ids (prompts reference model configs by id); copies get new ones.
         for example in examples:
@@ -72,8 +79,10 @@ def generate(dest: Path, per_kind: int) -> list[str]:
             shutil.copytree(example, target)
             path = target / manifest
             text = path.read_text(encoding="utf-8")
-            path.write_text(re.sub(rf"(?m)^id: {re.escape(example.name)}\s*$", f"id: {new_id}", text, count=1),
-                            encoding="utf-8")
+            path.write_text(
+                re.sub(rf"(?m)^id: {re.escape(example.name)}\s*$", f"id: {new_id}", text, count=1),
+                encoding="utf-8",
+            )
     return notes
 
 
@@ -118,15 +127,21 @@ def main() -> None:
         genaiops = str(BIN / "genaiops")
 
         full = best([genaiops, "lint", "artifacts", "-q", "--report", str(report)], repo, args.repeat)
-        print(f"full lint:          best {full[0]:.2f} s, median {full[1]:.2f} s (exit {full[2]}), "
-              f"peak RSS {full[3] / 1024:.0f} MiB   [target < 3 s]")
+        print(
+            f"full lint:          best {full[0]:.2f} s, median {full[1]:.2f} s (exit {full[2]}), "
+            f"peak RSS {full[3] / 1024:.0f} MiB   [target < 3 s]"
+        )
 
         changed = next((repo / "artifacts/prompts").iterdir())
         with (changed / "template.j2").open("a", encoding="utf-8") as handle:
             handle.write("\n")
-        one = best([genaiops, "lint", "--changed-since", "HEAD", "-q", "--report", str(report)], repo, args.repeat)
-        print(f"one changed:        best {one[0]:.2f} s, median {one[1]:.2f} s (exit {one[2]}), "
-              f"peak RSS {one[3] / 1024:.0f} MiB   [target < 0.5 s]")
+        one = best(
+            [genaiops, "lint", "--changed-since", "HEAD", "-q", "--report", str(report)], repo, args.repeat
+        )
+        print(
+            f"one changed:        best {one[0]:.2f} s, median {one[1]:.2f} s (exit {one[2]}), "
+            f"peak RSS {one[3] / 1024:.0f} MiB   [target < 0.5 s]"
+        )
 
         help_time = best([genaiops, "--help"], repo, args.repeat)
         print(f"genaiops --help:    best {help_time[0]:.2f} s")
@@ -138,13 +153,19 @@ def main() -> None:
                 schema_file = SCHEMAS / f"{schema}.schema.json"
                 if not files or not schema_file.is_file():
                     continue
-                elapsed = best([str(BIN / "check-jsonschema"), "--schemafile", str(schema_file), *files],
-                               repo, args.repeat)
+                elapsed = best(
+                    [str(BIN / "check-jsonschema"), "--schemafile", str(schema_file), *files],
+                    repo,
+                    args.repeat,
+                )
                 cjs_total += elapsed[0]
-                print(f"check-jsonschema {schema:<18} {len(files):>4} files: {elapsed[0]:.2f} s (exit {elapsed[2]})")
+                label = f"check-jsonschema {schema:<18} {len(files):>4} files:"
+                print(f"{label} {elapsed[0]:.2f} s (exit {elapsed[2]})")
         if cjs_total:
-            print(f"check-jsonschema total: {cjs_total:.2f} s; genaiops full lint / check-jsonschema = "
-                  f"{full[0] / cjs_total:.2f}")
+            print(
+                f"check-jsonschema total: {cjs_total:.2f} s; genaiops full lint / check-jsonschema = "
+                f"{full[0] / cjs_total:.2f}"
+            )
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -51,12 +51,22 @@ def load_cases(prefix: str) -> list[LintCase]:
     for folder in sorted(CASES.iterdir()):
         data: dict[str, Any] = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
         if str(data["rule"]).startswith(prefix):
-            found.append(LintCase(folder.name, data["rule"], data.get("severity", "error"),
-                                  tuple(data.get("paths", ["artifacts"]))))
+            found.append(
+                LintCase(
+                    folder.name,
+                    data["rule"],
+                    data.get("severity", "error"),
+                    tuple(data.get("paths", ["artifacts"])),
+                )
+            )
     return found
 
 
 def finding_ids(report: dict[str, Any], severity: str | None = None) -> set[str]:
     """Rule ids of every artifact finding in a report (optionally of one severity)."""
-    return {f["ruleId"] for a in report["artifacts"] for f in a["findings"]
-            if severity is None or f["severity"] == severity}
+    return {
+        f["ruleId"]
+        for a in report["artifacts"]
+        for f in a["findings"]
+        if severity is None or f["severity"] == severity
+    }

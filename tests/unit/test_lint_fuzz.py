@@ -27,8 +27,13 @@ from tests.unit.lint_cases import BASE
 
 PROMPT = "artifacts/prompts/p"
 MC = "artifacts/model-configs/mc"
-TARGETS = [f"{PROMPT}/prompt.yaml", f"{PROMPT}/template.j2", f"{PROMPT}/test_cases.yaml",
-           f"{PROMPT}/eval/dataset.jsonl", f"{MC}/model-config.yaml"]
+TARGETS = [
+    f"{PROMPT}/prompt.yaml",
+    f"{PROMPT}/template.j2",
+    f"{PROMPT}/test_cases.yaml",
+    f"{PROMPT}/eval/dataset.jsonl",
+    f"{MC}/model-config.yaml",
+]
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _OPENED: list[str] = []
@@ -53,8 +58,9 @@ def sandbox() -> Iterator[tuple[Path, Path]]:
         outside = root / "outside"
         outside.mkdir()
         (outside / "secret.yaml").write_text("secret: TOP-SECRET-VALUE\n", encoding="utf-8")
-        (outside / "secret.jsonl").write_text('{"id": "s", "vars": {}, "expected": "TOP-SECRET-VALUE"}\n',
-                                              encoding="utf-8")
+        (outside / "secret.jsonl").write_text(
+            '{"id": "s", "vars": {}, "expected": "TOP-SECRET-VALUE"}\n', encoding="utf-8"
+        )
         yield repo, outside
 
 
@@ -84,12 +90,16 @@ def lint(repo: Path, outside: Path, *paths: str) -> tuple[int, dict[str, Any]]:
 
 
 def rule_ids(report: dict[str, Any]) -> set[str]:
-    return {f["ruleId"] for a in report["artifacts"] for f in a["findings"]} | {f["ruleId"] for f in report["findings"]}
+    return {f["ruleId"] for a in report["artifacts"] for f in a["findings"]} | {
+        f["ruleId"] for f in report["findings"]
+    }
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -99,7 +109,7 @@ json_values = st.recursive(
 def test_arbitrary_bytes_in_any_file(target: str, data: bytes) -> None:
     with sandbox() as (repo, outside):
         (repo / target).write_bytes(data)
-        code, report = lint(repo, outside)
+        code, _ = lint(repo, outside)
         assert code in (0, 1)
         if data.strip() and not target.endswith(".jsonl"):
             # Any non-empty garbage breaks the manifest, the template's variable agreement, or a schema.
@@ -116,7 +126,10 @@ def test_arbitrary_yaml_structures(target: str, value: Any) -> None:
 
 
 @FUZZ
-@given(key=st.sampled_from(["model_config", "variables", "output", "eval", "examples", "labels"]), value=json_values)
+@given(
+    key=st.sampled_from(["model_config", "variables", "output", "eval", "examples", "labels"]),
+    value=json_values,
+)
 def test_arbitrary_values_in_prompt_fields(key: str, value: Any) -> None:
     with sandbox() as (repo, outside):
         path = repo / PROMPT / "prompt.yaml"
@@ -128,8 +141,22 @@ def test_arbitrary_values_in_prompt_fields(key: str, value: Any) -> None:
 
 
 @FUZZ
-@given(key=st.sampled_from(["model_name", "fallback_model", "max_tokens", "temperature", "provider",
-                            "stop_sequences", "expected_drift", "fixtures", "extra_params"]), value=json_values)
+@given(
+    key=st.sampled_from(
+        [
+            "model_name",
+            "fallback_model",
+            "max_tokens",
+            "temperature",
+            "provider",
+            "stop_sequences",
+            "expected_drift",
+            "fixtures",
+            "extra_params",
+        ]
+    ),
+    value=json_values,
+)
 def test_arbitrary_values_in_model_config_fields(key: str, value: Any) -> None:
     with sandbox() as (repo, outside):
         path = repo / MC / "model-config.yaml"
@@ -171,13 +198,30 @@ def test_jinja_payloads_are_findings_not_code(payload: str, prefix: str, suffix:
         code, report = lint(repo, outside, PROMPT)
         assert code == 1
         assert not (repo / "PWNED").exists() and not Path("PWNED").exists()
-        assert rule_ids(report) & {"prompt/unsafe-template", "prompt/non-portable-syntax", "prompt/template-syntax",
-                                   "prompt/undeclared-variable", "core/not-utf8"}
+        assert rule_ids(report) & {
+            "prompt/unsafe-template",
+            "prompt/non-portable-syntax",
+            "prompt/template-syntax",
+            "prompt/undeclared-variable",
+            "core/not-utf8",
+        }
 
 
 @FUZZ
-@given(traversal=st.sampled_from(["../../../outside/secret", "../../outside", "/etc/passwd", "..", "a/../../b",
-                                  "%2e%2e/outside", "mc/../../outside", "mc\x00"]))
+@given(
+    traversal=st.sampled_from(
+        [
+            "../../../outside/secret",
+            "../../outside",
+            "/etc/passwd",
+            "..",
+            "a/../../b",
+            "%2e%2e/outside",
+            "mc/../../outside",
+            "mc\x00",
+        ]
+    )
+)
 def test_path_traversal_in_ids_and_paths(traversal: str) -> None:
     with sandbox() as (repo, outside):
         path = repo / PROMPT / "prompt.yaml"
@@ -194,7 +238,8 @@ def test_path_traversal_in_ids_and_paths(traversal: str) -> None:
 
 def test_alias_bomb_in_each_yaml_file() -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+    )
     for target in [t for t in TARGETS if t.endswith(".yaml")]:
         with sandbox() as (repo, outside):
             (repo / target).write_text(bomb, encoding="utf-8")

@@ -12,11 +12,18 @@ from genaiops.catalog import load_catalog
 from genaiops.errors import ArtifactError
 from tests.unit.lint_cases import BASE, CASES, LintCase, build_base, case_named, finding_ids, load_cases
 
+ENTRY = (
+    "  - name: a\n    provider: p\n    type: chat\n    context_window: 10\n    max_output_tokens: 5\n"
+    "    tokenizer: o200k_base\n    environments: [dev]\n"
+)
+DUPLICATE = "models:\n" + ENTRY + ENTRY
 CASES_MC = load_cases("model-config/") + load_cases("catalog/")
 
 
 @pytest.mark.parametrize("case", CASES_MC, ids=[c.name for c in CASES_MC])
-def test_fixture_breaks_exactly_its_rule(case: LintCase, tmp_path: Path, run_cli: Callable[..., object]) -> None:
+def test_fixture_breaks_exactly_its_rule(
+    case: LintCase, tmp_path: Path, run_cli: Callable[..., object]
+) -> None:
     repo = case.build(tmp_path / "repo")
     result = run_cli("lint", *case.paths, cwd=repo)
     assert result.report is not None
@@ -57,8 +64,9 @@ def test_max_tokens_checks_the_fallback_limit_too(tmp_path: Path, run_cli: Calla
     result = run_cli("lint", "artifacts/model-configs/mc", cwd=repo)
     assert result.report is not None
     messages = [f["message"] for f in result.report["artifacts"][0]["findings"]]
-    assert messages == ["max_tokens 1000 exceeds the published output limit of fallback_model 'tiny-chat' "
-                        "(512 tokens)"]
+    assert messages == [
+        "max_tokens 1000 exceeds the published output limit of fallback_model 'tiny-chat' (512 tokens)"
+    ]
 
 
 def test_catalog_api() -> None:
@@ -78,15 +86,16 @@ def test_repository_catalog_has_the_offline_embedder() -> None:
     assert entry is not None and entry.type == "embedding" and entry.embedding_dimension == 256
 
 
-@pytest.mark.parametrize("text", [
-    "models: []\n",
-    "models:\n  - name: a\n    provider: p\n    type: chat\n    context_window: 10\n    max_output_tokens: 5\n"
-    "    tokenizer: o200k_base\n    environments: [dev]\n" * 1 + "  - name: a\n    provider: p\n    type: chat\n"
-    "    context_window: 10\n    max_output_tokens: 5\n    tokenizer: o200k_base\n    environments: [dev]\n",
-    "models: [\n",
-    "models:\n  - name: e\n    provider: p\n    type: embedding\n    context_window: 10\n"
-    "    tokenizer: tiktoken-remote\n    environments: [dev]\n    embedding_dimension: 8\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "models: []\n",
+        DUPLICATE,
+        "models: [\n",
+        "models:\n  - name: e\n    provider: p\n    type: embedding\n    context_window: 10\n"
+        "    tokenizer: tiktoken-remote\n    environments: [dev]\n    embedding_dimension: 8\n",
+    ],
+)
 def test_bad_catalog_is_catalog_invalid(text: str, tmp_path: Path) -> None:
     (tmp_path / "artifacts/catalog").mkdir(parents=True)
     (tmp_path / "artifacts/catalog/models.yaml").write_text(text, encoding="utf-8")

@@ -81,29 +81,41 @@ def test_analysis_reports_used_names_without_loop_locals() -> None:
     assert analysis.issues == []
 
 
-@pytest.mark.parametrize(("source", "kind"), [
-    ("{{ a.__class__.__mro__ }}", "unsafe"),
-    ("{{ a['__globals__'] }}", "unsafe"),
-    ("{{ cycler.__init__.__globals__.os }}", "unsafe"),
-    ("{{ lipsum() }}", "non-portable"),
-    ("{% include 'other.j2' %}", "non-portable"),
-    ("{% macro m() %}x{% endmacro %}", "non-portable"),
-    ("{{ a * 1000000 }}", "non-portable"),
-    ("{{ a | tojson }}", "non-portable"),
-    ("{{ a is sameas b }}", "non-portable"),
-    ("{{ a[1:3] }}", "non-portable"),
-    ("{% for x in a %}{{ loop.cycle }}{% endfor %}", "non-portable"),
-    ("{{ loop.index }}", "undefined-reference"),
-])
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ("{{ a.__class__.__mro__ }}", "unsafe"),
+        ("{{ a['__globals__'] }}", "unsafe"),
+        ("{{ cycler.__init__.__globals__.os }}", "unsafe"),
+        ("{{ lipsum() }}", "non-portable"),
+        ("{% include 'other.j2' %}", "non-portable"),
+        ("{% macro m() %}x{% endmacro %}", "non-portable"),
+        ("{{ a * 1000000 }}", "non-portable"),
+        ("{{ a | tojson }}", "non-portable"),
+        ("{{ a is sameas b }}", "non-portable"),
+        ("{{ a[1:3] }}", "non-portable"),
+        ("{% for x in a %}{{ loop.cycle }}{% endfor %}", "non-portable"),
+        ("{{ loop.index }}", "undefined-reference"),
+    ],
+)
 def test_analysis_flags(source: str, kind: str) -> None:
     assert kind in {i.kind for i in _analyze(source).issues}
 
 
 def test_attribute_checks_follow_the_schema_through_loops() -> None:
-    variables = {"docs": {"type": "array", "items": {"type": "object", "additionalProperties": False,
-                                                      "properties": {"id": {}, "meta": {
-                                                          "type": "object", "additionalProperties": False,
-                                                          "properties": {"url": {}}}}}}}
+    variables = {
+        "docs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "id": {},
+                    "meta": {"type": "object", "additionalProperties": False, "properties": {"url": {}}},
+                },
+            },
+        }
+    }
     ok = _analyze("{% for d in docs %}{{ d.id }}{{ d.meta.url }}{{ d['id'] }}{% endfor %}", variables)
     assert ok.issues == []
     bad = _analyze("{% for d in docs %}{{ d.meta.uri }}{% endfor %}{{ docs[0].title }}", variables)
@@ -112,16 +124,22 @@ def test_attribute_checks_follow_the_schema_through_loops() -> None:
 
 
 def test_render_stops_at_the_character_limit() -> None:
-    text, truncated = templating.render(templating.parse("{% for i in xs %}{{ i }}{% endfor %}"),
-                                        {"xs": ["abc"] * 1000}, 100)
+    text, truncated = templating.render(
+        templating.parse("{% for i in xs %}{{ i }}{% endfor %}"), {"xs": ["abc"] * 1000}, 100
+    )
     assert truncated and len(text) == 100
 
 
 def test_worst_case_values_use_fixture_text_up_to_the_limits() -> None:
-    variables = {"q": {"type": "string", "maxLength": 50},
-                 "docs": {"type": "array", "maxItems": 2,
-                          "items": {"type": "object", "properties": {"t": {"type": "string", "maxLength": 7}}}},
-                 "tier": {"enum": ["a", "bbb"]}}
+    variables = {
+        "q": {"type": "string", "maxLength": 50},
+        "docs": {
+            "type": "array",
+            "maxItems": 2,
+            "items": {"type": "object", "properties": {"t": {"type": "string", "maxLength": 7}}},
+        },
+        "tier": {"enum": ["a", "bbb"]},
+    }
     values, cut = worstcase.worst_context(variables, [{"q": "hello world. ", "docs": [{"t": "xyz"}]}])
     assert not cut
     assert values["q"] == ("hello world. " * 4)[:50]
@@ -130,16 +148,28 @@ def test_worst_case_values_use_fixture_text_up_to_the_limits() -> None:
 
 
 def test_worst_case_budget_bounds_the_work() -> None:
-    variables = {"xs": {"type": "array", "maxItems": 1000, "items": {"type": "string", "maxLength": 1_000_000}}}
+    variables = {
+        "xs": {"type": "array", "maxItems": 1000, "items": {"type": "string", "maxLength": 1_000_000}}
+    }
     values, cut = worstcase.worst_context(variables, [])
     assert cut and sum(len(v) for v in values["xs"]) == worstcase.MAX_TOTAL_CHARS
 
 
 def test_unbounded_lists_every_unknown_size() -> None:
-    found = worstcase.unbounded({"a": {"type": "string"}, "b": {"type": "array", "items": {"type": "string"}},
-                                 "c": {"type": "string", "enum": ["x"]}, "d": {"type": "string", "maxLength": 10**7}})
-    assert found == ["a (string without maxLength)", "b (array without maxItems)",
-                     "b[] (string without maxLength)", "d (maxLength above 1,000,000)"]
+    found = worstcase.unbounded(
+        {
+            "a": {"type": "string"},
+            "b": {"type": "array", "items": {"type": "string"}},
+            "c": {"type": "string", "enum": ["x"]},
+            "d": {"type": "string", "maxLength": 10**7},
+        }
+    )
+    assert found == [
+        "a (string without maxLength)",
+        "b (array without maxItems)",
+        "b[] (string without maxLength)",
+        "d (maxLength above 1,000,000)",
+    ]
 
 
 def test_offline_token_counts() -> None:

@@ -25,31 +25,53 @@ if TYPE_CHECKING:
     from genaiops.safeio import YamlDocument
     from genaiops.stages.runner import StageContext
 
-SCHEMA = rules.rule("model-config/schema", "lint",
-                    "model-config.yaml breaks its schema: a missing key, a wrong type or a value out of range "
-                    "(temperature 0.0-2.0, top_p in (0, 1], penalties -2.0-2.0, timeout at most 600 s).",
-                    "See docs/artifacts/model-configs.md for every key and its range.")
-UNKNOWN_MODEL = rules.rule("model-config/unknown-model", "lint",
-                           "model_name is not in the model catalog.",
-                           "Use a model listed in artifacts/catalog/models.yaml, or add it there first.")
-UNKNOWN_FALLBACK = rules.rule("model-config/unknown-fallback", "lint",
-                              "fallback_model is not in the model catalog.",
-                              "Use a model listed in artifacts/catalog/models.yaml, or add it there first.")
-NOT_CHAT = rules.rule("model-config/not-chat-model", "lint",
-                      "model_name or fallback_model names an embedding model; a model config serves chat models.")
-PROVIDER_MISMATCH = rules.rule("model-config/provider-mismatch", "lint",
-                               "provider differs from the catalog's provider of model_name.",
-                               "Set provider to the one the catalog lists for the model.")
-MAX_TOKENS = rules.rule("model-config/max-tokens-limit", "lint",
-                        "max_tokens exceeds the published output limit of the model or of its fallback.",
-                        "Lower max_tokens to the smaller max_output_tokens of the two models in the catalog.")
-DEPRECATED = rules.rule("model-config/deprecated-model", "lint",
-                        "The model or the fallback is marked deprecated in the catalog (a warning).",
-                        "Move to a supported model before it is removed from the catalog.")
+SCHEMA = rules.rule(
+    "model-config/schema",
+    "lint",
+    "model-config.yaml breaks its schema: a missing key, a wrong type or a value out of range "
+    "(temperature 0.0-2.0, top_p in (0, 1], penalties -2.0-2.0, timeout at most 600 s).",
+    "See docs/artifacts/model-configs.md for every key and its range.",
+)
+UNKNOWN_MODEL = rules.rule(
+    "model-config/unknown-model",
+    "lint",
+    "model_name is not in the model catalog.",
+    "Use a model listed in artifacts/catalog/models.yaml, or add it there first.",
+)
+UNKNOWN_FALLBACK = rules.rule(
+    "model-config/unknown-fallback",
+    "lint",
+    "fallback_model is not in the model catalog.",
+    "Use a model listed in artifacts/catalog/models.yaml, or add it there first.",
+)
+NOT_CHAT = rules.rule(
+    "model-config/not-chat-model",
+    "lint",
+    "model_name or fallback_model names an embedding model; a model config serves chat models.",
+)
+PROVIDER_MISMATCH = rules.rule(
+    "model-config/provider-mismatch",
+    "lint",
+    "provider differs from the catalog's provider of model_name.",
+    "Set provider to the one the catalog lists for the model.",
+)
+MAX_TOKENS = rules.rule(
+    "model-config/max-tokens-limit",
+    "lint",
+    "max_tokens exceeds the published output limit of the model or of its fallback.",
+    "Lower max_tokens to the smaller max_output_tokens of the two models in the catalog.",
+)
+DEPRECATED = rules.rule(
+    "model-config/deprecated-model",
+    "lint",
+    "The model or the fallback is marked deprecated in the catalog (a warning).",
+    "Move to a supported model before it is removed from the catalog.",
+)
 
 
-def _model(doc: YamlDocument, catalog: Catalog, key: str, unknown_rule: str,
-           result: ArtifactResult) -> ModelEntry | None:
+def _model(
+    doc: YamlDocument, catalog: Catalog, key: str, unknown_rule: str, result: ArtifactResult
+) -> ModelEntry | None:
     name = doc.data.get(key)
     if not isinstance(name, str):
         return None  # the schema finding already says so
@@ -57,29 +79,45 @@ def _model(doc: YamlDocument, catalog: Catalog, key: str, unknown_rule: str,
     line = doc.line_of([key])
     if entry is None:
         known = ", ".join(catalog.names(type="chat"))
-        result.add(unknown_rule, f"{key} {name!r} is not in the model catalog (chat models: {known})",
-                   file=doc.file, line=line)
+        result.add(
+            unknown_rule,
+            f"{key} {name!r} is not in the model catalog (chat models: {known})",
+            file=doc.file,
+            line=line,
+        )
         return None
     if entry.type != "chat":
-        result.add(NOT_CHAT, f"{key} {name!r} is an {entry.type} model, not a chat model",
-                   file=doc.file, line=line)
+        result.add(
+            NOT_CHAT, f"{key} {name!r} is an {entry.type} model, not a chat model", file=doc.file, line=line
+        )
         return None
     if entry.deprecated:
-        result.add(DEPRECATED, f"{key} {name!r} is deprecated in the model catalog", severity="warning",
-                   file=doc.file, line=line)
+        result.add(
+            DEPRECATED,
+            f"{key} {name!r} is deprecated in the model catalog",
+            severity="warning",
+            file=doc.file,
+            line=line,
+        )
     return entry
 
 
-def _check_max_tokens(doc: YamlDocument, models: list[tuple[str, ModelEntry]], result: ArtifactResult) -> None:
+def _check_max_tokens(
+    doc: YamlDocument, models: list[tuple[str, ModelEntry]], result: ArtifactResult
+) -> None:
     max_tokens: Any = doc.data.get("max_tokens")
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
         return
     for key, entry in models:
         limit = entry.max_output_tokens or entry.context_window
         if max_tokens > limit:
-            result.add(MAX_TOKENS, f"max_tokens {max_tokens} exceeds the published output limit of "
-                                   f"{key} {entry.name!r} ({limit} tokens)",
-                       file=doc.file, line=doc.line_of(["max_tokens"]))
+            result.add(
+                MAX_TOKENS,
+                f"max_tokens {max_tokens} exceeds the published output limit of "
+                f"{key} {entry.name!r} ({limit} tokens)",
+                file=doc.file,
+                line=doc.line_of(["max_tokens"]),
+            )
 
 
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
@@ -91,9 +129,12 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     fallback = _model(doc, catalog, "fallback_model", UNKNOWN_FALLBACK, result)
     provider = doc.data.get("provider")
     if primary is not None and isinstance(provider, str) and provider != primary.provider:
-        result.add(PROVIDER_MISMATCH, f"provider {provider!r} does not serve {primary.name!r} "
-                                      f"(the catalog says {primary.provider!r})",
-                   file=doc.file, line=doc.line_of(["provider"]))
+        result.add(
+            PROVIDER_MISMATCH,
+            f"provider {provider!r} does not serve {primary.name!r} (the catalog says {primary.provider!r})",
+            file=doc.file,
+            line=doc.line_of(["provider"]),
+        )
     models = [(k, m) for k, m in (("model_name", primary), ("fallback_model", fallback)) if m is not None]
     _check_max_tokens(doc, models, result)
     if primary is not None:

@@ -48,62 +48,107 @@ DATASET_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.jsonl\Z")
 """Dataset paths are relative, plain ASCII and inside the artifact (the schema says the same)."""
 DOCS = "docs/artifacts/prompts.md"
 
-SCHEMA = rules.rule("prompt/schema", "lint",
-                    "prompt.yaml breaks its schema, or its `variables` / `output.schema` is not a valid JSON Schema.",
-                    f"See {DOCS} for every key.")
-UNBOUNDED = rules.rule("prompt/unbounded-variable", "lint",
-                       "A string variable has no maxLength (or an array no maxItems), so the prompt's maximum "
-                       "length is unknown.",
-                       "Add maxLength (at most 1,000,000) to strings and maxItems (at most 1,000) to arrays.")
-SYNTAX = rules.rule("prompt/template-syntax", "lint", "template.j2 is not valid Jinja2.",
-                    "Fix the tag or expression at the reported line.")
-NON_PORTABLE = rules.rule("prompt/non-portable-syntax", "lint",
-                          "The template uses Jinja2 features outside the portable subset (macros, includes, "
-                          "calls, blocks, * and ** operators, filters or tests other engines lack).",
-                          f"Rewrite with the constructs listed in {DOCS} (section Template subset).")
-UNSAFE = rules.rule("prompt/unsafe-template", "lint",
-                    "The template reaches for Python internals (underscore attributes such as __class__).",
-                    "Templates only read the declared variables; remove the expression.")
-UNDEFINED_REF = rules.rule("prompt/undefined-reference", "lint",
-                           "The template reads a field its variables schema does not declare, or `loop` outside "
-                           "a for loop.",
-                           "Declare the field in the variable's `properties` or fix the name.")
-UNDECLARED = rules.rule("prompt/undeclared-variable", "lint",
-                        "The template uses a variable that prompt.yaml does not declare under variables.properties.",
-                        "Declare it (with a type and maxLength) or fix its spelling in the template.")
-UNUSED = rules.rule("prompt/unused-variable", "lint",
-                    "prompt.yaml declares a variable that the template never uses.",
-                    "Remove the declaration or use the variable in template.j2.")
-TEST_CASES_SCHEMA = rules.rule("prompt/test-cases-schema", "lint",
-                               "test_cases.yaml is not a list of promptfoo test cases "
-                               "(description, vars, assert: [{type, value, threshold, weight, metric}], metadata).",
-                               f"See {DOCS} (section Test cases) and promptfoo's assertion types.")
-TEST_CASE_VARS = rules.rule("prompt/test-case-vars", "lint",
-                            "A test case's vars do not match the variables schema (missing, extra, too long, "
-                            "wrong type).",
-                            "Make the vars fit prompt.yaml's variables schema.")
-DATASET_SCHEMA = rules.rule("prompt/dataset-schema", "lint",
-                            "An eval dataset record is not {id, vars, expected[, category, metadata]} or its vars "
-                            "do not match the variables schema, or two records share an id.",
-                            f"See {DOCS} (section Eval dataset).")
-UNKNOWN_MODEL_CONFIG = rules.rule("prompt/unknown-model-config", "lint",
-                                  "model_config names no model-config artifact in artifacts/model-configs/.",
-                                  "Point model_config at an existing model config id, or add that artifact.")
-CONTEXT_OVERFLOW = rules.rule("prompt/context-overflow", "lint",
-                              "Rendered with maximum-length values, the prompt does not fit the target model's "
-                              "context window minus max_tokens.",
-                              "Lower the variables' maxLength, shorten the template, or target a larger model.")
-RENDER_ERROR = rules.rule("prompt/render-error", "lint",
-                          "The template fails to render with maximum-length values of the declared variables.",
-                          "Check filters and loops against the variables' types.")
-CONTEXT_UNCHECKED = rules.rule("prompt/context-unchecked", "lint",
-                               "The context-window check could not run (the model config or its model is "
-                               "unusable, or the render is too large to measure) - a warning.",
-                               "Fix the model config the prompt targets; its own lint says what is wrong.")
+SCHEMA = rules.rule(
+    "prompt/schema",
+    "lint",
+    "prompt.yaml breaks its schema, or its `variables` / `output.schema` is not a valid JSON Schema.",
+    f"See {DOCS} for every key.",
+)
+UNBOUNDED = rules.rule(
+    "prompt/unbounded-variable",
+    "lint",
+    "A string variable has no maxLength (or an array no maxItems), so the prompt's maximum "
+    "length is unknown.",
+    "Add maxLength (at most 1,000,000) to strings and maxItems (at most 1,000) to arrays.",
+)
+SYNTAX = rules.rule(
+    "prompt/template-syntax",
+    "lint",
+    "template.j2 is not valid Jinja2.",
+    "Fix the tag or expression at the reported line.",
+)
+NON_PORTABLE = rules.rule(
+    "prompt/non-portable-syntax",
+    "lint",
+    "The template uses Jinja2 features outside the portable subset (macros, includes, "
+    "calls, blocks, * and ** operators, filters or tests other engines lack).",
+    f"Rewrite with the constructs listed in {DOCS} (section Template subset).",
+)
+UNSAFE = rules.rule(
+    "prompt/unsafe-template",
+    "lint",
+    "The template reaches for Python internals (underscore attributes such as __class__).",
+    "Templates only read the declared variables; remove the expression.",
+)
+UNDEFINED_REF = rules.rule(
+    "prompt/undefined-reference",
+    "lint",
+    "The template reads a field its variables schema does not declare, or `loop` outside a for loop.",
+    "Declare the field in the variable's `properties` or fix the name.",
+)
+UNDECLARED = rules.rule(
+    "prompt/undeclared-variable",
+    "lint",
+    "The template uses a variable that prompt.yaml does not declare under variables.properties.",
+    "Declare it (with a type and maxLength) or fix its spelling in the template.",
+)
+UNUSED = rules.rule(
+    "prompt/unused-variable",
+    "lint",
+    "prompt.yaml declares a variable that the template never uses.",
+    "Remove the declaration or use the variable in template.j2.",
+)
+TEST_CASES_SCHEMA = rules.rule(
+    "prompt/test-cases-schema",
+    "lint",
+    "test_cases.yaml is not a list of promptfoo test cases "
+    "(description, vars, assert: [{type, value, threshold, weight, metric}], metadata).",
+    f"See {DOCS} (section Test cases) and promptfoo's assertion types.",
+)
+TEST_CASE_VARS = rules.rule(
+    "prompt/test-case-vars",
+    "lint",
+    "A test case's vars do not match the variables schema (missing, extra, too long, wrong type).",
+    "Make the vars fit prompt.yaml's variables schema.",
+)
+DATASET_SCHEMA = rules.rule(
+    "prompt/dataset-schema",
+    "lint",
+    "An eval dataset record is not {id, vars, expected[, category, metadata]} or its vars "
+    "do not match the variables schema, or two records share an id.",
+    f"See {DOCS} (section Eval dataset).",
+)
+UNKNOWN_MODEL_CONFIG = rules.rule(
+    "prompt/unknown-model-config",
+    "lint",
+    "model_config names no model-config artifact in artifacts/model-configs/.",
+    "Point model_config at an existing model config id, or add that artifact.",
+)
+CONTEXT_OVERFLOW = rules.rule(
+    "prompt/context-overflow",
+    "lint",
+    "Rendered with maximum-length values, the prompt does not fit the target model's "
+    "context window minus max_tokens.",
+    "Lower the variables' maxLength, shorten the template, or target a larger model.",
+)
+RENDER_ERROR = rules.rule(
+    "prompt/render-error",
+    "lint",
+    "The template fails to render with maximum-length values of the declared variables.",
+    "Check filters and loops against the variables' types.",
+)
+CONTEXT_UNCHECKED = rules.rule(
+    "prompt/context-unchecked",
+    "lint",
+    "The context-window check could not run (the model config or its model is "
+    "unusable, or the render is too large to measure) - a warning.",
+    "Fix the model config the prompt targets; its own lint says what is wrong.",
+)
 
 
-def _local_refs(schema: Any, root: Mapping[str, Any], path: list[str | int]
-                ) -> Iterator[tuple[list[str | int], str]]:
+def _local_refs(
+    schema: Any, root: Mapping[str, Any], path: list[str | int]
+) -> Iterator[tuple[list[str | int], str]]:
     """(path, ref) of every ``$ref`` in ``schema`` that names no entry of the root's ``$defs``."""
     if isinstance(schema, Mapping):
         ref = schema.get("$ref")
@@ -117,8 +162,9 @@ def _local_refs(schema: Any, root: Mapping[str, Any], path: list[str | int]
             yield from _local_refs(value, root, [*path, index])
 
 
-def _sub_schema_ok(doc: YamlDocument, path: list[str | int], problems: list[schemacheck.SchemaError],
-                   result: ArtifactResult) -> bool:
+def _sub_schema_ok(
+    doc: YamlDocument, path: list[str | int], problems: list[schemacheck.SchemaError], result: ArtifactResult
+) -> bool:
     """Whether the JSON Schema at ``path`` of the manifest passed the schema and its $refs resolve."""
     if any(list(p.path[: len(path)]) == path for p in problems):
         return False
@@ -129,8 +175,12 @@ def _sub_schema_ok(doc: YamlDocument, path: list[str | int], problems: list[sche
         return False
     dangling = list(_local_refs(node, node, path))
     for where, ref in dangling:
-        result.add(SCHEMA, f"{schemacheck.json_path(where)}: {ref!r} names no entry of this schema's $defs",
-                   file=doc.file, line=doc.line_of(where))
+        result.add(
+            SCHEMA,
+            f"{schemacheck.json_path(where)}: {ref!r} names no entry of this schema's $defs",
+            file=doc.file,
+            line=doc.line_of(where),
+        )
     return not dangling
 
 
@@ -151,27 +201,38 @@ def _vars_errors(validator: Draft202012Validator | None, values: Any) -> list[st
     return [f"{schemacheck.json_path(e.absolute_path)}: {e.message[:300]}" for e in found]
 
 
-def _test_cases(artifact: Artifact, validator: Draft202012Validator | None,
-                result: ArtifactResult) -> list[Mapping[str, Any]]:
+def _test_cases(
+    artifact: Artifact, validator: Draft202012Validator | None, result: ArtifactResult
+) -> list[Mapping[str, Any]]:
     """Check test_cases.yaml; returns the vars of every test case (fixtures for the length check)."""
     doc = load_yaml(artifact.root / TEST_CASES_FILE, artifact.repo)
     if schemacheck.check_document(doc, "prompt-test-cases", result, TEST_CASES_SCHEMA):
-        return [c["vars"] for c in doc.data if isinstance(c, Mapping) and isinstance(c.get("vars"), Mapping)] \
-            if isinstance(doc.data, list) else []
+        return (
+            [c["vars"] for c in doc.data if isinstance(c, Mapping) and isinstance(c.get("vars"), Mapping)]
+            if isinstance(doc.data, list)
+            else []
+        )
     fixtures = []
     for index, case in enumerate(doc.data):
         for message in _vars_errors(validator, case["vars"]):
-            result.add(TEST_CASE_VARS, f"test case {index + 1} ({case['description']!r}) vars: {message}",
-                       file=doc.file, line=doc.line_of([index, "vars"]))
+            result.add(
+                TEST_CASE_VARS,
+                f"test case {index + 1} ({case['description']!r}) vars: {message}",
+                file=doc.file,
+                line=doc.line_of([index, "vars"]),
+            )
         fixtures.append(case["vars"])
     return fixtures
 
 
-def _dataset(artifact: Artifact, manifest: YamlDocument, validator: Draft202012Validator | None,
-             result: ArtifactResult) -> list[Mapping[str, Any]]:
+def _dataset(
+    artifact: Artifact, manifest: YamlDocument, validator: Draft202012Validator | None, result: ArtifactResult
+) -> list[Mapping[str, Any]]:
     """Check the eval dataset records; returns their vars (fixtures for the length check)."""
     eval_section = manifest.data.get("eval")
-    name = eval_section.get("dataset", DEFAULT_DATASET) if isinstance(eval_section, Mapping) else DEFAULT_DATASET
+    name = (
+        eval_section.get("dataset", DEFAULT_DATASET) if isinstance(eval_section, Mapping) else DEFAULT_DATASET
+    )
     if not isinstance(name, str) or not DATASET_PATH.match(name) or ".." in name.split("/"):
         return []  # the schema finding covers it; never build a path from it
     path = artifact.root / name
@@ -192,8 +253,11 @@ def _dataset(artifact: Artifact, manifest: YamlDocument, validator: Draft202012V
             if reported <= schemacheck.MAX_FINDINGS_PER_FILE:
                 result.add(DATASET_SCHEMA, f"record on line {line}: {message}", file=rel, line=line)
     if reported > schemacheck.MAX_FINDINGS_PER_FILE:
-        result.add(DATASET_SCHEMA, f"{reported - schemacheck.MAX_FINDINGS_PER_FILE} more dataset problems not shown",
-                   file=rel)
+        result.add(
+            DATASET_SCHEMA,
+            f"{reported - schemacheck.MAX_FINDINGS_PER_FILE} more dataset problems not shown",
+            file=rel,
+        )
     result.metrics["datasetRecords"] = len(fixtures)
     return fixtures
 
@@ -202,8 +266,9 @@ def _first_line(ast: nodes.Template, name: str) -> int | None:
     return next((n.lineno for n in ast.find_all(nodes.Name) if n.name == name), None)
 
 
-def _template(artifact: Artifact, manifest: YamlDocument, declared: dict[str, Any],
-              result: ArtifactResult) -> nodes.Template | None:
+def _template(
+    artifact: Artifact, manifest: YamlDocument, declared: dict[str, Any], result: ArtifactResult
+) -> nodes.Template | None:
     """Parse and analyse template.j2; returns the AST when it is safe to render."""
     path = artifact.root / TEMPLATE_FILE
     rel = artifact.rel(path)
@@ -220,17 +285,26 @@ def _template(artifact: Artifact, manifest: YamlDocument, declared: dict[str, An
     provided = templating.PROVIDED_NAMES if manifest.data.get("examples") else frozenset()
     undeclared = sorted(analysis.used - set(declared) - provided)
     for name in undeclared:
-        result.add(UNDECLARED, f"variable {name!r} is used but not declared in prompt.yaml",
-                   file=rel, line=_first_line(ast, name))
+        result.add(
+            UNDECLARED,
+            f"variable {name!r} is used but not declared in prompt.yaml",
+            file=rel,
+            line=_first_line(ast, name),
+        )
     for name in sorted(set(declared) - analysis.used):
-        result.add(UNUSED, f"variable {name!r} is declared but {TEMPLATE_FILE} never uses it",
-                   file=manifest.file, line=manifest.line_of(["variables", "properties", name]))
+        result.add(
+            UNUSED,
+            f"variable {name!r} is declared but {TEMPLATE_FILE} never uses it",
+            file=manifest.file,
+            line=manifest.line_of(["variables", "properties", name]),
+        )
     result.metrics["variables"] = len(declared)
     return ast if not analysis.issues and not undeclared else None
 
 
-def _target(artifact: Artifact, manifest: YamlDocument, ctx: StageContext,
-            result: ArtifactResult) -> tuple[str, int, int] | None:
+def _target(
+    artifact: Artifact, manifest: YamlDocument, ctx: StageContext, result: ArtifactResult
+) -> tuple[str, int, int] | None:
     """(tokenizer, context window, max_tokens) of the targeted model config, or None (with a finding)."""
     target_id = manifest.data.get("model_config")
     if not isinstance(target_id, str) or not ARTIFACT_ID_PATTERN.match(target_id):
@@ -238,28 +312,43 @@ def _target(artifact: Artifact, manifest: YamlDocument, ctx: StageContext,
     target = Artifact(BY_NAME["model-config"], target_id, artifact.repo)
     line = manifest.line_of(["model_config"])
     if not target.manifest_path.is_file():
-        result.add(UNKNOWN_MODEL_CONFIG, f"model_config {target_id!r}: there is no {target.relpath}/"
-                                         f"{target.kind.manifest}", file=manifest.file, line=line)
+        result.add(
+            UNKNOWN_MODEL_CONFIG,
+            f"model_config {target_id!r}: there is no {target.relpath}/{target.kind.manifest}",
+            file=manifest.file,
+            line=line,
+        )
         return None
     try:
         config = ctx.manifest(target).data
     except ArtifactError as exc:
-        result.add(CONTEXT_UNCHECKED, f"context window not checked: model config {target_id!r} is unreadable "
-                                      f"({exc.message})", severity="warning", file=manifest.file, line=line)
+        result.add(
+            CONTEXT_UNCHECKED,
+            f"context window not checked: model config {target_id!r} is unreadable ({exc.message})",
+            severity="warning",
+            file=manifest.file,
+            line=line,
+        )
         return None
     model_name = config.get("model_name") if isinstance(config, Mapping) else None
     max_tokens = config.get("max_tokens") if isinstance(config, Mapping) else None
     entry = load_catalog(artifact.repo).get(model_name)
     if entry is None or not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
-        result.add(CONTEXT_UNCHECKED, f"context window not checked: model config {target_id!r} has no usable "
-                                      f"model_name/max_tokens (model {model_name!r})",
-                   severity="warning", file=manifest.file, line=line)
+        result.add(
+            CONTEXT_UNCHECKED,
+            f"context window not checked: model config {target_id!r} has no usable "
+            f"model_name/max_tokens (model {model_name!r})",
+            severity="warning",
+            file=manifest.file,
+            line=line,
+        )
         return None
     return entry.tokenizer, entry.context_window, max_tokens
 
 
-def _render(ast: nodes.Template, context: dict[str, Any], limit: int, what: str, rel: str,
-            result: ArtifactResult) -> tuple[str, bool] | None:
+def _render(
+    ast: nodes.Template, context: dict[str, Any], limit: int, what: str, rel: str, result: ArtifactResult
+) -> tuple[str, bool] | None:
     """Render in the sandbox; a failure becomes a finding and None."""
     try:
         return templating.render(ast, context, limit)
@@ -267,9 +356,16 @@ def _render(ast: nodes.Template, context: dict[str, Any], limit: int, what: str,
         result.add(UNSAFE, f"the sandbox refused while rendering {what}: {exc}", file=rel)
     except UndefinedError as exc:
         result.add(UNDEFINED_REF, f"rendering {what}: {exc.message}", file=rel)
-    except (TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as exc:
-        result.add(RENDER_ERROR, f"rendering {what} failed: {type(exc).__name__}: {str(exc)[:300]}",
-                   file=rel)
+    except (
+        TemplateError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        AttributeError,
+        KeyError,
+        IndexError,
+    ) as exc:
+        result.add(RENDER_ERROR, f"rendering {what} failed: {type(exc).__name__}: {str(exc)[:300]}", file=rel)
     return None
 
 
@@ -281,37 +377,74 @@ def _with_examples(manifest: YamlDocument, values: Mapping[str, Any]) -> dict[st
     return context
 
 
-def _check_test_renders(ast: nodes.Template, manifest: YamlDocument, cases: list[Mapping[str, Any]], rel: str,
-                        result: ArtifactResult) -> None:
+def _check_test_renders(
+    ast: nodes.Template,
+    manifest: YamlDocument,
+    cases: list[Mapping[str, Any]],
+    rel: str,
+    result: ArtifactResult,
+) -> None:
     """Every test case renders (a missing optional variable must be guarded with `is defined`)."""
     for index, values in enumerate(cases):
-        _render(ast, _with_examples(manifest, values), worstcase.MAX_TOTAL_CHARS, f"test case {index + 1}", rel,
-                result)
+        _render(
+            ast,
+            _with_examples(manifest, values),
+            worstcase.MAX_TOTAL_CHARS,
+            f"test case {index + 1}",
+            rel,
+            result,
+        )
 
 
-def _check_context(ast: nodes.Template, manifest: YamlDocument, declared: dict[str, Any],
-                   fixtures: list[Mapping[str, Any]], target: tuple[str, int, int], rel: str,
-                   result: ArtifactResult) -> None:
+def _check_context(
+    ast: nodes.Template,
+    manifest: YamlDocument,
+    declared: dict[str, Any],
+    fixtures: list[Mapping[str, Any]],
+    target: tuple[str, int, int],
+    rel: str,
+    result: ArtifactResult,
+) -> None:
     tokenizer, window, max_tokens = target
     budget = window - max_tokens
     values, cut_short = worstcase.worst_context(declared, fixtures)
-    rendered = _render(ast, _with_examples(manifest, values), worstcase.MAX_TOTAL_CHARS + 2_000_000,
-                       "with maximum-length values", rel, result)
+    rendered = _render(
+        ast,
+        _with_examples(manifest, values),
+        worstcase.MAX_TOTAL_CHARS + 2_000_000,
+        "with maximum-length values",
+        rel,
+        result,
+    )
     if rendered is None:
         return
     text, truncated = rendered
     count = tokens.count_within(text, tokenizer, budget)
-    result.metrics.update({"maxPromptTokens": count.tokens, "tokenCount": count.method,
-                           "tokenBudget": budget, "renderedChars": len(text)})
+    result.metrics.update(
+        {
+            "maxPromptTokens": count.tokens,
+            "tokenCount": count.method,
+            "tokenBudget": budget,
+            "renderedChars": len(text),
+        }
+    )
     if count.tokens > budget:
         at_least = "at least " if truncated else ""
-        result.add(CONTEXT_OVERFLOW,
-                   f"with maximum-length values the prompt is {at_least}{count.tokens} tokens ({tokenizer}, "
-                   f"{count.method}), over the budget of {budget} (context window {window} - max_tokens "
-                   f"{max_tokens})", file=manifest.file, line=manifest.line_of(["variables"]))
+        result.add(
+            CONTEXT_OVERFLOW,
+            f"with maximum-length values the prompt is {at_least}{count.tokens} tokens ({tokenizer}, "
+            f"{count.method}), over the budget of {budget} (context window {window} - max_tokens "
+            f"{max_tokens})",
+            file=manifest.file,
+            line=manifest.line_of(["variables"]),
+        )
     elif truncated or cut_short:
-        result.add(CONTEXT_UNCHECKED, "context window not fully checked: the worst-case prompt is larger "
-                                      "than genaiops renders", severity="warning", file=manifest.file)
+        result.add(
+            CONTEXT_UNCHECKED,
+            "context window not fully checked: the worst-case prompt is larger than genaiops renders",
+            severity="warning",
+            file=manifest.file,
+        )
 
 
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
@@ -324,8 +457,12 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         _sub_schema_ok(manifest, ["output", "schema"], problems, result)
     for path in worstcase.unbounded(declared):
         name = path.split(".", 1)[0].split("[", 1)[0]
-        result.add(UNBOUNDED, f"variable {path}: its maximum length is unknown", file=manifest.file,
-                   line=manifest.line_of(["variables", "properties", name]))
+        result.add(
+            UNBOUNDED,
+            f"variable {path}: its maximum length is unknown",
+            file=manifest.file,
+            line=manifest.line_of(["variables", "properties", name]),
+        )
     ast = _template(artifact, manifest, declared, result)
     cases = _test_cases(artifact, validator, result)
     fixtures = cases + _dataset(artifact, manifest, validator, result)

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-FILLER = ("The customer reports that the order arrived late, the packaging was damaged and support "
-          "did not answer for three days; they ask for a refund or a replacement before Friday. ")
+FILLER = (
+    "The customer reports that the order arrived late, the packaging was damaged and support "
+    "did not answer for three days; they ask for a refund or a replacement before Friday. "
+)
 MAX_STRING = 1_000_000
 MAX_ITEMS = 1_000
 MAX_TOTAL_CHARS = 8_000_000
@@ -103,8 +105,10 @@ def worst_value(schema: Any, samples: list[Any], budget: Budget) -> Any:
         objects = [s for s in samples if isinstance(s, dict)]
         props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
         names = list(props) + [k for o in objects for k in o if k not in props]
-        return {name: worst_value(props.get(name), [o[name] for o in objects if name in o], budget)
-                for name in dict.fromkeys(names)}
+        return {
+            name: worst_value(props.get(name), [o[name] for o in objects if name in o], budget)
+            for name in dict.fromkeys(names)
+        }
     if kind == "boolean":
         return True
     if kind in ("number", "integer"):
@@ -115,11 +119,15 @@ def worst_value(schema: Any, samples: list[Any], budget: Budget) -> Any:
     return _longest(samples) if samples else ""
 
 
-def worst_context(variables: Mapping[str, Any], fixtures: list[Mapping[str, Any]]) -> tuple[dict[str, Any], bool]:
+def worst_context(
+    variables: Mapping[str, Any], fixtures: list[Mapping[str, Any]]
+) -> tuple[dict[str, Any], bool]:
     """Worst-case values for every declared variable; also whether the budget cut any value short."""
     budget = Budget()
-    context = {name: worst_value(schema, [f[name] for f in fixtures if name in f], budget)
-               for name, schema in variables.items()}
+    context = {
+        name: worst_value(schema, [f[name] for f in fixtures if name in f], budget)
+        for name, schema in variables.items()
+    }
     return context, budget.exhausted
 
 
