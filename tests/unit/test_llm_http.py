@@ -206,3 +206,9 @@ def test_reference_judge_scores_from_token_f1(server: ReferenceServer) -> None:
         bad = provider.chat(judge_request("judge", "Q?", "Answer: no idea", reference="13 seats"))
     assert parse_judgement(good.content).scores["accuracy"] == 1.0
     assert parse_judgement(bad.content).scores["accuracy"] == 0.0
+
+
+def test_models_lists_the_reference_models(server: ReferenceServer) -> None:
+    with LLMClient(_config(server)) as client:
+        assert client.models() == ["genaiops/reference-chat", "genaiops/reference-embedding"]
+        assert {m["owned_by"] for m in client.model_list()} == {"genaiops-reference"}

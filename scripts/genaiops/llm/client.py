@@ -109,10 +109,14 @@ class LLMClient:
                 hint="Is the endpoint really OpenAI-compatible?",
             ) from None
 
-    def models(self) -> list[str]:
-        """Model ids listed by GET /models (a cheap health check)."""
+    def model_list(self) -> list[dict[str, Any]]:
+        """The model objects of GET /models (``id``, ``owned_by``, ...; a cheap health check)."""
         body, _ = self._send("GET", "models", None, "list models")
-        return [str(item.get("id")) for item in body.get("data", []) if isinstance(item, dict)]
+        return [item for item in body.get("data", []) if isinstance(item, dict)]
+
+    def models(self) -> list[str]:
+        """Model ids listed by GET /models."""
+        return [str(item.get("id")) for item in self.model_list()]
 
     def map(
         self, func: Callable[[T], R], items: Sequence[T], on_done: Callable[[int], None] | None = None

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from genaiops.errors import GenaiopsError
 from genaiops.llm.cache import ResponseCache
 from genaiops.llm.cassette import CassetteMiss, CassetteStore
 from genaiops.llm.client import LLMClient
@@ -220,10 +221,9 @@ class Provider:
                 return self._synthetic_reason
         reason = None
         try:
-            body, _ = self.client._send("GET", "models", None, "list models")
-        except Exception:  # a server without /models: assume a real model
-            body = {}
-        owners = {item.get("owned_by") for item in body.get("data", []) if isinstance(item, dict)}
+            owners = {item.get("owned_by") for item in self.client.model_list()}
+        except GenaiopsError:  # a server without /models (or refusing it): assume a real model
+            owners = set()
         if REFERENCE_OWNER in owners:
             reason = (
                 "recorded from the genaiops local reference server (a deterministic lookup model), "
