@@ -35,7 +35,7 @@ def test_fixture_breaks_exactly_its_rule(case: LintCase, tmp_path: Path, run_cli
 def test_every_prompt_rule_has_a_fixture() -> None:
     import genaiops.lint.prompt  # noqa: F401 - declares the rules
 
-    declared = {r for r in rules.RULES if r.startswith("prompt/")}
+    declared = {r.id for r in rules.RULES.values() if r.id.startswith("prompt/") and r.stage == "lint"}
     assert declared == {c.rule for c in CASES_PROMPT}
 
 
