@@ -16,7 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+import regress
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 if TYPE_CHECKING:
@@ -71,12 +72,32 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
+def is_ecma_regex(instance: object) -> bool:
+    """Whether a string is an ECMA-262 regular expression (JSON Schema's and JavaScript's dialect).
+
+    Python's ``re`` accepts constructs JavaScript rejects, such as inline flags ``(?m)`` and
+    ``(?P<name>...)``: a pattern promptfoo (Node.js) evaluates must pass this check.
+    """
+    if not isinstance(instance, str):
+        return True
+    regress.Regex(instance)
+    return True
+
+
+@cache
+def format_checker() -> FormatChecker:
+    """Draft 2020-12 formats, with ``regex`` checked as ECMA-262 (regress) rather than Python ``re``."""
+    checker = FormatChecker(Draft202012Validator.FORMAT_CHECKER.checkers)
+    checker.checks("regex", raises=regress.RegressError)(is_ecma_regex)
+    return checker
+
+
 @cache
 def validator(name: str) -> Draft202012Validator:
     """A compiled, cached Draft 2020-12 validator for the shipped schema ``name``."""
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(schema, format_checker=format_checker())
 
 
 def _describe(error: ValidationError) -> str:

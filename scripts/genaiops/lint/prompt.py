@@ -197,7 +197,10 @@ def _variables(doc: YamlDocument, usable: bool) -> tuple[dict[str, Any], Draft20
 def _vars_errors(validator: Draft202012Validator | None, values: Any) -> list[str]:
     if validator is None or not isinstance(values, Mapping):
         return []
-    found = sorted(validator.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path])
+    try:
+        found = sorted(validator.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path])
+    except re.error as exc:  # an ECMA-262 `pattern` that Python's re cannot evaluate
+        return [f"a variables `pattern` cannot be evaluated here ({exc}); the values were not checked"]
     return [f"{schemacheck.json_path(e.absolute_path)}: {e.message[:300]}" for e in found]
 
 
