@@ -117,10 +117,15 @@ class MetricResult:
         return result
 
     def _apply_bounds(self) -> None:
+        """Fail on an absolute bound; a regression verdict keeps its reason first (both are reported)."""
+        problem = None
         if self.minimum is not None and self.value < self.minimum:
-            self.verdict, self.reason = "fail", f"{self.value:.4g} is below the minimum {self.minimum:.4g}"
+            problem = f"{self.value:.4g} is below the minimum {self.minimum:.4g}"
         elif self.maximum is not None and self.value > self.maximum:
-            self.verdict, self.reason = "fail", f"{self.value:.4g} is above the maximum {self.maximum:.4g}"
+            problem = f"{self.value:.4g} is above the maximum {self.maximum:.4g}"
+        if problem is not None:
+            self.reason = f"{self.reason}; {problem}" if self.verdict == "fail" else problem
+            self.verdict = "fail"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -136,3 +136,11 @@ def test_html_is_self_contained_with_svg_plots() -> None:
     )
     for svg in page.split("<svg")[1:]:
         ET.fromstring("<svg" + svg.split("</svg>")[0] + "</svg>")  # well-formed XML
+
+
+def test_regression_and_absolute_bound_are_both_reported() -> None:
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0.6, 1.0, 50)
+    metric = MetricResult.from_comparison(compare("ndcg@5", base * 0.5, base), minimum=0.55)
+    assert metric.verdict == "fail"
+    assert metric.reason.startswith("regressed by") and "below the minimum 0.55" in metric.reason
