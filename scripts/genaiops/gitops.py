@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -45,12 +46,20 @@ class PublishResult:
     attempts: int
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the credentials of any URL in it replaced by ``***`` (safe for reports and logs)."""
+    return _USERINFO.sub("***@", text)
+
+
 class GitError(Exception):
-    """A git command failed; carries its output."""
+    """A git command failed; carries its output (credentials in URLs redacted)."""
 
     def __init__(self, args: tuple[str, ...], output: str) -> None:
-        super().__init__(f"git {' '.join(args)}: {output}")
-        self.output = output
+        self.output = redact(output)
+        super().__init__(redact(f"git {' '.join(args)}: {self.output}"))
 
 
 def run_git(cwd: Path | None, *args: str) -> str:
@@ -100,9 +109,9 @@ def private_clone(remote: str, branch: str) -> Iterator[Path]:
             run_git(None, "clone", "--quiet", "--single-branch", "--branch", branch, remote, str(clone))
         except GitError as exc:
             if "not found in upstream" in exc.output or "Remote branch" in exc.output:
-                raise UsageError(f"branch {branch!r} does not exist in {remote}") from None
+                raise UsageError(f"branch {branch!r} does not exist in {redact(remote)}") from None
             raise InfraError(
-                f"cannot clone the GitOps repository {remote}: {exc.output}",
+                f"cannot clone the GitOps repository {redact(remote)}: {exc.output}",
                 hint="Check the remote URL and credentials; the step is retried.",
             ) from None
         yield clone

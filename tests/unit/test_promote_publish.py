@@ -203,3 +203,15 @@ def test_a_refusing_remote_is_an_infra_error_not_an_endless_retry(world: World, 
     infra = result.report["artifacts"][0]["infraError"]
     assert "branch protected by policy" in infra
     assert git(world.remote, "rev-parse", "main").strip() == head
+
+
+def test_credentials_in_the_remote_url_never_reach_messages() -> None:
+    from genaiops.errors import InfraError
+    from genaiops.gitops import private_clone, redact
+
+    assert redact("push to https://bot:s3cret@git.example.com/x.git failed") == (
+        "push to https://***@git.example.com/x.git failed"
+    )
+    with pytest.raises(InfraError) as caught, private_clone("http://bot:s3cret@127.0.0.1:9/x.git", "main"):
+        pass
+    assert "s3cret" not in caught.value.message and "***@127.0.0.1:9" in caught.value.message

@@ -14,7 +14,7 @@ from typing import Any
 from genaiops import rules
 from genaiops.discovery import Artifact
 from genaiops.errors import UsageError
-from genaiops.gitops import resolve_remote, run_git
+from genaiops.gitops import GitError, redact, resolve_remote, run_git
 from genaiops.lineage import LineageEntry
 from genaiops.promote.deploy import Target, deploy, image_digest
 from genaiops.promote.gate import evaluate_gate, load_thresholds
@@ -56,7 +56,7 @@ def source_commit(repo: Path, given: str | None) -> str | None:
             return os.environ[var]
     try:
         return run_git(repo, "rev-parse", "HEAD").strip() or None
-    except Exception:  # not a git checkout: the lineage says "unknown"
+    except (GitError, UsageError):  # not a git checkout: the lineage says "unknown"
         return None
 
 
@@ -130,7 +130,7 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         "branch": outcome.branch,
         "commit": outcome.commit,
         "attempts": outcome.attempts,
-        "remote": target.remote,
+        "remote": redact(target.remote),
     }
     if outcome.entry is not None:
         promotion["snapshotTree"] = outcome.entry.snapshot_tree
@@ -146,5 +146,5 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         )
         promotion["request"] = str(request)
     result.details["promotion"] = promotion
-    result.add(RESULT, _describe(promotion, target.remote), severity="info")
+    result.add(RESULT, _describe(promotion, redact(target.remote)), severity="info")
     result.metrics["promotionAttempts"] = outcome.attempts
