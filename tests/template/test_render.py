@@ -1,17 +1,18 @@
 """Render the template with three answer sets and run each generated repository's own checks inside it.
 
 Answer sets: the defaults; a single environment with two artifact kinds; custom names everywhere. Each
-set is rendered once (module-scoped fixture), `git init` + committed like a team would, set up with its
-own `make setup`, and then checked: the recorded answers, the files the answers select, the
-answer-derived manifests, `pre-commit run --all-files`, `make validate` (kustomize + kubeconform) and
-`make test` (the generated repository's pytest).
+set is one test: render with `copier copy --trust`, `git init` + commit like a team would, check what the
+answers select and derive, `make setup`, then the generated repository's own `pre-commit run --all-files`,
+`make validate` (kustomize + kubeconform) and `make test` (its pytest), and finally that those checks left
+the tree clean. The checks run in order in one process, so they share the render (which also holds under
+pytest-xdist); every check runs even after another failed, and the test reports all failures together.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,93 +31,13 @@ from tests.template.conftest import (
     render,
 )
 
-pytestmark = [pytest.mark.template, pytest.mark.xdist_group("template-renders")]
-
-
-@dataclass(frozen=True)
-class AnswerSet:
-    """Answers passed with `-d`, and every answer copier must end up recording."""
-
-    name: str
-    data: dict[str, Any]
-
-    @property
-    def expected(self) -> dict[str, Any]:
-        answers = {**DEFAULT_ANSWERS, **self.data}
-        if "approval_environments" not in self.data:
-            answers["approval_environments"] = ["prod"] if "prod" in answers["environments"] else []
-        return answers
-
-
-ANSWER_SETS = {
-    s.name: s
-    for s in (
-        AnswerSet("defaults", {}),
-        AnswerSet(
-            "single-env-two-kinds", {"environments": ["dev"], "artifact_kinds": ["prompt", "model-config"]}
-        ),
-        AnswerSet(
-            "custom-names",
-            {
-                "project_name": "acme-llm-ops",
-                "team_name": "search-quality",
-                "repo_url": "ssh://git@git.acme.test:2222/search/acme-llm-ops.git",
-                "default_branch": "trunk",
-                "pipeline_image": "registry.acme.test:5000/search/genaiops-runner",
-                "pipeline_image_tag": "2026.11.1",
-                "environments": ["qa", "preprod", "live"],
-                "approval_environments": ["preprod", "live"],
-                "namespace_workflows": "wf-system",
-                "namespace_events": "events-system",
-                "namespace_argocd": "gitops",
-                "namespace_pipelines": "acme-pipelines",
-                "artifact_kinds": ["model-config", "rag", "guardrail"],
-                "llm_endpoint": "https://llm.acme.test/v1",
-                "embedding_endpoint": "http://embeddings.ml.svc.cluster.local:8080/v1",
-                "notification_webhook": "https://hooks.acme.test/services/T000/B000/XXXX",
-            },
-        ),
-    )
-}
+pytestmark = pytest.mark.template
 
 # Files and folders `genaiops init` derives from the answers (everything else is copied verbatim).
 DERIVED = ("genaiops.yaml", "environments", "platform/overlays")
 
-
-@dataclass(frozen=True)
-class Rendered:
-    path: Path
-    answers: AnswerSet
-
-
-@pytest.fixture(scope="module")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Rendered]:
-    """Render each answer set at most once per module: copier copy, git init + commit, `make setup`."""
-    done: dict[str, Rendered | str] = {}
-
-    def get(name: str) -> Rendered:
-        if name not in done:
-            answer_set = ANSWER_SETS[name]
-            dest = tmp_path_factory.mktemp(f"render-{name}") / answer_set.expected["project_name"]
-            try:
-                render(dest, answer_set.data)
-                commit_all(dest, f"Render {name} from the template")
-                check(["make", "setup"], dest, clean_env(dest))
-                done[name] = Rendered(dest, answer_set)
-            except AssertionError as exc:
-                done[name] = f"rendering the {name} answer set failed: {exc}"
-        result = done[name]
-        if isinstance(result, str):
-            pytest.fail(result, pytrace=False)
-        return result
-
-    return get
-
-
-@pytest.fixture(params=list(ANSWER_SETS))
-def rendered(request: pytest.FixtureRequest, renders: Callable[[str], Rendered]) -> Rendered:
-    """The render of one answer set (each test runs for every set)."""
-    return renders(request.param)
+Check = Callable[[Path, dict[str, Any]], None]
+"""A check of a rendered repository given every answer it was rendered with; fails by AssertionError."""
 
 
 def _tracked(repo: Path) -> list[str]:
@@ -153,25 +74,28 @@ def _derived_files(repo: Path) -> dict[str, bytes]:
     return files
 
 
-def test_answers_are_recorded(rendered: Rendered) -> None:
-    answers = load_answers(rendered.path)
-    for key, value in rendered.answers.expected.items():
-        assert answers.get(key) == value, f"{key}: recorded {answers.get(key)!r}, expected {value!r}"
+# --- checks of what the answers select and derive --------------------------------------------------------
+
+
+def answers_are_recorded(repo: Path, expected: dict[str, Any]) -> None:
+    answers = load_answers(repo)
+    wrong = {k: (answers.get(k), v) for k, v in expected.items() if answers.get(k) != v}
+    assert not wrong, f"recorded vs expected answers differ: {wrong}"
     assert answers["_src_path"] == str(TEMPLATE_ROOT)
     assert answers.get("_commit"), "the template version (_commit) must be recorded for `copier update`"
 
 
-def test_template_only_material_is_left_out(rendered: Rendered) -> None:
-    tracked = _tracked(rendered.path)
+def template_only_material_is_left_out(repo: Path, expected: dict[str, Any]) -> None:
+    tracked = _tracked(repo)
     assert "copier.yml" not in tracked
     assert not [f for f in tracked if f.startswith(("tests/template/", ".ci/"))]
     assert not [f for f in tracked if f.endswith(".jinja")], "every .jinja file must be rendered"
     assert ".copier-answers.yml" in tracked
 
 
-def test_only_selected_kinds_are_included(rendered: Rendered) -> None:
-    selected = set(rendered.answers.expected["artifact_kinds"])
-    tracked = _tracked(rendered.path)
+def only_selected_kinds_are_included(repo: Path, expected: dict[str, Any]) -> None:
+    selected = set(expected["artifact_kinds"])
+    tracked = _tracked(repo)
     for kind in KINDS:
         test_module = re.compile(rf"^tests/(.+/)?test_{kind.name.replace('-', '_')}_[^/]*\.py$")
         for folder in (f"artifacts/{kind.folder}", f"platform/kinds/{kind.name}"):
@@ -185,32 +109,30 @@ def test_only_selected_kinds_are_included(rendered: Rendered) -> None:
             assert not leftovers, f"tests of the unselected kind {kind.name} were copied: {leftovers}"
 
 
-def test_environments_follow_answers(rendered: Rendered) -> None:
-    envs = rendered.answers.expected["environments"]
-    env_dirs = {p.name for p in (rendered.path / "environments").iterdir() if p.is_dir()}
+def environments_follow_answers(repo: Path, expected: dict[str, Any]) -> None:
+    envs = expected["environments"]
+    env_dirs = {p.name for p in (repo / "environments").iterdir() if p.is_dir()}
     assert env_dirs == {*envs, "base", "bootstrap"}
-    overlay_dirs = {p.name for p in (rendered.path / "platform" / "overlays").iterdir() if p.is_dir()}
+    overlay_dirs = {p.name for p in (repo / "platform" / "overlays").iterdir() if p.is_dir()}
     assert overlay_dirs == set(envs)
-    assert (rendered.path / "genaiops.yaml").is_file()
+    assert (repo / "genaiops.yaml").is_file()
 
 
-def test_platform_overlays_carry_answers(rendered: Rendered) -> None:
-    expected = rendered.answers.expected
+def platform_overlays_carry_answers(repo: Path, expected: dict[str, Any]) -> None:
     wanted_components = {f"../../kinds/{k}" for k in expected["artifact_kinds"]}
     for env in expected["environments"]:
-        (kustomization,) = _yaml_docs(rendered.path / "platform" / "overlays" / env / "kustomization.yaml")
-        assert kustomization["namespace"] == expected["namespace_pipelines"]
-        assert set(kustomization.get("components", [])) == wanted_components
+        (kustomization,) = _yaml_docs(repo / "platform" / "overlays" / env / "kustomization.yaml")
+        assert kustomization["namespace"] == expected["namespace_pipelines"], env
+        assert set(kustomization.get("components", [])) == wanted_components, env
         images = {i["name"]: i for i in kustomization.get("images", [])}
-        assert images["genaiops"].get("newName") == expected["pipeline_image"]
-        assert str(images["genaiops"].get("newTag")) == expected["pipeline_image_tag"]
+        assert images["genaiops"].get("newName") == expected["pipeline_image"], env
+        assert str(images["genaiops"].get("newTag")) == expected["pipeline_image_tag"], env
 
 
-def test_argocd_bootstrap_carries_answers(rendered: Rendered) -> None:
-    expected = rendered.answers.expected
+def argocd_bootstrap_carries_answers(repo: Path, expected: dict[str, Any]) -> None:
     docs = [
         d
-        for p in sorted((rendered.path / "environments" / "bootstrap").rglob("*.yaml"))
+        for p in sorted((repo / "environments" / "bootstrap").rglob("*.yaml"))
         for d in _yaml_docs(p)
         if isinstance(d, dict)
     ]
@@ -219,12 +141,12 @@ def test_argocd_bootstrap_carries_answers(rendered: Rendered) -> None:
     assert apps and projects, "environments/bootstrap must hold Argo CD Applications and AppProjects"
     env_apps: dict[str, list[dict[str, Any]]] = {}
     for app in apps:
-        assert app["metadata"].get("namespace") == expected["namespace_argocd"], app["metadata"]["name"]
+        name = app["metadata"]["name"]
+        assert app["metadata"].get("namespace") == expected["namespace_argocd"], name
         spec = app["spec"]
-        sources = spec.get("sources") or [spec["source"]]
-        for source in sources:
-            assert source["repoURL"] == expected["repo_url"], app["metadata"]["name"]
-            assert source.get("targetRevision") == expected["default_branch"], app["metadata"]["name"]
+        for source in spec.get("sources") or [spec["source"]]:
+            assert source["repoURL"] == expected["repo_url"], name
+            assert source.get("targetRevision") == expected["default_branch"], name
             match = re.fullmatch(r"(?:environments|platform/overlays)/([^/]+)/?", source.get("path", ""))
             if match and match.group(1) not in ("bootstrap", "base"):
                 env_apps.setdefault(match.group(1), []).append(app)
@@ -240,52 +162,145 @@ def test_argocd_bootstrap_carries_answers(rendered: Rendered) -> None:
         assert expected["repo_url"] in project["spec"].get("sourceRepos", []), project["metadata"]["name"]
 
 
-def test_custom_render_has_no_default_names(renders: Callable[[str], Rendered]) -> None:
-    rendered = renders("custom-names")
+def no_default_names_remain(repo: Path, expected: dict[str, Any]) -> None:
+    """With every answer changed, no default value may survive in the answer-derived manifests."""
     defaults = [
         DEFAULT_ANSWERS[k]
         for k in ("project_name", "team_name", "pipeline_image", "namespace_pipelines", "namespace_argocd")
     ]
     defaults.append("git.example.com")
     leaks = []
-    for rel, content in _derived_files(rendered.path).items():
-        if not rel.endswith((".yaml", ".yml")):
-            continue
-        for doc in yaml.safe_load_all(content.decode("utf-8")):
-            leaks += [
-                f"{rel}: {s!r}"
-                for s in _strings(doc)
-                if any(d == s or (len(d) > 6 and d in s) for d in defaults)
-            ]
+    for rel, content in _derived_files(repo).items():
+        if rel.endswith((".yaml", ".yml")):
+            for doc in yaml.safe_load_all(content.decode("utf-8")):
+                leaks += [
+                    f"{rel}: {s!r}"
+                    for s in _strings(doc)
+                    if any(d == s or (len(d) > 6 and d in s) for d in defaults)
+                ]
     assert not leaks, "default names in a render with custom answers:\n" + "\n".join(leaks)
 
 
-def test_default_render_is_the_template_root(renders: Callable[[str], Rendered]) -> None:
-    rendered = renders("defaults")
-    assert _derived_files(rendered.path) == _derived_files(TEMPLATE_ROOT), (
-        "the root's genaiops.yaml / environments / platform/overlays differ from a default render: "
+def default_render_is_the_template_root(repo: Path, expected: dict[str, Any]) -> None:
+    """The template root is the instance for the default answers: its derived files equal a render's."""
+    rendered, root = _derived_files(repo), _derived_files(TEMPLATE_ROOT)
+    differing = sorted(k for k in rendered.keys() | root.keys() if rendered.get(k) != root.get(k))
+    assert not differing, (
+        f"the root's answer-derived files differ from a default render: {differing}; "
         "re-run `genaiops init --force` on the root and commit the result"
     )
 
 
-def test_pre_commit_passes(rendered: Rendered) -> None:
-    check(
-        [".venv/bin/pre-commit", "run", "--all-files", "--show-diff-on-failure", "--color=never"],
-        rendered.path,
-        clean_env(rendered.path),
-    )
+# --- the generated repository's own checks ----------------------------------------------------------------
 
 
-def test_manifest_validation_passes(rendered: Rendered) -> None:
-    check(["make", "validate"], rendered.path, clean_env(rendered.path))
+def pre_commit_passes(repo: Path, expected: dict[str, Any]) -> None:
+    command = [".venv/bin/pre-commit", "run", "--all-files", "--show-diff-on-failure", "--color=never"]
+    check(command, repo, clean_env(repo))
 
 
-def test_generated_test_suite_passes(rendered: Rendered) -> None:
-    check(["make", "test"], rendered.path, clean_env(rendered.path))
+def manifest_validation_passes(repo: Path, expected: dict[str, Any]) -> None:
+    check(["make", "validate"], repo, clean_env(repo))
 
 
-def test_checks_leave_the_tree_clean(rendered: Rendered) -> None:
-    status = git(rendered.path, "status", "--porcelain", "--untracked-files=all")
-    assert status == "", (
-        f"the generated repository's checks changed tracked files or left new ones:\n{status}"
+def generated_test_suite_passes(repo: Path, expected: dict[str, Any]) -> None:
+    check(["make", "test"], repo, clean_env(repo))
+
+
+def checks_leave_the_tree_clean(repo: Path, expected: dict[str, Any]) -> None:
+    status = git(repo, "status", "--porcelain", "--untracked-files=all")
+    assert status == "", f"the checks changed tracked files or left untracked ones:\n{status}"
+
+
+STRUCTURE: tuple[Check, ...] = (
+    answers_are_recorded,
+    template_only_material_is_left_out,
+    only_selected_kinds_are_included,
+    environments_follow_answers,
+    platform_overlays_carry_answers,
+    argocd_bootstrap_carries_answers,
+)
+OWN_CHECKS: tuple[Check, ...] = (
+    pre_commit_passes,
+    manifest_validation_passes,
+    generated_test_suite_passes,
+    checks_leave_the_tree_clean,
+)
+
+
+@dataclass(frozen=True)
+class AnswerSet:
+    """Answers passed with `-d`, plus checks that only make sense for this set."""
+
+    name: str
+    data: dict[str, Any]
+    extra: tuple[Check, ...] = field(default=())
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        """Every answer copier must record: the given ones, the rest from the defaults."""
+        answers = {**DEFAULT_ANSWERS, **self.data}
+        if "approval_environments" not in self.data:
+            answers["approval_environments"] = ["prod"] if "prod" in answers["environments"] else []
+        return answers
+
+
+ANSWER_SETS = (
+    AnswerSet("defaults", {}, extra=(default_render_is_the_template_root,)),
+    AnswerSet(
+        "single-env-two-kinds", {"environments": ["dev"], "artifact_kinds": ["prompt", "model-config"]}
+    ),
+    AnswerSet(
+        "custom-names",
+        {
+            "project_name": "acme-llm-ops",
+            "team_name": "search-quality",
+            "repo_url": "ssh://git@git.acme.test:2222/search/acme-llm-ops.git",
+            "default_branch": "trunk",
+            "pipeline_image": "registry.acme.test:5000/search/genaiops-runner",
+            "pipeline_image_tag": "2026.11.1",
+            "environments": ["qa", "preprod", "live"],
+            "approval_environments": ["preprod", "live"],
+            "namespace_workflows": "wf-system",
+            "namespace_events": "events-system",
+            "namespace_argocd": "gitops",
+            "namespace_pipelines": "acme-pipelines",
+            "artifact_kinds": ["model-config", "rag", "guardrail"],
+            "llm_endpoint": "https://llm.acme.test/v1",
+            "embedding_endpoint": "http://embeddings.ml.svc.cluster.local:8080/v1",
+            "notification_webhook": "https://hooks.acme.test/services/T000/B000/XXXX",
+        },
+        extra=(no_default_names_remain,),
+    ),
+)
+
+
+def test_answer_sets_cover_every_question() -> None:
+    custom = next(s for s in ANSWER_SETS if s.name == "custom-names")
+    assert set(custom.data) == set(DEFAULT_ANSWERS), "the custom set must change every answer"
+    assert all(custom.data[k] != v for k, v in DEFAULT_ANSWERS.items())
+
+
+@pytest.mark.parametrize("answer_set", ANSWER_SETS, ids=[s.name for s in ANSWER_SETS])
+def test_rendered_repository_passes_its_own_checks(answer_set: AnswerSet, tmp_path: Path) -> None:
+    expected = answer_set.expected
+    repo = tmp_path / expected["project_name"]
+    render(repo, answer_set.data)
+    commit_all(repo, f"Render {answer_set.name} from the template")
+
+    failures: list[str] = []
+
+    def run_check(check_fn: Check) -> None:
+        try:
+            check_fn(repo, expected)
+        except AssertionError as exc:
+            failures.append(f"--- {check_fn.__name__}:\n{exc}")
+
+    for check_fn in (*STRUCTURE, *answer_set.extra):
+        run_check(check_fn)
+    check(["make", "setup"], repo, clean_env(repo))  # nothing below can run without it
+    for check_fn in OWN_CHECKS:
+        run_check(check_fn)
+    assert not failures, f"{len(failures)} check(s) failed in the {answer_set.name} render:\n" + "\n".join(
+        failures
     )
