@@ -152,6 +152,18 @@ def check_pod_security(docs: list[Doc]) -> list[str]:
     return problems
 
 
+def check_emissary(docs: list[Doc]) -> list[str]:
+    """The emissary executor runs a container's `command` directly; without one it must look the image's
+    ENTRYPOINT up in a registry, which a restricted, offline or private setup may not allow."""
+    problems: list[str] = []
+    for at in templates(docs):
+        if at.type == "container" and not at.template["container"].get("command"):
+            problems.append(f"{at.where}: container.command must be set (emissary executor)")
+        if at.type == "script" and not at.template["script"].get("command"):
+            problems.append(f"{at.where}: script.command must be set (emissary executor)")
+    return problems
+
+
 # --- description and versioning -------------------------------------------------------------------
 
 
@@ -406,6 +418,7 @@ def check_all(docs: list[Doc]) -> list[str]:
     """Every policy at once (what the platform tests and a CI gate run)."""
     return (
         check_pod_security(docs)
+        + check_emissary(docs)
         + check_described_and_versioned(docs)
         + check_retries(docs)
         + check_references(docs)

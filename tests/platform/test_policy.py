@@ -58,6 +58,19 @@ def test_every_pod_is_restricted(built_docs: Docs) -> None:
     assert policy.check_pod_security(built_docs) == []
 
 
+def test_every_container_names_its_command_for_emissary(built_docs: Docs) -> None:
+    assert policy.check_emissary(built_docs) == []
+
+
+def test_container_without_command_is_reported(built_docs: Docs) -> None:
+    route = find(built_docs, "WorkflowTemplate", "genaiops-route-v1")
+    del template(route, "route")["container"]["command"]
+    assert policy.check_emissary(built_docs) == [
+        "WorkflowTemplate/genaiops-route-v1 template 'route': "
+        "container.command must be set (emissary executor)"
+    ]
+
+
 def test_every_template_is_described_and_versioned(built_docs: Docs) -> None:
     assert policy.check_described_and_versioned(built_docs) == []
 
@@ -77,6 +90,10 @@ def test_retries_only_on_exit_code_3(built_docs: Docs) -> None:
 
 def test_template_references_resolve(built_docs: Docs) -> None:
     assert policy.check_references(built_docs) == []
+
+
+def test_all_policies_at_once(built_docs: Docs) -> None:
+    assert policy.check_all(built_docs) == []
 
 
 def test_sensor_parameters_reach_the_workflow_template(built_docs: Docs) -> None:
