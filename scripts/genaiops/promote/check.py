@@ -18,6 +18,7 @@ from genaiops.gitops import GitError, redact, resolve_remote, run_git
 from genaiops.lineage import LineageEntry
 from genaiops.promote.deploy import Target, deploy, image_digest
 from genaiops.promote.gate import evaluate_gate, load_thresholds
+from genaiops.promote.rag import swap_alias
 from genaiops.promote.request import approval_branch, render_request
 from genaiops.promote.snapshot import Snapshot, snapshot_from_artifact
 from genaiops.report import ArtifactResult
@@ -119,6 +120,8 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         workflow=opts.get("workflow") or os.environ.get("ARGO_WORKFLOW_NAME") or None,
         approver=opts.get("approver") or None,
     )
+    if artifact.kind.name == "rag":  # the index must exist before the environment points at it
+        swap_alias(ctx.manifest(artifact).data, ctx.project, env.name, verify_only=True)
     target = _target(ctx)
     branch = (
         approval_branch(env.name, artifact.kind.name, artifact.id, result.version) if env.approval else None
@@ -145,6 +148,8 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
             encoding="utf-8",
         )
         promotion["request"] = str(request)
+    if artifact.kind.name == "rag" and outcome.status != "requested":
+        promotion["alias"] = swap_alias(ctx.manifest(artifact).data, ctx.project, env.name)
     result.details["promotion"] = promotion
     result.add(RESULT, _describe(promotion, redact(target.remote)), severity="info")
     result.metrics["promotionAttempts"] = outcome.attempts

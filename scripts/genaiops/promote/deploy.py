@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from genaiops.gitops import Change, PublishResult, private_clone, publish, run_git, tree_of
 from genaiops.lineage import ENVIRONMENTS_DIR, LineageEntry, append_lineage, current
@@ -41,6 +42,8 @@ class Outcome:
     attempts: int
     entry: LineageEntry | None = None
     paths: list[str] = field(default_factory=list)
+    alias: dict[str, Any] | None = None
+    """Kind-specific last step (RAG: the vector-store alias swap), when one ran."""
 
 
 def image_digest() -> str | None:

@@ -19,12 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from genaiops.errors import UsageError
 from genaiops.gitops import private_clone, read_tree, resolve_remote, run_git
 from genaiops.kinds import ARTIFACT_ID_PATTERN, BY_NAME
 from genaiops.lineage import LineageEntry, read_lineage
 from genaiops.project import Project, load_project
 from genaiops.promote.deploy import Outcome, Target, deploy
+from genaiops.promote.rag import swap_alias
 from genaiops.promote.snapshot import Snapshot
 
 
@@ -111,6 +114,9 @@ def rollback(
         approver=approver or None,
     )
     outcome = deploy(target, env, snapshot, entry, action="rollback")
+    if kind == "rag":  # the restored config's collection becomes the alias target again
+        manifest = yaml.safe_load(files.get(BY_NAME[kind].manifest, b"{}").decode("utf-8")) or {}
+        outcome.alias = swap_alias(manifest, project, env.name)
     return outcome, chosen
 
 
@@ -148,6 +154,8 @@ def summary(outcome: Outcome, chosen: RollbackPlan | None) -> dict[str, Any]:
         "commit": outcome.commit,
         "attempts": outcome.attempts,
     }
+    if outcome.alias is not None:
+        data["alias"] = outcome.alias
     if chosen is not None:
         data.update(
             {
