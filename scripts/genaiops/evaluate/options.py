@@ -21,6 +21,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve responses only from the cassettes (no network); a missing one fails clearly",
     )
+    group.add_argument(
+        "--base-ref",
+        metavar="REF",
+        help="guardrails: judge the inputs with the policy at this git ref too and report "
+        "BLOCK->ALLOW changes (default: $GENAIOPS_BASE_REF)",
+    )
     group.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     group.add_argument(
         "--repeats",
@@ -51,4 +57,5 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "repeats": args.repeats,
         "scorecard_dir": args.scorecard_dir,
         "progress": args.progress,
+        "base_ref": args.base_ref,
     }

@@ -6,6 +6,8 @@ Settings in genaiops.yaml (all optional)::
     eval:
       judgeModel: gpt-4o-mini      # the judge-LLM; default: the artifact's own model
       embeddingModel: text-embedding-3-small   # `similar`; default genaiops/hash-embedding-256
+      redTeamModel: gpt-4o-mini    # guardrail eval: LLM-generated attacks (none: mutations only)
+      bypassThresholds: {pii: 0.01, "*": 0.05}   # guardrail eval: tolerated bypass rate per category
       confidence: 0.95             # bootstrap interval
       resamples: 2000
       seed: 20240229
@@ -82,6 +84,8 @@ class EvalSettings:
 
     judge_model: str | None = None
     embedding_model: str | None = None
+    red_team_model: str | None = None
+    bypass_thresholds: dict[str, float] = field(default_factory=dict)
     confidence: float = DEFAULT_CONFIDENCE
     resamples: int = DEFAULT_RESAMPLES
     seed: int = DEFAULT_SEED
@@ -101,9 +105,20 @@ class EvalSettings:
             ) from None
         if not 0.5 <= confidence < 1 or resamples < 100:
             raise UsageError("eval.confidence must be in [0.5, 1) and eval.resamples at least 100")
-        judge, embedding = raw.get("judgeModel"), raw.get("embeddingModel")
+        judge, embedding, red_team = raw.get("judgeModel"), raw.get("embeddingModel"), raw.get("redTeamModel")
+        bypass = raw.get("bypassThresholds") or {}
+        if not isinstance(bypass, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in bypass.values()
+        ):
+            raise UsageError("eval.bypassThresholds in genaiops.yaml must map categories to rates in [0, 1]")
         return cls(
-            str(judge) if judge else None, str(embedding) if embedding else None, confidence, resamples, seed
+            str(judge) if judge else None,
+            str(embedding) if embedding else None,
+            str(red_team) if red_team else None,
+            {str(k): float(v) for k, v in bypass.items()},
+            confidence,
+            resamples,
+            seed,
         )
 
 

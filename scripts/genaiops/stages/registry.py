@@ -25,6 +25,7 @@ CHECKS: dict[str, dict[str, str]] = {
     "eval": {
         "prompt": "genaiops.evaluate.prompt:check",
         "rag": "genaiops.evaluate.rag:check",
+        "guardrail": "genaiops.evaluate.guardrail:check",
     },
     "promote": {  # one mechanism for every kind (genaiops.promote.check)
         "prompt": "genaiops.promote.check:check",
