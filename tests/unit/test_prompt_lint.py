@@ -194,3 +194,20 @@ def test_schemacheck_adds_one_finding_per_error_with_lines() -> None:
 
 def test_json_path_quotes_odd_keys() -> None:
     assert schemacheck.json_path(["a", 0, "b c", "d-e"]) == '$.a[0]["b c"].d-e'
+
+
+def test_lint_needs_no_network(
+    tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lint is pure: with every socket refused, the examples still pass and exact BPE counting works."""
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network disabled by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    result = run_cli("lint", "artifacts/prompts", "artifacts/model-configs", cwd=ROOT)
+    assert result.code == 0
+    overflow = run_cli("lint", "artifacts/prompts/p", cwd=case_named("p-overflow").build(tmp_path / "repo"))
+    assert overflow.report["artifacts"][0]["metrics"]["tokenCount"] == "exact"
