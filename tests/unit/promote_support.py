@@ -75,7 +75,9 @@ data:
 MANIFESTS = {
     "prompt": 'id: {id}\nversion: "{version}"\ndescription: "{text}"\ntemplate: template.j2\n',
     "model-config": 'id: {id}\nversion: "{version}"\nprovider: openai\nmodel_name: gpt-4o-mini\n',
-    "rag": 'id: {id}\nversion: "{version}"\nchunking: {{size: 512, overlap: 64}}\n',
+    "rag": 'id: {id}\nversion: "{version}"\nembedding: {{model: genaiops/hash-embedding-256}}\n'
+    "chunking: {{size: 512, overlap: 64}}\nretrieval: {{top_k: 5}}\n"
+    "vector_store: {{kind: qdrant, url: embedded, collection: {id}-v1, alias: {id}}}\n",
     "guardrail": 'id: {id}\nversion: "{version}"\nrules: []\n',
 }
 
