@@ -120,11 +120,13 @@ def _tree_exists(repo: Path, sha: str) -> Callable[[str], bool]:
 
 
 def _unwrap(payload: Any) -> tuple[dict[str, Any], str | None]:
-    """Accept a raw GitHub payload or Argo Events' {header, body} envelope."""
+    """Accept a raw GitHub payload or Argo Events' envelope: {headers, body} from the GitHub
+    EventSource, {header, body} from the generic webhook EventSource."""
     if not isinstance(payload, dict):
         raise UsageError("the event payload must be a JSON object")
-    if isinstance(payload.get("body"), dict) and "header" in payload:
-        header = payload.get("header") or {}
+    envelope_key = next((k for k in ("headers", "header") if k in payload), None)
+    if isinstance(payload.get("body"), dict) and envelope_key is not None:
+        header = payload.get(envelope_key) or {}
         kind = None
         if isinstance(header, dict):
             for key, value in header.items():

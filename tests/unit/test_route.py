@@ -105,6 +105,10 @@ def test_argo_events_envelope_and_branch_deletion() -> None:
                 "body": {"ref": "refs/heads/gone", "deleted": True, "before": "a", "after": "0" * 40, "commits": []}}
     route = route_event(envelope, None)
     assert route.targets == [] and route.event.type == "push"
+    github_source = {"headers": {"X-Github-Event": ["push"]}, "body": {
+        "ref": "refs/heads/main", "before": "a", "after": "b",
+        "commits": [{"added": ["artifacts/rag/kb/rag.yaml"], "modified": [], "removed": []}]}}
+    assert [t["id"] for t in route_event(github_source, None).targets] == ["kb"]
 
 
 def test_pull_request_payload_diffs_base_and_head(git_repo: Path) -> None:
