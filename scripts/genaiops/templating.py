@@ -285,16 +285,60 @@ def analyze(ast: nodes.Template, variables: Mapping[str, Any]) -> Analysis:
     return analysis
 
 
-def render(ast: nodes.Template, context: Mapping[str, Any], max_chars: int) -> tuple[str, bool]:
+MAX_ITERATIONS = 2_000_000
+"""Loop iterations one render may take: nested loops over large arrays cannot hang a check."""
+
+
+class IterationLimitExceeded(Exception):
+    """A render iterated over the context's lists more than its limit allows."""
+
+
+class _Counter:
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.limit = limit
+
+    def tick(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise IterationLimitExceeded(f"the template loops more than {self.limit:,} times")
+
+
+class _CountedList(list[Any]):
+    """A list whose iteration is metered by a shared counter (what a template's for loop uses)."""
+
+    counter: _Counter
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in list.__iter__(self):
+            self.counter.tick()
+            yield item
+
+
+def _metered(value: Any, counter: _Counter) -> Any:
+    if isinstance(value, list):
+        wrapped = _CountedList(_metered(v, counter) for v in value)
+        wrapped.counter = counter
+        return wrapped
+    if isinstance(value, dict):
+        return {k: _metered(v, counter) for k, v in value.items()}
+    return value
+
+
+def render(
+    ast: nodes.Template, context: Mapping[str, Any], max_chars: int, max_iterations: int = MAX_ITERATIONS
+) -> tuple[str, bool]:
     """Render a parsed template in the sandbox; stops once the output passes ``max_chars``.
 
-    Returns (text, truncated). Raises jinja2 errors (UndefinedError, SecurityError,
+    Returns (text, truncated). Raises IterationLimitExceeded when loops over the context's lists
+    run more than ``max_iterations`` times, jinja2 errors (UndefinedError, SecurityError,
     TemplateError) and TypeError/ValueError from filters; the caller turns them into findings.
     """
     template = compiled(ast)
+    counter = _Counter(max_iterations)
     pieces: list[str] = []
     size = 0
-    for piece in template.generate(dict(context)):
+    for piece in template.generate({k: _metered(v, counter) for k, v in context.items()}):
         pieces.append(piece)
         size += len(piece)
         if size > max_chars:
@@ -307,6 +351,7 @@ __all__ = [
     "PORTABLE_TESTS",
     "Analysis",
     "Issue",
+    "IterationLimitExceeded",
     "TemplateSyntaxError",
     "analyze",
     "environment",

@@ -186,6 +186,8 @@ JINJA_PAYLOADS = [
     "{{ question|attr('__class__') }}",
     "{{ question|map('upper')|list }}",
     "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    "{% for a in docs %}{% for b in docs %}{% for c in docs %}{% for d in docs %}{% endfor %}{% endfor %}"
+    "{% endfor %}{% endfor %}{{ undeclared_marker }}",
 ]
 
 

@@ -206,18 +206,20 @@ def _vars_errors(validator: Draft202012Validator | None, values: Any) -> list[st
 
 def _test_cases(
     artifact: Artifact, validator: Draft202012Validator | None, result: ArtifactResult
-) -> list[Mapping[str, Any]]:
-    """Check test_cases.yaml; returns the vars of every test case (fixtures for the length check)."""
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """Check test_cases.yaml; returns (vars of every case, vars of the cases that are valid).
+
+    All vars are fixture values for the length check; only valid cases are rendered (an invalid
+    one already has its finding, and rendering it would only repeat it).
+    """
     doc = load_yaml(artifact.root / TEST_CASES_FILE, artifact.repo)
     if schemacheck.check_document(doc, "prompt-test-cases", result, TEST_CASES_SCHEMA):
-        return (
-            [c["vars"] for c in doc.data if isinstance(c, Mapping) and isinstance(c.get("vars"), Mapping)]
-            if isinstance(doc.data, list)
-            else []
-        )
-    fixtures = []
+        cases = doc.data if isinstance(doc.data, list) else []
+        return [c["vars"] for c in cases if isinstance(c, Mapping) and isinstance(c.get("vars"), Mapping)], []
+    fixtures, valid = [], []
     for index, case in enumerate(doc.data):
-        for message in _vars_errors(validator, case["vars"]):
+        problems = _vars_errors(validator, case["vars"])
+        for message in problems:
             result.add(
                 TEST_CASE_VARS,
                 f"test case {index + 1} ({case['description']!r}) vars: {message}",
@@ -225,7 +227,9 @@ def _test_cases(
                 line=doc.line_of([index, "vars"]),
             )
         fixtures.append(case["vars"])
-    return fixtures
+        if not problems:
+            valid.append(case["vars"])
+    return fixtures, valid
 
 
 def _dataset(
@@ -359,6 +363,8 @@ def _render(
         result.add(UNSAFE, f"the sandbox refused while rendering {what}: {exc}", file=rel)
     except UndefinedError as exc:
         result.add(UNDEFINED_REF, f"rendering {what}: {exc.message}", file=rel)
+    except templating.IterationLimitExceeded as exc:
+        result.add(RENDER_ERROR, f"rendering {what} stopped: {exc}", file=rel)
     except (
         TemplateError,
         TypeError,
@@ -467,8 +473,8 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
             line=manifest.line_of(["variables", "properties", name]),
         )
     ast = _template(artifact, manifest, declared, result)
-    cases = _test_cases(artifact, validator, result)
-    fixtures = cases + _dataset(artifact, manifest, validator, result)
+    fixtures, cases = _test_cases(artifact, validator, result)
+    fixtures += _dataset(artifact, manifest, validator, result)
     target = _target(artifact, manifest, ctx, result)
     rel = artifact.rel(artifact.root / TEMPLATE_FILE)
     if ast is not None:
