@@ -211,3 +211,12 @@ def test_lint_needs_no_network(
     assert result.code == 0
     overflow = run_cli("lint", "artifacts/prompts/p", cwd=case_named("p-overflow").build(tmp_path / "repo"))
     assert overflow.report["artifacts"][0]["metrics"]["tokenCount"] == "exact"
+
+
+def test_render_stops_runaway_loops() -> None:
+    ast = templating.parse(
+        "{% for a in xs %}{% for b in xs %}{% for c in xs %}{% endfor %}{% endfor %}{% endfor %}"
+    )
+    with pytest.raises(templating.IterationLimitExceeded):
+        templating.render(ast, {"xs": list(range(1000))}, 100, max_iterations=100_000)
+    assert templating.render(ast, {"xs": list(range(10))}, 100, max_iterations=2_000) == ("", False)
