@@ -208,7 +208,7 @@ def update_kustomization(repo: Path, env: str, snapshot: Snapshot) -> None:
         (i for i, g in enumerate(generators) if isinstance(g, dict) and g.get("name") == entry["name"]), None
     )
     if index is not None:
-        generators[index] = entry
+        _update_in_place(generators[index], entry)
     else:
         position = next(
             (
@@ -222,6 +222,17 @@ def update_kustomization(repo: Path, env: str, snapshot: Snapshot) -> None:
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     _write_if_changed(path, buffer.getvalue().encode("utf-8"))
+
+
+def _update_in_place(old: Any, new: CommentedMap) -> None:
+    """Make mapping ``old`` equal to ``new`` without replacing it, so comments attached to it survive."""
+    for key in [k for k in old if k not in new]:
+        del old[key]
+    for key, value in new.items():
+        if isinstance(old.get(key), dict) and isinstance(value, dict):
+            _update_in_place(old[key], value)
+        elif old.get(key) != value or type(old.get(key)) is not type(value):
+            old[key] = value
 
 
 def apply_snapshot(repo: Path, env: str, snapshot: Snapshot) -> None:
