@@ -29,7 +29,7 @@ DEFAULT_ATTEMPTS = 40
 BACKOFF_BASE_S = 0.05
 BACKOFF_CAP_S = 1.0
 COMMITTER = ("genaiops", "genaiops@localhost")
-"""Used only when neither git config nor $GIT_COMMITTER_* name a committer."""
+"""Used only when neither git config nor $GIT_AUTHOR_EMAIL/$GIT_COMMITTER_EMAIL name an identity."""
 
 Change = Callable[[Path], str | None]
 """Edits the working tree at the given path; returns the commit message, or None when nothing changed."""
@@ -65,13 +65,6 @@ class GitError(Exception):
 def run_git(cwd: Path | None, *args: str) -> str:
     """Run git (without prompts) and return stdout; raise GitError with its output on failure."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    for var, value in (
-        ("GIT_AUTHOR_NAME", COMMITTER[0]),
-        ("GIT_AUTHOR_EMAIL", COMMITTER[1]),
-        ("GIT_COMMITTER_NAME", COMMITTER[0]),
-        ("GIT_COMMITTER_EMAIL", COMMITTER[1]),
-    ):
-        env.setdefault(var, value)
     command = ["git", *(["-C", str(cwd)] if cwd else []), *args]
     try:
         proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
@@ -135,10 +128,22 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
 
 
+def _identity(clone: Path) -> list[str]:
+    """``-c user.name=... -c user.email=...`` when neither git config nor $GIT_* set an identity."""
+    if os.environ.get("GIT_AUTHOR_EMAIL") and os.environ.get("GIT_COMMITTER_EMAIL"):
+        return []
+    try:
+        if run_git(clone, "config", "user.email").strip():
+            return []
+    except GitError:  # unset: git config exits 1
+        pass
+    return ["-c", f"user.name={COMMITTER[0]}", "-c", f"user.email={COMMITTER[1]}"]
+
+
 def commit_all(clone: Path, message: str, paths: list[str]) -> str:
     """Stage ``paths`` (additions and deletions) and commit; returns the new commit id."""
     run_git(clone, "add", "--all", "--", *paths)
-    run_git(clone, "commit", "--quiet", "--no-verify", "-m", message)
+    run_git(clone, *_identity(clone), "commit", "--quiet", "--no-verify", "-m", message)
     return run_git(clone, "rev-parse", "HEAD").strip()
 
 

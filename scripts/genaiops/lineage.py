@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from genaiops.errors import UsageError
@@ -24,6 +24,7 @@ from genaiops.errors import UsageError
 LINEAGE_API = "genaiops.dev/v1"
 LINEAGE_KIND = "Lineage"
 ENVIRONMENTS_DIR = "environments"
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def lineage_relpath(env: str, kind: str, artifact_id: str) -> str:
@@ -113,51 +114,67 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _load(path: Path, rel: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_FAST_LOADER)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{rel} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("entries") or [], list):
+        raise UsageError(f"{rel} must be a mapping with an `entries` list")
+    return data
+
+
 def read_lineage(repo: Path, env: str, kind: str, artifact_id: str) -> list[LineageEntry]:
     """All entries of an artifact's lineage in ``env``, oldest first (empty when never promoted)."""
     rel = lineage_relpath(env, kind, artifact_id)
     path = repo / rel
     if not path.is_file():
         return []
-    try:
-        data = _yaml().load(path.read_text(encoding="utf-8"))
-    except (YAMLError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{rel} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
-        raise UsageError(f"{rel} must be a mapping with an `entries` list")
+    data = _load(path, rel)
     return [
         LineageEntry.from_yaml(e, f"{rel} entry {i + 1}") for i, e in enumerate(data.get("entries") or [])
     ]
 
 
+def _dump(data: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    _yaml().dump(data, buffer)
+    return buffer.getvalue()
+
+
 def append_lineage(repo: Path, env: str, kind: str, artifact_id: str, entry: LineageEntry) -> Path:
-    """Append ``entry`` to the artifact's lineage file (created on first promotion); history stays."""
+    """Append ``entry`` to the artifact's lineage file (created on first promotion).
+
+    Earlier entries are never rewritten: the new entry's text is appended to the file, so the
+    history's bytes only grow (and a long history costs nothing to extend).
+    """
     rel = lineage_relpath(env, kind, artifact_id)
     path = repo / rel
-    yaml = _yaml()
+    item = entry.to_yaml()
     if path.is_file():
-        read_lineage(repo, env, kind, artifact_id)  # refuse to append to a corrupt file
-        data = yaml.load(path.read_text(encoding="utf-8"))
-        if data.get("entries") is None:
-            data["entries"] = []
-    else:
-        data = {
-            "apiVersion": LINEAGE_API,
-            "kind": LINEAGE_KIND,
-            "environment": env,
-            "artifact": {"kind": kind, "id": artifact_id},
-            "entries": [],
-        }
-    data["entries"].append(entry.to_yaml())
-    buffer = io.StringIO()
-    if not path.is_file():
-        buffer.write(
-            f"# Append-only promotion history of {kind}/{artifact_id} in {env}; written by genaiops.\n"
-            "# The last entry is what is deployed; its scorecard is the next evaluation's baseline.\n"
+        text = path.read_text(encoding="utf-8")
+        data = _load(path, rel)
+        if list(data)[-1:] == ["entries"] and data.get("entries") and "\nentries:\n" in "\n" + text:
+            appended = _dump({"entries": [item]}).split("\n", 1)[1]
+            path.write_text(text + ("" if text.endswith("\n") else "\n") + appended, encoding="utf-8")
+            return path
+        raise UsageError(
+            f"{rel}: `entries` must be the last key, a non-empty block list, to append to it",
+            hint="Restore the file from git history; lineage files are written by genaiops only.",
         )
-    yaml.dump(data, buffer)
+    header = (
+        f"# Append-only promotion history of {kind}/{artifact_id} in {env}; written by genaiops.\n"
+        "# The last entry is what is deployed; its scorecard is the next evaluation's baseline.\n"
+    )
+    document = {
+        "apiVersion": LINEAGE_API,
+        "kind": LINEAGE_KIND,
+        "environment": env,
+        "artifact": {"kind": kind, "id": artifact_id},
+        "entries": [item],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    path.write_text(header + _dump(document), encoding="utf-8")
     return path
 
 

@@ -215,3 +215,30 @@ def test_credentials_in_the_remote_url_never_reach_messages() -> None:
     with pytest.raises(InfraError) as caught, private_clone("http://bot:s3cret@127.0.0.1:9/x.git", "main"):
         pass
     assert "s3cret" not in caught.value.message and "***@127.0.0.1:9" in caught.value.message
+
+
+def test_commit_identity_comes_from_git_else_a_default(
+    world: World, run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([artifact])
+    assert _promote(run_cli, world, artifact.root, "dev").code == 0
+    assert (
+        git(world.remote, "log", "-1", "--format=%an <%ae>", "main").strip()
+        == "genaiops <genaiops@localhost>"
+    )
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Release Bot\n\temail = bot@example.org\n", encoding="utf-8"
+    )
+    assert _promote(run_cli, world, artifact.root, "staging").code == 0
+    assert (
+        git(world.remote, "log", "-1", "--format=%an <%ae>", "main").strip()
+        == "Release Bot <bot@example.org>"
+    )
