@@ -24,8 +24,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--base-ref",
         metavar="REF",
-        help="guardrails: judge the inputs with the policy at this git ref too and report "
-        "BLOCK->ALLOW changes (default: $GENAIOPS_BASE_REF)",
+        help="the previous version at this git ref: guardrails report BLOCK->ALLOW changes against it, "
+        "model configs are shadow-compared with it (default: $GENAIOPS_BASE_REF)",
     )
     group.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     group.add_argument(

@@ -110,7 +110,7 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     for line, record in records:
         try:
             text, truncated = templating.render(
-                template, _context(manifest, record["vars"]), MAX_PROMPT_CHARS
+                template, template_context(manifest, record["vars"]), MAX_PROMPT_CHARS
             )
         except (
             TemplateError,
@@ -293,7 +293,9 @@ def _render_cases(
             continue  # only prompt-side assertions: validate's job, no model call needed
         variables = case.get("vars") if isinstance(case.get("vars"), Mapping) else {}
         try:
-            text, truncated = templating.render(template, _context(manifest, variables), MAX_PROMPT_CHARS)
+            text, truncated = templating.render(
+                template, template_context(manifest, variables), MAX_PROMPT_CHARS
+            )
         except Exception:
             continue
         if not truncated:
@@ -454,11 +456,16 @@ def _model(
     if not isinstance(data, Mapping) or not isinstance(data.get("model_name"), str):
         result.add(MODEL_CONFIG_MISSING, f"model config {config_id!r} has no model_name", file=rel_manifest)
         return None, {}
-    params = {api: data[key] for key, api in _SAMPLING.items() if data.get(key) is not None}
-    extra = data.get("extra_params")
+    return str(data["model_name"]), sampling_params(data)
+
+
+def sampling_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The OpenAI-API sampling parameters of a model-config manifest (``extra_params.seed`` included)."""
+    params = {api: config[key] for key, api in _SAMPLING.items() if config.get(key) is not None}
+    extra = config.get("extra_params")
     if isinstance(extra, Mapping) and isinstance(extra.get("seed"), int):
         params["seed"] = extra["seed"]
-    return str(data["model_name"]), params
+    return params
 
 
 def _template(artifact: Artifact, manifest: Mapping[str, Any], result: ArtifactResult) -> Any:
@@ -488,7 +495,7 @@ def _template(artifact: Artifact, manifest: Mapping[str, Any], result: ArtifactR
     return ast
 
 
-def _context(manifest: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+def template_context(manifest: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     context: dict[str, Any] = {}
     variables = manifest.get("variables")
     props = variables.get("properties") if isinstance(variables, Mapping) else None

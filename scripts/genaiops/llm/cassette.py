@@ -169,7 +169,9 @@ class CassetteStore:
 
     def save(self) -> list[Path]:
         """Write the recorded cassettes atomically; returns the files written."""
-        written = []
+        written: list[Path] = []
+        if not self._recorded:
+            return written  # nothing recorded: leave no empty folder behind
         self.folder.mkdir(parents=True, exist_ok=True)
         for name, cassette in sorted(self._recorded.items()):
             lines = [json.dumps(cassette.header.to_json(), ensure_ascii=False)]

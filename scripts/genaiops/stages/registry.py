@@ -26,6 +26,7 @@ CHECKS: dict[str, dict[str, str]] = {
         "prompt": "genaiops.evaluate.prompt:check",
         "rag": "genaiops.evaluate.rag:check",
         "guardrail": "genaiops.evaluate.guardrail:check",
+        "model-config": "genaiops.evaluate.model_config:check",
     },
     "promote": {  # one mechanism for every kind (genaiops.promote.check)
         "prompt": "genaiops.promote.check:check",
