@@ -14,11 +14,11 @@ pytestmark = pytest.mark.tools
 
 
 def _first_workflow_template(repo: Path) -> Path:
-    for path in sorted((repo / "platform/base").rglob("*.yaml")):
+    for path in sorted((repo / "platform/workflowtemplates").glob("*.yaml")):
         docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
         if any(isinstance(d, dict) and d.get("kind") == "WorkflowTemplate" for d in docs):
             return path
-    raise AssertionError("platform/base holds no WorkflowTemplate")
+    raise AssertionError("platform/workflowtemplates holds no WorkflowTemplate")
 
 
 def _errors_for(result: HarnessResult, rel: str) -> list[str]:

@@ -60,9 +60,9 @@ def raw_docs() -> list[dict[str, Any]]:
 
 
 def make_overlay(root: Path, kinds: tuple[str, ...] = KIND_NAMES) -> Path:
-    """Copy base + kinds under ``root`` and write an overlay like genaiops init does."""
-    shutil.copytree(PLATFORM / "base", root / "base")
-    shutil.copytree(PLATFORM / "kinds", root / "kinds")
+    """Copy the platform folders under ``root`` and write an overlay like genaiops init does."""
+    for folder in ("base", "workflowtemplates", "events", "kinds"):
+        shutil.copytree(PLATFORM / folder, root / folder)
     overlay = root / "overlays" / "test"
     overlay.mkdir(parents=True)
     (overlay / "kustomization.yaml").write_text(

@@ -56,7 +56,7 @@ func main() {
 MARKDOWN = '| metric | value |\n|---|---|\n| "exact" `match` \\ | 0.91 |\n{{not.a.variable}} </details>'
 
 
-NOTIFY = PLATFORM / "base" / "workflowtemplates" / "notify.yaml"
+NOTIFY = PLATFORM / "workflowtemplates" / "notify.yaml"
 Render = Callable[[str, dict[str, str]], str]
 
 
@@ -146,14 +146,14 @@ def _template(path: str, name: str) -> dict[str, Any]:
 
 
 def test_rollback_to_switch(render: Render) -> None:
-    args = _template("base/workflowtemplates/base.yaml", "rollback")["container"]["args"]
+    args = _template("workflowtemplates/base.yaml", "rollback")["container"]["args"]
     [expression] = [a for a in args if a.startswith("{{=")]
     assert render(expression, {"inputs.parameters.to": ""}) == "--repo=/work/src"
     assert render(expression, {"inputs.parameters.to": "1.2.0"}) == "--to=1.2.0"
 
 
 def test_cd_derives_the_artifact_id_from_its_path(render: Render) -> None:
-    tasks = _template("kinds/rag/cd.yaml", "main")["dag"]["tasks"]
+    tasks = _template("workflowtemplates/rag/cd.yaml", "main")["dag"]["tasks"]
     ids = {
         p["value"] for t in tasks for p in t.get("arguments", {}).get("parameters", []) if p["name"] == "id"
     }
@@ -173,7 +173,7 @@ def test_cd_derives_the_artifact_id_from_its_path(render: Render) -> None:
 def test_watch_runs_only_for_a_pushed_promotion_with_prometheus(
     render: Render, status: str, prometheus: str, expected: str
 ) -> None:
-    tasks = _template("kinds/guardrail/cd.yaml", "release")["dag"]["tasks"]
+    tasks = _template("workflowtemplates/guardrail/cd.yaml", "release")["dag"]["tasks"]
     watch = next(t for t in tasks if t["name"] == "watch")
     assert watch["depends"] == "promote.Succeeded", "the promote report exists only when promote succeeded"
     report = json.dumps({"artifacts": [{"details": {"promotion": {"status": status}}}]})

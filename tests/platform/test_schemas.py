@@ -44,14 +44,14 @@ def test_build_is_schema_valid_and_nothing_is_skipped(
 
 
 def test_examples_are_schema_valid(locations: list[str]) -> None:
-    examples = sorted(PLATFORM.glob("kinds/*/examples/*.yaml"))
+    examples = sorted(PLATFORM.glob("events/*/examples/*.yaml"))
     assert examples
     resources = kubeconform(locations, *examples)
     assert [r["status"] for r in resources] == ["statusValid"] * len(resources)
 
 
 def test_unknown_sensor_field_fails_naming_it(tmp_path: Path, locations: list[str]) -> None:
-    sensor = load_docs((PLATFORM / "kinds" / "rag" / "sensor.yaml").read_text(encoding="utf-8"))[0]
+    sensor = load_docs((PLATFORM / "events" / "rag" / "sensor.yaml").read_text(encoding="utf-8"))[0]
     sensor["spec"]["dependencies"][0]["filters"]["dataLogicalOperatr"] = "or"
     path = tmp_path / "sensor.yaml"
     path.write_text(yaml.safe_dump(sensor), encoding="utf-8")

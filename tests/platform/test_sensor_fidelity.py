@@ -89,7 +89,7 @@ def corpus() -> list[tuple[str, dict[str, Any]]]:
 def test_sensor_model_matches_argo_events(real_filter: RealFilter) -> None:
     sensors = [
         d
-        for p in sorted(PLATFORM.glob("kinds/**/*.yaml"))
+        for p in sorted(PLATFORM.glob("events/**/*.yaml"))
         for d in load_docs(p.read_text(encoding="utf-8"))
         if d.get("kind") == "Sensor"
     ]

@@ -14,8 +14,8 @@ from genaiops.kinds import BY_NAME, KINDS
 from tests.platform.conftest import PLATFORM, load_docs
 from tests.platform.sensor_sim import Unsupported, dependency_matches, fire
 
-SENSOR_FILES = sorted(PLATFORM.glob("kinds/*/sensor.yaml"))
-EXAMPLE = PLATFORM / "kinds" / "prompt" / "examples" / "prompt-with-dataset.yaml"
+SENSOR_FILES = sorted(PLATFORM.glob("events/*/sensor.yaml"))
+EXAMPLE = PLATFORM / "events" / "prompt" / "examples" / "prompt-with-dataset.yaml"
 CLONE = "https://git.example.com/ml-platform/genai-platform.git"
 
 
@@ -69,7 +69,7 @@ def test_one_sensor_file_per_kind_opens_with_a_sample_payload() -> None:
 def test_sample_payload_in_the_sensor_file_routes_to_its_kind(
     kind: str, sensors: list[dict[str, Any]]
 ) -> None:
-    text = (PLATFORM / "kinds" / kind / "sensor.yaml").read_text(encoding="utf-8")
+    text = (PLATFORM / "events" / kind / "sensor.yaml").read_text(encoding="utf-8")
     block = re.search(r"^# (\{\n.*?^# \})$", text, re.S | re.M)
     assert block, "the commented sample payload must be a JSON object"
     payload = json.loads(

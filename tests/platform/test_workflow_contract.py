@@ -220,8 +220,9 @@ def test_webhook_to_fan_out_end_to_end(
 
 def test_every_kind_has_ci_and_cd_for_its_pipeline_name() -> None:
     for kind in KINDS:
-        ci = load_docs((PLATFORM / "kinds" / kind.name / "ci.yaml").read_text(encoding="utf-8"))[0]
-        cd = load_docs((PLATFORM / "kinds" / kind.name / "cd.yaml").read_text(encoding="utf-8"))[0]
+        folder = PLATFORM / "workflowtemplates" / kind.name
+        ci = load_docs((folder / "ci.yaml").read_text(encoding="utf-8"))[0]
+        cd = load_docs((folder / "cd.yaml").read_text(encoding="utf-8"))[0]
         assert ci["metadata"]["name"] == f"{kind.pipeline}-v1"
         assert cd["metadata"]["name"] == f"{kind.name}-cd-v1"
         route_task = next(t for t in ci["spec"]["templates"][0]["dag"]["tasks"] if t["name"] == "route")

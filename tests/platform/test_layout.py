@@ -1,0 +1,73 @@
+"""The platform folder layout: the WorkflowTemplate library in platform/workflowtemplates/, the Argo
+Events resources in platform/events/, one subfolder per kind in each, and one kustomize Component per
+kind in platform/kinds/ that opts an overlay into exactly that kind's templates and Sensor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from genaiops.kinds import KINDS, Kind
+from tests.platform.conftest import PLATFORM, kustomize_build, load_docs
+
+pytestmark = pytest.mark.tools
+
+KIND_DIRS = sorted(k.name for k in KINDS)
+
+
+def _kustomization(folder: Path) -> dict[str, Any]:
+    return yaml.safe_load((folder / "kustomization.yaml").read_text(encoding="utf-8"))
+
+
+def _subfolders(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_dir())
+
+
+def test_one_subfolder_per_kind_in_the_library_and_the_events() -> None:
+    assert _subfolders(PLATFORM / "workflowtemplates") == KIND_DIRS
+    assert _subfolders(PLATFORM / "events") == KIND_DIRS
+    assert _subfolders(PLATFORM / "kinds") == KIND_DIRS
+
+
+def test_base_includes_the_shared_library_and_events() -> None:
+    resources = _kustomization(PLATFORM / "base")["resources"]
+    assert "../workflowtemplates" in resources
+    assert "../events" in resources
+    assert not (PLATFORM / "base" / "workflowtemplates").exists()
+    assert not (PLATFORM / "base" / "events").exists()
+
+
+@pytest.mark.parametrize("kind", KIND_DIRS)
+def test_each_kind_component_adds_its_own_templates_and_sensor(kind: str) -> None:
+    component = _kustomization(PLATFORM / "kinds" / kind)
+    assert component["kind"] == "Component"
+    assert component["resources"] == [f"../../workflowtemplates/{kind}", f"../../events/{kind}"]
+
+
+def test_shared_folders_build_to_the_shared_resources() -> None:
+    library = load_docs(kustomize_build(PLATFORM / "workflowtemplates"))
+    assert {(d["kind"], d["metadata"]["name"]) for d in library} == {
+        ("WorkflowTemplate", f"genaiops-{name}-v1") for name in ("base", "route", "notify", "sign")
+    }
+    events = load_docs(kustomize_build(PLATFORM / "events"))
+    assert sorted(d["kind"] for d in events) == ["EventBus", "EventSource"]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
+def test_kind_folders_build_to_exactly_that_kinds_resources(kind: Kind) -> None:
+    templates = load_docs(kustomize_build(PLATFORM / "workflowtemplates" / kind.name))
+    assert sorted(d["metadata"]["name"] for d in templates) == sorted(
+        [f"{kind.pipeline}-v1", f"{kind.name}-cd-v1"]
+    )
+    assert {d["kind"] for d in templates} == {"WorkflowTemplate"}
+    sensors = load_docs(kustomize_build(PLATFORM / "events" / kind.name))
+    assert [(d["kind"], d["metadata"]["name"]) for d in sensors] == [("Sensor", f"{kind.name}-ci")]
+
+
+def test_the_fan_in_example_sits_next_to_the_prompt_sensor_and_is_not_deployed() -> None:
+    example = PLATFORM / "events" / "prompt" / "examples" / "prompt-with-dataset.yaml"
+    assert example.is_file()
+    assert all("examples" not in r for r in _kustomization(PLATFORM / "events" / "prompt")["resources"])
