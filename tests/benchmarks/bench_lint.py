@@ -137,6 +137,11 @@ def main() -> None:
             f"(exit {full[2]}), peak RSS {full[3] / 1024:.0f} MiB   [target < 3 s]"
         )
 
+        for folder, _, _ in KINDS:
+            if (repo / "artifacts" / folder).is_dir():
+                part = best([genaiops, "lint", f"artifacts/{folder}", "-q", "--report", str(report)], repo, 1)
+                print(f"  lint {folder:<14} wall {part[0]:.2f} s, CPU {part[4]:.2f} s (exit {part[2]})")
+
         changed = next((repo / "artifacts/prompts").iterdir())
         with (changed / "template.j2").open("a", encoding="utf-8") as handle:
             handle.write("\n")
