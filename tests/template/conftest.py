@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -157,3 +158,18 @@ def load_answers(repo: Path) -> dict[str, Any]:
     data = yaml.safe_load((repo / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert isinstance(data, dict), ".copier-answers.yml is not a mapping"
     return data
+
+
+def template_snapshot(dest: Path) -> Path:
+    """A throwaway git repository holding the template's working tree (tracked and untracked, not
+    ignored files), committed once, so tests can tag and change it without touching the real one."""
+    listing = git(TEMPLATE_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for rel in sorted(set(filter(None, listing.split("\0")))):
+        source = TEMPLATE_ROOT / rel
+        if not (source.exists() or source.is_symlink()):
+            continue  # deleted in the working tree
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
+    commit_all(dest, "template snapshot")
+    return dest

@@ -1,8 +1,9 @@
 """The pre-commit configuration for generated repos and the hook manifest other repositories reuse.
 
 Checks that both files are valid for pre-commit, that every hook is local (nothing to clone from a Git
-host), that the tool pins agree with uv.lock, and that the genaiops lint hook really runs `genaiops lint`
-on the artifacts a commit touches (pass on a good artifact, fail on a broken one).
+host), that the tool pins agree with uv.lock, that the genaiops lint hook really runs `genaiops lint` on
+the artifacts a commit touches (pass on a good artifact, fail on a broken one), and that another
+repository can use `.pre-commit-hooks.yaml` (`pre-commit try-repo`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 import yaml
 from pre_commit.clientlib import load_config, load_manifest
 
-from tests.template.conftest import TEMPLATE_ROOT, clean_env, commit_all, git, run
+from tests.template.conftest import TEMPLATE_ROOT, clean_env, commit_all, git, run, template_snapshot
 
 pytestmark = pytest.mark.template
 
@@ -93,6 +94,13 @@ def test_manifest_offers_genaiops_lint() -> None:
     assert (local["entry"], local["files"]) == (hook["entry"], hook["files"])
 
 
+def _break_temperature(repo: Path, manifest: str) -> None:
+    data = yaml.safe_load((repo / manifest).read_text(encoding="utf-8"))
+    data["temperature"] = 7.5  # outside 0.0-2.0
+    (repo / manifest).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    git(repo, "add", "-A")
+
+
 def _lint_repo(tmp_path: Path) -> Path:
     """A small team repository: settings, the model catalog and one model-config with its fallback."""
     repo = tmp_path / "team"
@@ -127,10 +135,7 @@ def test_lint_hook_passes_a_good_artifact_and_fails_a_broken_one(tmp_path: Path)
     assert code == 0, output
     assert "Passed" in output
 
-    data = yaml.safe_load((repo / manifest).read_text(encoding="utf-8"))
-    data["temperature"] = 7.5  # outside 0.0-2.0
-    (repo / manifest).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    git(repo, "add", "-A")
+    _break_temperature(repo, manifest)
     code, output = _run_lint_hook(repo, manifest)
     assert code != 0, output
     assert "exit code: 1" in output, "a failed check is exit 1 (not a usage or infrastructure error)"
@@ -142,3 +147,29 @@ def test_lint_hook_ignores_commits_without_artifacts(tmp_path: Path) -> None:
     code, output = _run_lint_hook(repo, "genaiops.yaml")
     assert code == 0, output
     assert "(no files to check)Skipped" in output
+
+
+def test_other_repositories_can_use_the_hook_manifest(tmp_path: Path) -> None:
+    """`pre-commit try-repo` installs this repository as a hook repo (pip, from its pyproject.toml) and
+    runs genaiops-lint from it in another repository, exactly as a `repo: <url>` entry would."""
+    hook_repo = template_snapshot(tmp_path / "hook-repo")
+    user = _lint_repo(tmp_path)
+    env = clean_env(extra={"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")})
+    command = [
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "try-repo",
+        str(hook_repo),
+        "genaiops-lint",
+        "--color=never",
+    ]
+    proc = run([*command, "--all-files"], user, env)
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"genaiops lint\.+Passed", proc.stdout), proc.stdout
+
+    manifest = "artifacts/model-configs/support-assistant/model-config.yaml"
+    _break_temperature(user, manifest)
+    proc = run([*command, "--files", manifest], user, env)
+    assert proc.returncode == 1, proc.stdout
+    assert "temperature" in proc.stdout and "exit code: 1" in proc.stdout, proc.stdout

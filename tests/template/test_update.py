@@ -9,13 +9,11 @@ Nothing is tagged or committed in the real repository.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.template.conftest import (
-    TEMPLATE_ROOT,
     check,
     commit_all,
     copier,
@@ -23,6 +21,7 @@ from tests.template.conftest import (
     load_answers,
     render,
     tail,
+    template_snapshot,
 )
 
 pytestmark = [pytest.mark.template, pytest.mark.xdist_group("template-update")]
@@ -43,21 +42,6 @@ support_channel:
 """
 
 
-def _template_copy(dest: Path) -> Path:
-    """A git repository holding the template's working tree (tracked and untracked, not ignored files)."""
-    listing = git(TEMPLATE_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for rel in sorted(set(filter(None, listing.split("\0")))):
-        source = TEMPLATE_ROOT / rel
-        if not (source.exists() or source.is_symlink()):
-            continue  # deleted in the working tree
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target, follow_symlinks=False)
-    commit_all(dest, "template v0.1.0")
-    git(dest, "tag", "v0.1.0")
-    return dest
-
-
 def _release_v020(template: Path) -> None:
     with (template / "copier.yml").open("a", encoding="utf-8") as fh:
         fh.write(NEW_QUESTION)
@@ -76,7 +60,8 @@ def _insert_after_first_line(path: Path, line: str) -> None:
 
 
 def test_update_from_an_older_tag_keeps_local_changes(tmp_path: Path) -> None:
-    template = _template_copy(tmp_path / "template")
+    template = template_snapshot(tmp_path / "template")
+    git(template, "tag", "v0.1.0")
     repo = tmp_path / ANSWERS["project_name"]
     render(repo, ANSWERS, src=template, vcs_ref="v0.1.0")
     assert load_answers(repo)["_commit"] == "v0.1.0"
