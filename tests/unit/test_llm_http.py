@@ -202,7 +202,9 @@ def test_reference_judge_scores_from_token_f1(server: ReferenceServer) -> None:
     from genaiops.metrics.judge import judge_request, parse_judgement
 
     with Provider(_config(server)) as provider:
-        good = provider.chat(judge_request("judge", "Q?", "Reasoning.\nAnswer: 13 seats", reference="13 seats"))
+        good = provider.chat(
+            judge_request("judge", "Q?", "Reasoning.\nAnswer: 13 seats", reference="13 seats")
+        )
         bad = provider.chat(judge_request("judge", "Q?", "Answer: no idea", reference="13 seats"))
     assert parse_judgement(good.content).scores["accuracy"] == 1.0
     assert parse_judgement(bad.content).scores["accuracy"] == 0.0
