@@ -63,6 +63,14 @@ IMAGE = re.compile(r"^[a-z0-9]+([._/:-][a-z0-9]+)*$")
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 RESERVED_ENVIRONMENTS = frozenset({"base", "bootstrap"})
 BRANCH = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![/.])$")
+# A GitHub-style repository URL: host, then exactly <owner>/<name> (https, ssh:// or scp-like git@).
+GITHUB_STYLE_REPO = re.compile(
+    r"^(?:https?://[^/\s]+/|ssh://[^/\s]+/|git@[^:\s]+:)"
+    r"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?)/(?P<name>[A-Za-z0-9._-]+?)(?:\.git)?/?$"
+)
+# The placeholders of platform/events/eventsource-github.yaml, kept when the settings give nothing better.
+EVENTS_URL_PLACEHOLDER = "https://genaiops-events.example.com"
+REPOSITORY_PLACEHOLDER = ("ml-platform", "genai-platform")
 
 # Least-privilege kind allow-lists of the AppProjects: (API group, kind).
 PLATFORM_KINDS: tuple[tuple[str, str], ...] = (
@@ -101,6 +109,8 @@ class Environment:
     pipelines_namespace: str
     """Namespace of this environment's platform instance: ``namespaces.pipelines``, suffixed with
     ``-<env>`` when several environments share a cluster (instances must not collide)."""
+    events_url: str = ""
+    """Public URL of this instance's GitHub EventSource (its Ingress); empty: the placeholder."""
 
 
 @dataclass
@@ -298,7 +308,11 @@ def _environments(value: Any, project: str, pipelines: str, problems: list[str])
         if not DNS_LABEL.match(pipelines_ns):
             problems.append(f"environments[{index}].pipelines_namespace: {pipelines_ns!r} is not a DNS-1123 "
                             "label (shorten namespaces.pipelines or set pipelines_namespace)")
-        envs.append(Environment(name, bool(approval), namespace, cluster, bool(platform), pipelines_ns))
+        events_url = _text(entry.get("events_url"))
+        if events_url and not HTTP_URL.match(events_url):
+            problems.append(f"environments[{index}].events_url: {events_url!r} is not an http(s) URL")
+        envs.append(Environment(name, bool(approval), namespace, cluster, bool(platform), pipelines_ns,
+                                events_url))
     names = [e.name for e in envs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -323,6 +337,13 @@ def load_settings(root: Path, answers_path: Path | None) -> Settings:
 
 # --- rendering -----------------------------------------------------------------------------------
 
+def github_repository(url: str) -> tuple[str, str] | None:
+    """``(owner, name)`` of a GitHub-style repository URL (``https://host/owner/name(.git)``,
+    ``ssh://git@host/owner/name.git``, ``git@host:owner/name.git``); None for any other URL."""
+    match = GITHUB_STYLE_REPO.match(url)
+    return (match["owner"], match["name"]) if match else None
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
@@ -344,8 +365,11 @@ class Output:
 def render(settings: Settings) -> list[Output]:
     """Every file for ``settings``, in a stable order."""
     jinja = _environment()
+    repository = github_repository(settings.repo_url)
     base = {"s": settings, "kinds": settings.kinds, "platform_kinds": PLATFORM_KINDS,
-            "serving_kinds": SERVING_KINDS, "cluster_kinds": CLUSTER_KINDS, "in_cluster": IN_CLUSTER}
+            "serving_kinds": SERVING_KINDS, "cluster_kinds": CLUSTER_KINDS, "in_cluster": IN_CLUSTER,
+            "github_repository": repository or REPOSITORY_PLACEHOLDER,
+            "github_parsed": repository is not None, "events_url_placeholder": EVENTS_URL_PLACEHOLDER}
 
     def out(path: str, template: str, seeded: bool, **extra: Any) -> Output:
         return Output(path, jinja.get_template(template).render(**base, **extra), seeded)

@@ -4,12 +4,15 @@ kind in platform/kinds/ that opts an overlay into exactly that kind's templates 
 
 from __future__ import annotations
 
+import io
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from genaiops import scaffold
 from genaiops.kinds import KINDS, Kind
 from tests.platform.conftest import PLATFORM, kustomize_build, load_docs
 
@@ -71,3 +74,22 @@ def test_the_fan_in_example_sits_next_to_the_prompt_sensor_and_is_not_deployed()
     example = PLATFORM / "events" / "prompt" / "examples" / "prompt-with-dataset.yaml"
     assert example.is_file()
     assert all("examples" not in r for r in _kustomization(PLATFORM / "events" / "prompt")["resources"])
+
+
+def test_generated_overlay_patches_reach_the_built_eventsource(tmp_path: Path) -> None:
+    """The EventSource patch `genaiops init` writes applies cleanly to the shipped EventSource."""
+    for folder in ("base", "workflowtemplates", "events", "kinds"):
+        shutil.copytree(PLATFORM / folder, tmp_path / "platform" / folder)
+    (tmp_path / "genaiops.yaml").write_text(
+        "repository: {url: 'https://github.com/acme/prompt-lib.git'}\n"
+        "kinds: [prompt]\n"
+        "environments:\n  - name: dev\n    events_url: https://events.acme.example/dev\n",
+        encoding="utf-8",
+    )
+    assert scaffold.run(tmp_path, out=io.StringIO(), err=io.StringIO()) == 0
+    built = load_docs(kustomize_build(tmp_path / "platform" / "overlays" / "dev"))
+    github = next(d for d in built if d["kind"] == "EventSource")["spec"]["github"]["genaiops"]
+    assert github["repositories"] == [{"owner": "acme", "names": ["prompt-lib"]}]
+    assert github["webhook"]["url"] == "https://events.acme.example/dev"
+    assert github["webhook"]["endpoint"] == "/github"  # the rest of the EventSource is untouched
+    assert {d["metadata"]["name"] for d in built if d["kind"] == "Sensor"} == {"prompt-ci"}

@@ -122,6 +122,52 @@ def test_sync_waves_and_standard_labels(tmp_path: Path) -> None:
             assert labels[f"app.kubernetes.io/{key}"], (doc["metadata"]["name"], key)
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://github.com/acme/prompt-lib.git", ("acme", "prompt-lib")),
+    ("https://github.com/acme/prompt-lib", ("acme", "prompt-lib")),
+    ("https://ghe.corp.example:8443/ml/genai.platform.git/", ("ml", "genai.platform")),
+    ("git@github.com:acme/prompt-lib.git", ("acme", "prompt-lib")),
+    ("ssh://git@github.com:22/acme/prompt-lib.git", ("acme", "prompt-lib")),
+    ("https://gitlab.example.com/group/subgroup/repo.git", None),  # not owner/name
+    ("file:///srv/git/repo.git", None),
+    ("https://github.com/acme", None),
+])
+def test_github_repository_is_parsed_from_github_style_urls(url: str, expected: tuple[str, str] | None
+                                                            ) -> None:
+    assert scaffold.github_repository(url) == expected
+
+
+def _eventsource_patch(overlay: dict[str, Any]) -> dict[str, Any]:
+    patch = next(p for p in overlay["patches"] if p["target"].get("kind") == "EventSource")
+    assert patch["target"] == {"kind": "EventSource", "name": "github"}
+    return {op["path"]: op["value"] for op in yaml.safe_load(patch["patch"])}
+
+
+def test_overlays_patch_the_github_eventsource_repository_and_url(tmp_path: Path) -> None:
+    answers = _answers(tmp_path, repo_url="git@github.com:acme/prompt-lib.git", environments=["dev", "prod"])
+    assert _run(tmp_path, answers=answers)[0] == 0
+    settings = _load(tmp_path / "genaiops.yaml")
+    settings["environments"][1]["events_url"] = "https://events.acme.example/prod"
+    (tmp_path / "genaiops.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    code, _, err = _run(tmp_path, force=True)
+    assert code == 0, err
+    for env, url in (("dev", scaffold.EVENTS_URL_PLACEHOLDER), ("prod", "https://events.acme.example/prod")):
+        ops = _eventsource_patch(_load(tmp_path / f"platform/overlays/{env}/kustomization.yaml"))
+        assert ops == {"/spec/github/genaiops/repositories": [{"owner": "acme", "names": ["prompt-lib"]}],
+                       "/spec/github/genaiops/webhook/url": url}
+    assert _run(tmp_path, check=True)[0] == 0
+
+
+def test_non_github_repository_keeps_the_placeholder_and_says_so(tmp_path: Path) -> None:
+    answers = _answers(tmp_path, repo_url="https://gitlab.example.com/group/sub/repo.git")
+    assert _run(tmp_path, answers=answers)[0] == 0
+    path = tmp_path / "platform/overlays/dev/kustomization.yaml"
+    ops = _eventsource_patch(_load(path))
+    owner, name = scaffold.REPOSITORY_PLACEHOLDER
+    assert ops["/spec/github/genaiops/repositories"] == [{"owner": owner, "names": [name]}]
+    assert "repository.url is not a host/<owner>/<name> URL" in path.read_text(encoding="utf-8")
+
+
 def test_second_run_writes_nothing(tmp_path: Path) -> None:
     _run(tmp_path)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
@@ -201,6 +247,14 @@ def test_invalid_answers_exit_2_with_a_clear_message(tmp_path: Path, values: dic
     assert code == 2
     assert message in err
     assert not (tmp_path / "genaiops.yaml").exists() and out == ""
+
+
+def test_events_url_must_be_an_http_url(tmp_path: Path) -> None:
+    (tmp_path / "genaiops.yaml").write_text(
+        "environments:\n  - name: dev\n    events_url: events.example.com\n", encoding="utf-8")
+    code, _, err = _run(tmp_path)
+    assert code == 2
+    assert "environments[0].events_url: 'events.example.com' is not an http(s) URL" in err
 
 
 def test_broken_genaiops_yaml_is_a_usage_error(tmp_path: Path) -> None:
