@@ -1,8 +1,8 @@
 """Fixtures for the platform tests: the raw platform files and a kustomize build of every kind.
 
-The build uses a throwaway overlay over copies of platform/base and platform/kinds (the shape
-`genaiops init` writes to platform/overlays/<env>), so these tests do not depend on the committed
-overlays and always cover all four artifact kinds.
+The build uses a throwaway overlay over copies of platform/base, workflowtemplates, events and
+kinds (the shape `genaiops init` writes to platform/overlays/<env>), so these tests do not depend on
+the committed overlays and always cover all four artifact kinds.
 """
 
 from __future__ import annotations
