@@ -220,3 +220,10 @@ def test_render_stops_runaway_loops() -> None:
     with pytest.raises(templating.IterationLimitExceeded):
         templating.render(ast, {"xs": list(range(1000))}, 100, max_iterations=100_000)
     assert templating.render(ast, {"xs": list(range(10))}, 100, max_iterations=2_000) == ("", False)
+
+
+def test_overflow_found_through_a_test_case_branch(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    repo = case_named("p-overflow-test-case-branch").build(tmp_path / "repo")
+    result = run_cli("lint", "artifacts/prompts/p", cwd=repo)
+    [finding] = result.report["artifacts"][0]["findings"]
+    assert finding["message"].startswith("with test case 1, the prompt is ")

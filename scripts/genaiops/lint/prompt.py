@@ -392,10 +392,15 @@ def _check_test_renders(
     cases: list[Mapping[str, Any]],
     rel: str,
     result: ArtifactResult,
-) -> None:
-    """Every test case renders (a missing optional variable must be guarded with `is defined`)."""
+) -> list[str]:
+    """Render every test case (a missing optional variable must be guarded with `is defined`).
+
+    Returns the rendered prompts: the length check measures them too, since a branch only a
+    test case's values select may be longer than the worst-case values' rendering.
+    """
+    texts = []
     for index, values in enumerate(cases):
-        _render(
+        rendered = _render(
             ast,
             _with_examples(manifest, values),
             worstcase.MAX_TOTAL_CHARS,
@@ -403,6 +408,9 @@ def _check_test_renders(
             rel,
             result,
         )
+        if rendered is not None:
+            texts.append(rendered[0])
+    return texts
 
 
 def _check_context(
@@ -410,10 +418,12 @@ def _check_context(
     manifest: YamlDocument,
     declared: dict[str, Any],
     fixtures: list[Mapping[str, Any]],
+    case_texts: list[str],
     target: tuple[str, int, int],
     rel: str,
     result: ArtifactResult,
 ) -> None:
+    """The longest prompt (worst-case values, or a test case) fits the context window minus max_tokens."""
     tokenizer, window, max_tokens = target
     budget = window - max_tokens
     values, cut_short = worstcase.worst_context(declared, fixtures)
@@ -429,6 +439,12 @@ def _check_context(
         return
     text, truncated = rendered
     count = tokens.count_within(text, tokenizer, budget)
+    source = "with maximum-length values"
+    for index, case_text in enumerate(case_texts):
+        case_count = tokens.count_within(case_text, tokenizer, budget)
+        if case_count.tokens > count.tokens:  # an overflowing count is exact, so the maximum decides
+            count, text, truncated = case_count, case_text, False
+            source = f"with test case {index + 1}"
     result.metrics.update(
         {
             "maxPromptTokens": count.tokens,
@@ -441,7 +457,7 @@ def _check_context(
         at_least = "at least " if truncated else ""
         result.add(
             CONTEXT_OVERFLOW,
-            f"with maximum-length values the prompt is {at_least}{count.tokens} tokens ({tokenizer}, "
+            f"{source}, the prompt is {at_least}{count.tokens} tokens ({tokenizer}, "
             f"{count.method}), over the budget of {budget} (context window {window} - max_tokens "
             f"{max_tokens})",
             file=manifest.file,
@@ -478,6 +494,6 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     target = _target(artifact, manifest, ctx, result)
     rel = artifact.rel(artifact.root / TEMPLATE_FILE)
     if ast is not None:
-        _check_test_renders(ast, manifest, cases, rel, result)
+        case_texts = _check_test_renders(ast, manifest, cases, rel, result)
         if target is not None:
-            _check_context(ast, manifest, declared, fixtures, target, rel, result)
+            _check_context(ast, manifest, declared, fixtures, case_texts, target, rel, result)
