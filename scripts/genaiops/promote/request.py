@@ -120,7 +120,7 @@ def render_request(
         if rendered is None:
             text += "_The full scorecard is in the eval report._\n"
         else:
-            folded = ["<details><summary>Full scorecard</summary>", "", rendered, "", "</details>", ""]
+            folded = ["", "<details><summary>Full scorecard</summary>", "", rendered, "", "</details>", ""]
             text += "\n".join(folded)
     return text
 
