@@ -71,7 +71,10 @@ def _target(ctx: StageContext) -> Target:
         fallback=repository.get("url"),
     )
     branch = opts.get("branch") or str(repository.get("branch") or "main")
-    return Target(remote=remote, branch=branch, attempts=int(opts.get("attempts") or 40))
+    attempts = int(opts.get("attempts") or 40)
+    if attempts < 1:
+        raise UsageError("--attempts must be at least 1")
+    return Target(remote=remote, branch=branch, attempts=attempts)
 
 
 def _request_dir(ctx: StageContext) -> Path:
