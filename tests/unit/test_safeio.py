@@ -103,3 +103,20 @@ def test_resolve_paths_dedupes_and_rejects_outside(tmp_path: Path, monkeypatch: 
     assert [a.id for a in resolve_paths(tmp_path, ["."])] == ["a", "b"]
     with pytest.raises(UsageError):
         resolve_paths(tmp_path, ["../"])
+
+
+def test_symlinked_artifact_folder_leading_outside_is_a_finding_and_never_walked(
+        git_repo: Path, tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from genaiops import discovery
+
+    outside = tmp_path / "outside"
+    write(outside, "prompt.yaml", 'id: leak\nversion: "1.0.0"\n')
+    (git_repo / "artifacts/prompts").mkdir(parents=True)
+    os.symlink(outside, git_repo / "artifacts/prompts/leak")
+    walked: list[Path] = []
+    real_files = discovery.artifact_files
+    monkeypatch.setattr(discovery, "artifact_files", lambda a: walked.append(a.root) or real_files(a))
+    result = run_cli("lint", "artifacts/prompts/leak", cwd=git_repo)
+    assert result.code == 1
+    assert [f["ruleId"] for f in result.report["artifacts"][0]["findings"]] == ["core/path-escape"]
+    assert walked == []

@@ -17,7 +17,7 @@ from genaiops.errors import ArtifactError, InfraError, UsageError
 from genaiops.exitcodes import ExitCode, combine
 from genaiops.project import Project
 from genaiops.report import ArtifactResult, Report
-from genaiops.safeio import YamlDocument, load_yaml
+from genaiops.safeio import YamlDocument, ensure_inside, load_yaml
 from genaiops.stages.registry import CHECKS
 
 SEMVER = re.compile(
@@ -89,6 +89,7 @@ def run_artifact(artifact: Artifact, check: Check, ctx: StageContext) -> Artifac
     result = ArtifactResult(kind=artifact.kind.name, id=artifact.id, path=artifact.relpath)
     started = time.perf_counter()
     try:
+        ensure_inside(artifact.root, artifact.repo)  # a symlinked artifact folder must not lead out
         result.digest = digest(artifact)
         if _preflight(artifact, result, ctx):
             check(artifact, result, ctx)
