@@ -27,6 +27,11 @@ git commit --quiet -m "Bootstrap the GenAI GitOps repository from the genaiops t
 git remote add origin "file://$remote"
 git push --quiet -u origin main
 
-echo "== pipeline in the rendered repository" >&2
-make --no-print-directory pipeline
+echo "== pipeline in the rendered repository (ends with a promotion to the first environment)" >&2
+first_env="$(python3 -c 'import yaml,sys; print(yaml.safe_load(open("genaiops.yaml"))["environments"][0]["name"])' 2>/dev/null \
+  || awk '/^environments:/{f=1} f && /name:/{print $NF; exit}' genaiops.yaml)"
+PROMOTE_ENV="${PROMOTE_ENV:-$first_env}" make --no-print-directory pipeline
+
+echo "== the GitOps remote after promotion" >&2
+git --git-dir="$remote" log --oneline -n 8 main >&2
 echo "demo: rendered repo in $dest, remote in $remote" >&2

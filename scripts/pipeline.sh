@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs this repository's pipeline locally, the same genaiops stages the Argo WorkflowTemplates run:
-#   route -> lint -> validate -> eval for the selected artifacts, then the manifest validation.
+#   route -> lint -> validate -> eval for the selected artifacts, the manifest validation, then (with
+#   PROMOTE_ENV=<env>) the promotion of every artifact that passed into that environment of the GitOps remote.
 # Selection: BASE=<git ref> runs what changed since that ref (like a pull request); without it, every
 # artifact. Reports land in $REPORTS_DIR (default build/reports), one JSON file per stage.
+# Eval replays the recorded cassettes (EVAL_ARGS, default --replay): no model endpoint is needed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,9 +32,18 @@ PY
 
 for stage in $stages; do
   echo "== genaiops $stage" >&2
-  genaiops "$stage" "${select[@]}" --report "$reports/$stage-report.json"
+  extra=()
+  [ "$stage" = eval ] && read -r -a extra <<<"${EVAL_ARGS:---replay}"
+  genaiops "$stage" "${select[@]}" "${extra[@]}" --report "$reports/$stage-report.json"
 done
 
 echo "== manifests" >&2
 scripts/validate.sh
+
+if [ -n "${PROMOTE_ENV:-}" ]; then
+  echo "== genaiops promote --env $PROMOTE_ENV" >&2
+  mkdir -p "$reports/promote"
+  genaiops promote --env "$PROMOTE_ENV" "${select[@]}" --reports "$reports" \
+    --request-dir "$reports/promote" --report "$reports/promote/promote-report.json"
+fi
 echo "pipeline: all stages passed; reports in $reports" >&2
