@@ -293,7 +293,6 @@ def test_test_cases_are_evaluated_on_the_response(repo: Path, tmp_path: Path, go
   vars: {country: France}
   assert:
     - {type: regex, value: "^Paris$"}
-  metadata: {target: response}
 - description: factual
   vars: {country: Germany}
   assert:
@@ -307,10 +306,11 @@ def test_test_cases_are_evaluated_on_the_response(repo: Path, tmp_path: Path, go
   vars: {country: Spain}
   assert:
     - {type: llm-rubric, value: Names the capital.}
-- description: prompt-side only
+- description: prompt-side only (validated on the rendering, never sent to the model)
   vars: {country: Poland}
   assert:
     - {type: icontains, value: capital}
+  metadata: {target: prompt}
 """,
     )
     code, report = _eval(repo, tmp_path, "--no-cache")
@@ -318,7 +318,7 @@ def test_test_cases_are_evaluated_on_the_response(repo: Path, tmp_path: Path, go
     card = artifact["details"]["scorecard"]
     assert code == 1
     rate = next(m for m in card["metrics"] if m["name"] == "test_case_pass_rate")
-    assert rate["value"] == 0.75  # 3 of the 4 cases with response-side checks pass
+    assert rate["value"] == 0.75  # 3 of the 4 response-targeted cases pass (default target)
     # 20 answers + 20 judgements + 4 test-case answers + 2 judged assertions; `similar` embeds offline
     assert card["provenance"]["calls"] == 46
     (failed,) = [f for f in artifact["findings"] if f["ruleId"] == "prompt/eval-test-case-failed"]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from genaiops import rules
 from genaiops.assertions import LIMITS
+from tests.conftest import REPO_ROOT
 from tests.unit.validate_repo import Fixture, Mutation, build, finding_ids
 
 PROMPT_PATH = "artifacts/prompts/triage"
@@ -50,6 +51,13 @@ def _text_prompt_with_huge_vars(f: Fixture) -> None:
     f.prompt["output"] = {"format": "text"}
     f.test_cases[0]["vars"]["ticket"] = "How do I export my data? " + "x" * (LIMITS.max_output_chars + 100)
     f.test_cases[0]["assert"] = [{"type": "starts-with", "value": "Classify"}]
+
+
+def _set_target(index: int, target: Any) -> Mutation:
+    def mutate(f: Fixture) -> None:
+        f.test_cases[index]["metadata"] = {"target": target}
+
+    return mutate
 
 
 def _no_ticket(f: Fixture) -> None:
@@ -109,8 +117,67 @@ def test_base_fixture_passes_with_counts(tmp_path: Path, run_cli: Callable[..., 
     assert result.code == 0
     artifact = result.report["artifacts"][0]
     assert artifact["metrics"]["assertionsPassed"] == 5
-    assert artifact["metrics"]["assertionsDeferred"] == 2  # llm-rubric + the response-targeted case
+    assert artifact["metrics"]["assertionsDeferred"] == 2  # the response-targeted case, never passed
+    assert artifact["metrics"]["rendered"] == 2
     assert artifact["details"]["testCases"][0]["passed"] is True
+    assert artifact["details"]["testCases"][1]["target"] == "response"
+
+
+def test_response_targeted_assertions_are_deferred_not_evaluated(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    def mutate(f: Fixture) -> None:  # would fail on the rendered prompt; it is about the response
+        f.test_cases[1]["assert"].append({"type": "equals", "value": "bug"})
+        f.test_cases[1]["metadata"] = {"target": "response"}
+
+    result = run_cli("validate", PROMPT_PATH, cwd=build(tmp_path / "repo", mutate))
+    assert result.code == 0, result.stderr
+    metrics = result.report["artifacts"][0]["metrics"]
+    assert (metrics["assertionsDeferred"], metrics["assertionsFailed"]) == (3, 0)
+    assert "prompt/assertion-deferred" in finding_ids(result.report, "info")
+
+
+def test_prompt_targeted_case_is_evaluated_on_the_rendering(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    def mutate(f: Fixture) -> None:
+        f.test_cases[1]["assert"] = [{"type": "regex", "value": "Ticket: Crash when saving\\nAnswer: \\{$"}]
+        f.test_cases[1]["metadata"] = {"target": "prompt"}
+
+    result = run_cli("validate", PROMPT_PATH, cwd=build(tmp_path / "repo", mutate))
+    assert result.code == 0, result.stderr
+    metrics = result.report["artifacts"][0]["metrics"]
+    assert (metrics["assertionsPassed"], metrics["assertionsDeferred"]) == (6, 0)
+
+
+def test_unknown_target_is_an_error(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    result = run_cli("validate", PROMPT_PATH, cwd=build(tmp_path / "repo", _set_target(1, "output")))
+    assert result.code == 1
+    assert finding_ids(result.report, "error") == {"prompt/test-cases-invalid"}
+    messages = [f["message"] for a in result.report["artifacts"] for f in a["findings"]]
+    assert any("metadata.target is 'output'" in m for m in messages)
+
+
+def test_response_types_in_a_prompt_targeted_case_are_invalid(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    mutate = _assertion({"type": "llm-rubric", "value": "The ticket is classified."})
+    result = run_cli("validate", PROMPT_PATH, cwd=build(tmp_path / "repo", mutate))
+    assert result.code == 1
+    assert finding_ids(result.report, "error") == {"prompt/assertion-invalid"}
+    messages = [f["message"] for a in result.report["artifacts"] for f in a["findings"]]
+    assert any("needs a model response" in m for m in messages)
+
+
+def test_example_prompts_pass_validate(run_cli: Callable[..., Any]) -> None:
+    result = run_cli("validate", "artifacts/prompts", cwd=REPO_ROOT)
+    assert result.code == 0, result.stdout
+    artifacts = result.report["artifacts"]
+    assert len(artifacts) >= 3
+    for artifact in artifacts:  # each example has structural cases that really ran on its rendering
+        assert artifact["metrics"]["assertionsPassed"] >= 1, artifact["id"]
+        assert artifact["metrics"]["assertionsDeferred"] >= 1, artifact["id"]
+        assert artifact["metrics"]["rendered"] == artifact["metrics"]["testCases"]
 
 
 def test_assertion_value_payload_is_a_sandbox_finding(tmp_path: Path, run_cli: Callable[..., Any]) -> None:

@@ -110,14 +110,16 @@ TEST_CASES: list[dict[str, Any]] = [
             {"type": "regex", "value": "Ticket: How do I export"},
             {"type": "contains-json", "value": {"type": "object", "required": ["label"]}},
             {"type": "not-icontains", "value": "ignore previous instructions"},
-            {"type": "llm-rubric", "value": "The answer labels the ticket as a question."},
         ],
+        "metadata": {"target": "prompt"},
     },
     {
-        "description": "response-side checks run in eval",
+        "description": "no target: graded on the model response, in eval",
         "vars": {"ticket": "Crash when saving"},
-        "assert": [{"type": "is-json"}],
-        "metadata": {"target": "response"},
+        "assert": [
+            {"type": "is-json"},
+            {"type": "llm-rubric", "value": "The answer labels the ticket as a bug."},
+        ],
     },
 ]
 

@@ -279,8 +279,8 @@ def _run(
 def _render_cases(
     artifact: Artifact, manifest: Mapping[str, Any], template: Any
 ) -> list[tuple[int, Mapping[str, Any], str]]:
-    """The test cases of test_cases.yaml with response-side assertions that render (validate reports
-    the others)."""
+    """The response-targeted test cases of test_cases.yaml that render (cases with
+    ``metadata.target: prompt`` were validated on the rendered prompt; validate reports the others)."""
     path = artifact.root / TEST_CASES_FILE
     if not path.is_file():
         return []
@@ -290,7 +290,7 @@ def _render_cases(
         if not isinstance(case, Mapping) or not isinstance(case.get("assert"), list):
             continue
         if not has_response_checks(case):
-            continue  # only prompt-side assertions: validate's job, no model call needed
+            continue  # a prompt-targeted case (validate's job) or nothing to grade: no model call
         variables = case.get("vars") if isinstance(case.get("vars"), Mapping) else {}
         try:
             text, truncated = templating.render(

@@ -1,11 +1,14 @@
 """The response-side half of a prompt's promptfoo test cases (test_cases.yaml), evaluated in eval.
 
-Validate checks test-case assertions on the *rendered prompt* and defers the rest. Here, each test
-case is rendered, sent to the model once, and these assertions are evaluated on the *response*:
+A test case targets the model response unless it says ``metadata: {target: prompt}`` (promptfoo's
+semantics: promptfoo loads test_cases.yaml unchanged and grades responses). Prompt-targeted cases
+are structural tests of the rendered prompt: validate evaluated them, and they are skipped here.
+Every other case is rendered, sent to the model once, and these assertions are evaluated on the
+*response*:
 
-* every assertion of a case marked ``metadata: {target: response}`` that ``genaiops.assertions``
-  evaluates deterministically (contains, regex, is-json, ...; promptfoo semantics);
-* the model-graded and reference types of every case:
+* every assertion that ``genaiops.assertions`` evaluates deterministically (contains, regex,
+  is-json, ...; promptfoo semantics);
+* the model-graded and reference types:
 
   - ``llm-rubric``: the judge's mean rubric score (the value is extra criteria) >= threshold (0.75);
   - ``factuality``, ``model-graded-factuality``, ``model-graded-closedqa``: the judge's accuracy with
@@ -19,7 +22,7 @@ case is rendered, sent to the model once, and these assertions are evaluated on 
 
   Thresholds are the assertion's ``threshold`` (judge scores normalised to 0-1: 4/5 is 0.75). ``not-``
   negates. Other deferred types (``g-eval``, ``answer-relevance``, tool calls, ...) are counted as not
-  evaluated. Deterministic assertions of other cases were validate's job and are skipped here.
+  evaluated.
 
 A case passes when every assertion evaluated here passes (or, with a case ``threshold``, when the
 weighted score reaches it). The share of passing cases is the metric ``test_case_pass_rate``.
@@ -42,7 +45,7 @@ from genaiops.llm.types import ChatRequest, ChatResponse, EmbeddingRequest
 from genaiops.metrics import text as textmetrics
 from genaiops.metrics.judge import judge_request, parse_judgement
 
-RESPONSE_TARGET = "response"
+RESPONSE_TARGET = "response"  # the default target; `prompt` cases were validated
 JUDGED = {
     "llm-rubric": "rubric",
     "factuality": "accuracy",
@@ -82,15 +85,18 @@ class CaseOutcome:
 
 
 def has_response_checks(case: Mapping[str, Any]) -> bool:
-    """Whether any assertion of the case is evaluated here (else the case costs no model call)."""
+    """Whether any assertion of the case is evaluated here (else the case costs no model call).
+
+    Cases that target the prompt (``metadata.target: prompt``) were validate's job: never here.
+    """
     metadata = case.get("metadata") if isinstance(case.get("metadata"), Mapping) else {}
+    if metadata.get("target", RESPONSE_TARGET) != RESPONSE_TARGET:
+        return False  # `prompt`, or a target validate reports as invalid
     for assertion in case.get("assert") or []:
         if not isinstance(assertion, Mapping) or not isinstance(assertion.get("type"), str):
             continue
         base = assertion["type"].removeprefix("not-")
-        if base in JUDGED or base in MEASURED:
-            return True
-        if base in assertions.DETERMINISTIC and metadata.get("target") == RESPONSE_TARGET:
+        if base in JUDGED or base in MEASURED or base in assertions.DETERMINISTIC:
             return True
     return False
 
@@ -147,15 +153,14 @@ def evaluate_cases(
     embedding_model: str | None,
     limit: int = 200_000,
 ) -> list[CaseOutcome]:
-    """Evaluate the response-side assertions of ``cases`` (index, case, rendered prompt) on ``responses``."""
+    """Evaluate the assertions of response-targeted ``cases`` (index, case, rendered prompt) on
+    ``responses`` (callers pass only cases for which ``has_response_checks`` holds)."""
     render = _value_renderer(limit)
     outcomes: list[CaseOutcome] = []
     pending: list[_Pending] = []
     judge_requests: list[ChatRequest] = []
     for (index, case, prompt), response in zip(cases, responses, strict=True):
         variables = case.get("vars") if isinstance(case.get("vars"), Mapping) else {}
-        metadata = case.get("metadata") if isinstance(case.get("metadata"), Mapping) else {}
-        targets_response = metadata.get("target") == RESPONSE_TARGET
         threshold = case.get("threshold")
         outcome = CaseOutcome(
             index,
@@ -175,12 +180,11 @@ def evaluate_cases(
             )
             metric = assertion.get("metric") if isinstance(assertion.get("metric"), str) else None
             if base in assertions.DETERMINISTIC:
-                if targets_response:
-                    outcome.results.append(
-                        assertions.evaluate_assertion(
-                            assertion, response.content, vars=variables, index=slot, render=render
-                        )
+                outcome.results.append(
+                    assertions.evaluate_assertion(
+                        assertion, response.content, vars=variables, index=slot, render=render
                     )
+                )
                 continue
             if base not in JUDGED and base not in MEASURED:
                 continue  # deferred types genaiops does not grade, unsupported and unknown ones: not here

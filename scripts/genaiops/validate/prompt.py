@@ -1,18 +1,23 @@
 """Validate of prompt artifacts: a deterministic test harness over the rendered prompt, no model.
 
-At validate time the "output" under test is the prompt itself, rendered with each test case's vars
-(the seed's structural expectations); the model's response is the eval stage's business. So:
+test_cases.yaml is a promptfoo test file, loaded by promptfoo unchanged, so a test case's assertions
+are about the *model response* by default (promptfoo's semantics). A case marked
+``metadata: {target: prompt}`` is a structural test of the *prompt itself*, rendered with the case's
+vars (the seed's structural expectations) - the only "output" validate has, since it calls no model.
+So validate renders every test case in the sandbox, and:
 
 - ``prompt/template-unrenderable``: template.j2 does not parse or leaves the portable subset, so it
   is not rendered (lint says exactly why); ``prompt/sandbox-escape``: the template or an assertion
   value reaches for Python internals - refused statically or by the sandbox, never executed;
 - ``prompt/test-render-failed``: a test case does not render (a missing variable under
-  StrictUndefined, a filter on the wrong type);
+  StrictUndefined, a filter on the wrong type), whatever its target;
 - ``prompt/assertion-failed``: a deterministic assertion (promptfoo semantics, genaiops.assertions)
-  fails on the rendered prompt; ``prompt/assertion-invalid``: an assertion is malformed (unknown
-  type, bad value, a regex that does not compile or runs past its time budget);
-- ``prompt/assertion-deferred`` (info): model-graded and response-metric types, and every
-  assertion of a test case marked ``metadata: {target: response}``, are left to eval and counted;
+  of a ``target: prompt`` case fails on the rendered prompt; ``prompt/assertion-invalid``: an
+  assertion is malformed (unknown type, bad value, a regex that does not compile or runs past its
+  time budget), or a ``target: prompt`` case holds a type that needs a model response (model-graded,
+  rouge-n, latency, ...: eval never sends prompt-targeted cases to the model);
+- ``prompt/assertion-deferred`` (info): every assertion of a response-targeted case (no ``target``,
+  or ``target: response``) is left to eval and counted, never passed;
   ``prompt/assertion-unsupported`` (warning): code-running types are never executed;
 - ``prompt/output-truncated`` (warning): the rendered prompt was too large and assertions saw only
   its beginning;
@@ -21,13 +26,15 @@ At validate time the "output" under test is the prompt itself, rendered with eac
 - ``prompt/json-not-opened``: a JSON prompt's rendering ends by opening the JSON (``{`` or ``[``);
 - ``prompt/missing-reasoning-cue``: a chain-of-thought prompt (``reasoning_cue`` in prompt.yaml)
   contains its cue in every rendering;
-- ``prompt/test-cases-invalid``: test_cases.yaml is not a list of test cases with vars and assert.
+- ``prompt/test-cases-invalid``: test_cases.yaml is not a list of test cases with vars and assert,
+  or a case's ``metadata.target`` is neither ``prompt`` nor ``response``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
@@ -45,8 +52,14 @@ if TYPE_CHECKING:
 
 TEMPLATE_FILE = "template.j2"
 TEST_CASES_FILE = "test_cases.yaml"
+PROMPT_TARGET = "prompt"
 RESPONSE_TARGET = "response"
+TARGETS = (PROMPT_TARGET, RESPONSE_TARGET)
 MAX_FINDINGS_PER_KIND = 50
+NEEDS_RESPONSE = (
+    "it needs a model response, but this case targets the rendered prompt (metadata.target: "
+    "prompt), which eval never sends to the model; move it to a response-targeted test case"
+)
 
 UNRENDERABLE = rules.rule(
     "prompt/template-unrenderable",
@@ -79,14 +92,16 @@ ASSERTION_INVALID = rules.rule(
     "prompt/assertion-invalid",
     "validate",
     "An assertion is malformed: unknown type, missing or wrong value, a regex that does "
-    "not compile, is too large, or runs past its time budget.",
-    "See docs/validate.md (Assertions) for each type's value.",
+    "not compile, is too large, or runs past its time budget; or a test case targeting the "
+    "prompt (metadata.target: prompt) holds a type that needs a model response.",
+    "See docs/validate.md (Assertions) for each type's value; move response checks to a "
+    "response-targeted test case.",
 )
 ASSERTION_DEFERRED = rules.rule(
     "prompt/assertion-deferred",
     "validate",
-    "An assertion needs the model's response (model-graded, rouge-n, latency, ... or a "
-    "test case targeting the response) and is left to eval - information, not a pass.",
+    "The assertions of a test case that targets the model response (no metadata.target, or "
+    "target: response; promptfoo's default) are left to eval - information, not a pass.",
 )
 ASSERTION_UNSUPPORTED = rules.rule(
     "prompt/assertion-unsupported",
@@ -128,8 +143,9 @@ MISSING_CUE = rules.rule(
 TEST_CASES_INVALID = rules.rule(
     "prompt/test-cases-invalid",
     "validate",
-    "test_cases.yaml is not a non-empty list of test cases, each with vars and assert.",
-    "See docs/artifacts/prompts.md (Test cases).",
+    "test_cases.yaml is not a non-empty list of test cases, each with vars and assert, or a "
+    "test case's metadata.target is neither `prompt` nor `response`.",
+    "See docs/artifacts/prompts.md (test_cases.yaml).",
 )
 
 
@@ -255,8 +271,27 @@ def _load_cases(
                 line=doc.line_of([index]),
             )
             continue
+        target = case_target(case)
+        if target not in TARGETS:
+            result.add(
+                TEST_CASES_INVALID,
+                f"test case {index + 1}: metadata.target is {target!r}; use `prompt` (a structural "
+                "test of the rendered prompt) or `response` (the default: graded on the model "
+                "response in eval)",
+                file=doc.file,
+                line=doc.line_of([index, "metadata", "target"]),
+            )
+            continue
         cases.append((index, case))
     return doc, cases
+
+
+def case_target(case: Mapping[str, Any]) -> object:
+    """What a test case's assertions are about: ``metadata.target``, by default the model response."""
+    metadata = case.get("metadata")
+    if not isinstance(metadata, Mapping) or "target" not in metadata:
+        return RESPONSE_TARGET
+    return metadata["target"]
 
 
 def _describe(index: int, case: Mapping[str, Any]) -> str:
@@ -336,16 +371,15 @@ def _evaluate_case(
         if isinstance(raw_threshold, (int, float)) and not isinstance(raw_threshold, bool)
         else None
     )
-    metadata = case.get("metadata")
-    if isinstance(metadata, Mapping) and metadata.get("target") == RESPONSE_TARGET:
+    if case_target(case) != PROMPT_TARGET:
         tally["deferred"] += len(case["assert"])
         counter.add(
             ASSERTION_DEFERRED,
             f"{what}: its {len(case['assert'])} assertion(s) target the model response "
-            "(metadata.target: response) and run in eval",
+            "(promptfoo's default; metadata.target: prompt tests the rendered prompt) and run in eval",
             severity="info",
             file=case_doc.file,
-            line=case_doc.line_of([index, "metadata"]),
+            line=case_doc.line_of([index]),
         )
         return {"index": index, "description": case.get("description"), "target": RESPONSE_TARGET}
     outcome = assertions.evaluate_case(
@@ -357,6 +391,12 @@ def _evaluate_case(
         load_file=_file_loader(artifact),
     )
     outcome.truncated = outcome.truncated or truncated
+    outcome.assertions = [  # eval never sends a prompt-targeted case to the model
+        replace(item, status="invalid", reason=NEEDS_RESPONSE)
+        if item.status == "deferred"
+        else item
+        for item in outcome.assertions
+    ]
     for item in outcome.assertions:
         line = case_doc.line_of([index, "assert", item.index])
         where = f"{what}, assertion {item.index + 1} ({item.type})"
@@ -365,10 +405,6 @@ def _evaluate_case(
         elif item.status == "invalid":
             rule_id = SANDBOX_ESCAPE if "SecurityError" in item.reason else ASSERTION_INVALID
             counter.add(rule_id, f"{where}: {item.reason}", file=case_doc.file, line=line)
-        elif item.status == "deferred":
-            counter.add(
-                ASSERTION_DEFERRED, f"{where}: {item.reason}", severity="info", file=case_doc.file, line=line
-            )
         elif item.status == "unsupported":
             counter.add(
                 ASSERTION_UNSUPPORTED,
@@ -452,7 +488,8 @@ def _check_examples(manifest: YamlDocument, result: ArtifactResult) -> None:
 
 
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
-    """Validate one prompt artifact: few-shot examples, then every test case on its rendered prompt."""
+    """Validate one prompt artifact: few-shot examples, then render every test case; evaluate the
+    assertions of ``target: prompt`` cases on the rendering and defer the others to eval."""
     manifest = ctx.manifest(artifact)
     _check_examples(manifest, result)
     ast = _load_template(artifact, manifest, result)
