@@ -8,9 +8,34 @@ the eval checks use), ``localserver`` (a loopback OpenAI-compatible server with 
 reference model) and ``progress`` (a stderr progress bar).
 """
 
-from genaiops.llm.config import ProviderConfig
-from genaiops.llm.provider import Provider, ProviderMode
-from genaiops.llm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from genaiops.llm.config import ProviderConfig
+    from genaiops.llm.provider import Provider, ProviderMode
+    from genaiops.llm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
+
+# The names below load on first use (PEP 562): importing a submodule such as genaiops.llm.command
+# (the `serve-llm` CLI) must not pull in httpx through the provider.
+_LAZY = {
+    "ChatRequest": "genaiops.llm.types",
+    "ChatResponse": "genaiops.llm.types",
+    "EmbeddingRequest": "genaiops.llm.types",
+    "EmbeddingResponse": "genaiops.llm.types",
+    "Provider": "genaiops.llm.provider",
+    "ProviderConfig": "genaiops.llm.config",
+    "ProviderMode": "genaiops.llm.provider",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ChatRequest",

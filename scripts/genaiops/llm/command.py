@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from genaiops.llm.localserver import ReferenceModel, ReferenceServer, ServerOptions
-
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -51,6 +49,10 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the server pulls in the metrics stack (rouge_score, nltk, scipy), which would
+    # slow down every `genaiops` invocation that builds the parser.
+    from genaiops.llm.localserver import ReferenceModel, ReferenceServer, ServerOptions
+
     model = ReferenceModel()
     for path in args.responses:
         model.load(path)

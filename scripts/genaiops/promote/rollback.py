@@ -27,7 +27,6 @@ from genaiops.kinds import ARTIFACT_ID_PATTERN, BY_NAME
 from genaiops.lineage import LineageEntry, read_lineage
 from genaiops.project import Project, load_project
 from genaiops.promote.deploy import Outcome, Target, deploy
-from genaiops.promote.rag import swap_alias
 from genaiops.promote.snapshot import Snapshot
 
 
@@ -115,6 +114,9 @@ def rollback(
     )
     outcome = deploy(target, env, snapshot, entry, action="rollback")
     if kind == "rag":  # the restored config's collection becomes the alias target again
+        # Imported here: the vector store client (qdrant) is slow to import and only rag needs it.
+        from genaiops.promote.rag import swap_alias
+
         manifest = yaml.safe_load(files.get(BY_NAME[kind].manifest, b"{}").decode("utf-8")) or {}
         outcome.alias = swap_alias(manifest, project, env.name)
     return outcome, chosen

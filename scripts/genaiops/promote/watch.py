@@ -21,14 +21,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genaiops.errors import InfraError, UsageError
 from genaiops.gitops import private_clone
 from genaiops.lineage import current
 from genaiops.project import load_project
-from genaiops.promote.prometheus import PrometheusClient
 from genaiops.promote.rollback import parse_artifact_ref, rollback, summary, target_for
+
+if TYPE_CHECKING:
+    from genaiops.promote.prometheus import PrometheusClient
 
 SELECTOR = 'kind="{kind}",artifact="{id}",version="{version}"'
 DEFAULT_ERROR_QUERY = (
@@ -209,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
     )
     values = {"kind": kind, "id": artifact_id, "version": version, "env": env.name, "window": config.window}
     sys.stderr.write(f"watch: {kind}/{artifact_id} {version} in {env.name} for {config.bake_seconds:g}s\n")
+    from genaiops.promote.prometheus import PrometheusClient  # httpx: slow to import, only needed here
+
     result = watch(PrometheusClient(args.prometheus), config, values)
     output: dict[str, Any] = {
         "healthy": result.healthy,
