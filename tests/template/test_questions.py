@@ -145,6 +145,8 @@ VALID = [
     {"notification_webhook": "https://hooks.slack.com/services/T000/B000/XXXX"},
     {"environments": ["dev", "prod"], "approval_environments": ["dev", "prod"]},
     {"project_name": "a" * 30, "team_name": "t" * 63, "environments": ["e" * 20]},
+    {"environments": ["dev"], "namespace_pipelines": "p" * 63},
+    {"environments": ["dev", "e" * 20], "namespace_pipelines": "p" * 42},
 ]
 
 
@@ -181,6 +183,7 @@ INVALID = [
     ({"namespace_events": "argo.events"}, "namespace_events 'argo.events' is not a valid namespace"),
     ({"namespace_argocd": "a" * 64}, "is not a valid namespace"),
     ({"namespace_pipelines": "genai_pipelines"}, "is not a valid namespace"),
+    ({"namespace_pipelines": "p" * 56}, "use at most 55 characters here"),
     ({"artifact_kinds": []}, "artifact_kinds must include at least one kind"),
     ({"artifact_kinds": ["prompt", "rag"]}, "includes prompt but not model-config"),
     ({"artifact_kinds": ["prompts"]}, "'prompts' is not in"),

@@ -29,6 +29,8 @@ from tests.template.conftest import (
     git,
     load_answers,
     render,
+    run,
+    tail,
 )
 
 pytestmark = pytest.mark.template
@@ -49,10 +51,9 @@ def _yaml_docs(path: Path) -> list[Any]:
 
 
 def _strings(node: Any) -> Iterator[str]:
-    """Every string key and value in a parsed YAML document (comments are not part of it)."""
+    """Every string value in a parsed YAML document (keys are schema, comments are not part of it)."""
     if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _strings(key)
+        for value in node.values():
             yield from _strings(value)
     elif isinstance(node, list):
         for item in node:
@@ -120,9 +121,12 @@ def environments_follow_answers(repo: Path, expected: dict[str, Any]) -> None:
 
 def platform_overlays_carry_answers(repo: Path, expected: dict[str, Any]) -> None:
     wanted_components = {f"../../kinds/{k}" for k in expected["artifact_kinds"]}
-    for env in expected["environments"]:
+    envs = expected["environments"]
+    for env in envs:
         (kustomization,) = _yaml_docs(repo / "platform" / "overlays" / env / "kustomization.yaml")
-        assert kustomization["namespace"] == expected["namespace_pipelines"], env
+        # one platform instance per environment: environments sharing a cluster get `<pipelines>-<env>`
+        namespace = expected["namespace_pipelines"] + ("" if len(envs) == 1 else f"-{env}")
+        assert kustomization["namespace"] == namespace, env
         assert set(kustomization.get("components", [])) == wanted_components, env
         images = {i["name"]: i for i in kustomization.get("images", [])}
         assert images["genaiops"].get("newName") == expected["pipeline_image"], env
@@ -196,7 +200,11 @@ def default_render_is_the_template_root(repo: Path, expected: dict[str, Any]) ->
 
 def pre_commit_passes(repo: Path, expected: dict[str, Any]) -> None:
     command = [".venv/bin/pre-commit", "run", "--all-files", "--show-diff-on-failure", "--color=never"]
-    check(command, repo, clean_env(repo))
+    proc = run(command, repo, clean_env(repo))
+    summary = [
+        line for line in proc.stdout.splitlines() if re.search(r"\.{3}(Passed|Failed)$|^- hook id:", line)
+    ]
+    assert proc.returncode == 0, "pre-commit failed:\n" + "\n".join(summary) + "\n" + tail(proc.stdout, 60)
 
 
 def manifest_validation_passes(repo: Path, expected: dict[str, Any]) -> None:
