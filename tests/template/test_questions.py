@@ -40,6 +40,12 @@ MARKERS = [
     *(f"tests/unit/test_{k.name.replace('-', '_')}_lint.py" for k in KINDS),
     *(f"tests/test_{k.name.replace('-', '_')}_eval.py" for k in KINDS),
     "artifacts/catalog/models.yaml",
+    # fixture repositories inside tests/ keep their own instance files
+    "tests/fixtures/lint/base/genaiops.yaml",
+    "tests/fixtures/lint/base/environments/dev/settings.yaml",
+    "tests/fixtures/lint/base/platform/overlays/dev/kustomization.yaml",
+    "tests/fixtures/lint/base/artifacts/prompts/p/prompt.yaml",
+    "tests/fixtures/demo/build/report.json",
 ]
 
 
