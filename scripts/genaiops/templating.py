@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 from typing import Any, Literal
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 PORTABLE_FILTERS = frozenset(
@@ -118,10 +119,38 @@ class Analysis:
     issues: list[Issue] = field(default_factory=list)
 
 
+MAX_OPERATION_SIZE = 1_000_000
+"""Largest sequence a template's ``*`` may build, and bound on ``**`` results (in bits / 4)."""
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` intercepted so no template can build a huge value.
+
+    Intercepting them also stops Jinja's compiler from constant-folding ``{{ 'a' * 10**9 }}`` or
+    ``{{ 9 ** 9 ** 9 }}`` while a template is merely parsed or analysed.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and right > 0 and (
+                    right > MAX_OPERATION_SIZE or max(abs(left), 2).bit_length() * right > 4 * MAX_OPERATION_SIZE):
+                raise SecurityError(f"{left} ** {right} is too large to compute in a template")
+            return left**right
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and \
+                        len(seq) * count > MAX_OPERATION_SIZE:
+                    raise SecurityError(f"repeating a sequence {count} times is too large for a template")
+            return left * right
+        return super().call_binop(context, operator, left, right)
+
+
 @cache
 def environment() -> SandboxedEnvironment:
     """The one environment prompts are parsed and rendered with (sandboxed, strict undefined)."""
-    return SandboxedEnvironment(
+    return BoundedSandbox(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
