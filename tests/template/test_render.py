@@ -309,6 +309,8 @@ def test_rendered_repository_passes_its_own_checks(answer_set: AnswerSet, tmp_pa
     check(["make", "setup"], repo, clean_env(repo))  # nothing below can run without it
     for check_fn in OWN_CHECKS:
         run_check(check_fn)
-    assert not failures, f"{len(failures)} check(s) failed in the {answer_set.name} render:\n" + "\n".join(
-        failures
-    )
+    if failures:
+        pytest.fail(
+            f"{len(failures)} check(s) failed in the {answer_set.name} render:\n" + "\n".join(failures),
+            pytrace=False,
+        )
