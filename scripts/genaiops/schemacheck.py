@@ -108,7 +108,18 @@ def _describe(error: ValidationError) -> str:
     return message
 
 
-FAST_SCHEMAS = frozenset({"catalog", "model-config", "prompt", "prompt-dataset", "prompt-test-cases"})
+FAST_SCHEMAS = frozenset(
+    {
+        "catalog",
+        "guardrail-policy",
+        "guardrail-suite",
+        "model-config",
+        "prompt",
+        "prompt-dataset",
+        "prompt-test-cases",
+        "rag",
+    }
+)
 """Schemas validated first by fastjsonschema (generated code, ~15x faster than jsonschema).
 
 Only a *pass* is trusted from the fast path; any failure is re-checked by jsonschema, which gives

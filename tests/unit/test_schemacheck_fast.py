@@ -42,6 +42,15 @@ def _seeds() -> dict[str, list[Any]]:
             for p in sorted(art.glob("model-configs/*/model-config.yaml"))
         ],
         "catalog": [yaml.safe_load((art / "catalog/models.yaml").read_text(encoding="utf-8"))],
+        "guardrail-policy": [
+            yaml.safe_load(p.read_text(encoding="utf-8"))
+            for p in sorted(art.glob("guardrails/*/policy.yaml"))
+        ],
+        "guardrail-suite": [
+            yaml.safe_load(p.read_text(encoding="utf-8"))
+            for p in sorted(art.glob("guardrails/*/tests/suite.yaml"))
+        ],
+        "rag": [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(art.glob("rag/*/rag.yaml"))],
     }
     return seeds
 
@@ -57,7 +66,27 @@ values = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20)
     | st.sampled_from(
-        ["", "text", "json", "chat", "(?m)^x", "[a-", "gpt-4o", "0.1.0", "regex", "not-contains"]
+        [
+            "",
+            "text",
+            "json",
+            "chat",
+            "(?m)^x",
+            "[a-",
+            "gpt-4o",
+            "0.1.0",
+            "regex",
+            "not-contains",
+            "BLOCK",
+            "FLAG",
+            "ALLOW",
+            "PII_CARD",
+            "pii",
+            "input",
+            "cosine",
+            "both",
+            "https://x.invalid",
+        ]
     ),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8,
@@ -100,7 +129,9 @@ def _mutate(doc: Any, path: tuple[Any, ...], action: str, value: Any, new_key: s
     pick=st.integers(min_value=0, max_value=10_000),
     action=st.sampled_from(["replace", "remove", "add"]),
     value=values,
-    new_key=st.sampled_from(["extra", "maxlenght", "type", "value", "threshold", "schema", "$ref", "items"]),
+    new_key=st.sampled_from(
+        ["extra", "maxlenght", "type", "value", "threshold", "schema", "$ref", "items", "code", "params"]
+    ),
 )
 def test_fast_pass_implies_reference_pass(
     case: tuple[str, int], pick: int, action: str, value: Any, new_key: str
