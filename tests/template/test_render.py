@@ -99,7 +99,13 @@ def only_selected_kinds_are_included(repo: Path, expected: dict[str, Any]) -> No
     tracked = _tracked(repo)
     for kind in KINDS:
         test_module = re.compile(rf"^tests/(.+/)?test_{kind.name.replace('-', '_')}_[^/]*\.py$")
-        for folder in (f"artifacts/{kind.folder}", f"platform/kinds/{kind.name}"):
+        kind_folders = (
+            f"artifacts/{kind.folder}",
+            f"platform/kinds/{kind.name}",
+            f"platform/workflowtemplates/{kind.name}",
+            f"platform/events/{kind.name}",
+        )
+        for folder in kind_folders:
             in_template = (TEMPLATE_ROOT / folder).is_dir()
             present = any(f.startswith(folder + "/") for f in tracked)
             assert present == (kind.name in selected and in_template), (
