@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-
+from genaiops.guardrails import celrt as cel
 from genaiops.guardrails import functions
 from genaiops.guardrails.engine import (
     VARIABLES,

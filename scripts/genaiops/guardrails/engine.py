@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import cel
-
+from genaiops.guardrails import celrt as cel
 from genaiops.guardrails import functions
 from genaiops.guardrails.normalize import normalize
 

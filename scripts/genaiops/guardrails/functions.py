@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -25,6 +26,8 @@ from jsonschema import Draft202012Validator
 from genaiops.guardrails import patterns, pii, terms
 
 Detector = Callable[[str], dict[str, Any]]
+_MAX_MEMO = 4096
+"""Parameter checks remembered per function (the memo is emptied when full)."""
 THRESHOLD = {
     "type": "number",
     "minimum": 0,
@@ -50,14 +53,31 @@ class GuardrailFunction:
         props = self.params_schema.get("properties", {})
         return {k: v["default"] for k, v in props.items() if "default" in v}
 
+    @cached_property
+    def _validator(self) -> Draft202012Validator:
+        return Draft202012Validator(self.params_schema)
+
+    @cached_property
+    def _checked(self) -> dict[str, tuple[tuple[tuple[str | int, ...], str], ...]]:
+        return {}
+
     def param_errors(self, params: Any) -> list[tuple[tuple[str | int, ...], str]]:
-        """(path, message) for each problem with ``params``; empty when valid."""
-        problems = [
-            (tuple(e.absolute_path), e.message)
-            for e in Draft202012Validator(self.params_schema).iter_errors(params)
-        ]
-        problems += [(path, f"{value!r} is not a finite number") for path, value in _non_finite(params)]
-        return sorted(problems, key=lambda p: [str(x) for x in p[0]])
+        """(path, message) for each problem with ``params``; empty when valid.
+
+        Results are memoised by the ``repr`` of ``params`` (exact for YAML/JSON data: it tells
+        ``1``, ``1.0``, ``True`` and ``"1"`` apart): lint's analysis and the engine check the same
+        detector parameters, and every registry function is checked with ``{}`` per policy.
+        """
+        key = repr(params)
+        found = self._checked.get(key)
+        if found is None:
+            problems = [(tuple(e.absolute_path), e.message) for e in self._validator.iter_errors(params)]
+            problems += [(path, f"{value!r} is not a finite number") for path, value in _non_finite(params)]
+            found = tuple(sorted(problems, key=lambda p: [str(x) for x in p[0]]))
+            if len(self._checked) >= _MAX_MEMO:
+                self._checked.clear()
+            self._checked[key] = found
+        return list(found)
 
     def build(self, params: dict[str, Any] | None = None) -> Detector:
         """A detector with ``params`` (validated by the caller) over the defaults."""
