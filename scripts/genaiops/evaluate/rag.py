@@ -1,16 +1,23 @@
 """Eval of RAG configs: retrieval quality of the candidate config on its BEIR eval set, vs the baseline.
 
-The eval set (``eval.corpus``/``queries``/``qrels``; the committed, stratified sample of the corpus
-described by ``corpus.sampling``) is chunked and embedded with the *candidate* settings into a
-temporary in-memory Qdrant collection (``genaiops.ragindex``; never the environment's store), every
-query is searched, and ``genaiops.metrics.retrieval`` scores the ranking: recall@k, precision@k,
-nDCG@k (linear gain) and MRR@k for every cut-off named in ``thresholds`` (``ndcg@5: 0.55`` is a
-minimum) plus ``retrieval.top_k``. Per-query values go into the scorecard, so a promoted scorecard is
-the next version's paired baseline; a regression beyond 2% whose interval excludes zero fails.
+The documents indexed (``genaiops.evaluate.ragsample``): with ``corpus.path`` (the production corpus,
+a JSONL file or a folder of them) a seeded sample of ``corpus.sampling.fraction`` (5-10%) of every
+document type plus every document the qrels judge; without it the committed eval corpus
+(``eval.corpus``, drawn when the eval set was built). They are chunked and embedded with the
+*candidate* settings into a temporary in-memory Qdrant collection (``genaiops.ragindex``; never the
+environment's store), every judged query is searched, and ``genaiops.metrics.retrieval`` scores the
+ranking: recall@k, precision@k, nDCG@k (linear gain) and MRR@k for every cut-off named in
+``thresholds`` (``ndcg@5: 0.55`` is a minimum) plus ``retrieval.top_k``. Per-query values go into the
+scorecard, so a promoted scorecard is the next version's paired baseline; a regression beyond 2%
+whose interval excludes zero fails. The sample size per type is in ``provenance.sample``.
+
+With ``eval.generator`` (``genaiops.evaluate.raganswer``) the same temporary index also serves a
+generator prompt, and end-to-end answer quality (``answer_token_f1``, ``answer_rouge_l``,
+``answer_context_hit``) joins the scorecard.
 
 Embeddings: offline models (``genaiops/hash-embedding-<dim>``) run in-process; any other model goes
 through the provider layer (OpenAI-compatible ``/v1/embeddings``, cached, recordable as cassettes).
-Freshness is reported (``freshness_age_days``: days since the newest document of the sample); the SLA
+Freshness is reported (``freshness_age_days``: days since the newest indexed document); the SLA
 (``freshness.max_age_days``) concerns the production index, which validate inspects, so here it is
 information only.
 """
@@ -29,6 +36,7 @@ import numpy as np
 from genaiops import beir, rules
 from genaiops.discovery import Artifact
 from genaiops.embeddings import embedder_for, is_offline_model
+from genaiops.errors import ArtifactError
 from genaiops.llm.provider import Provider
 from genaiops.llm.types import EmbeddingRequest
 from genaiops.metrics.retrieval import METRICS, evaluate
@@ -38,6 +46,7 @@ from genaiops.scorecard import MetricResult, Scorecard
 from genaiops.stages.runner import StageContext
 from genaiops.vectorstore import connect
 
+from . import raganswer, ragsample
 from .session import EvalSession, MetricSpec, file_digest
 
 EVAL_SET_INVALID = rules.rule(
@@ -45,6 +54,13 @@ EVAL_SET_INVALID = rules.rule(
     "eval",
     "The BEIR eval set cannot be used for retrieval eval (unreadable, empty, or dangling qrels).",
     "Run `genaiops lint` on the RAG config for each problem.",
+)
+CORPUS_UNUSABLE = rules.rule(
+    "rag/eval-corpus-unusable",
+    "eval",
+    "The document corpus named by corpus.path cannot be sampled (missing, unreadable, malformed or "
+    "duplicate documents).",
+    "Fix the corpus files, or remove corpus.path to index the committed eval corpus.",
 )
 _CUTOFF = re.compile(r"^(ndcg|recall|precision|mrr)@([1-9][0-9]{0,2})$")
 
@@ -88,17 +104,70 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     cutoffs = sorted(
         {spec.top_k} | {int(m.group(2)) for name in thresholds if (m := _CUTOFF.match(str(name)))}
     )
+    sample = _sample(artifact, result, doc.data, eval_set, paths, doc.file)
+    if sample is None:
+        return
+    generator_cfg = raganswer.configured(doc.data)
+    generator = raganswer.load(artifact, generator_cfg, result) if generator_cfg else None
+    if generator_cfg and generator is None:
+        return
     session = EvalSession.open(artifact, result, ctx)
     try:
-        _run(session, spec, eval_set, thresholds, cutoffs, paths)
+        _run(session, spec, eval_set, sample, generator, thresholds, cutoffs, paths)
     finally:
         session.close()
+
+
+def _sample(
+    artifact: Artifact,
+    result: ArtifactResult,
+    data: Mapping[str, Any],
+    eval_set: beir.EvalSet,
+    paths: beir.Paths,
+    manifest_file: str,
+) -> ragsample.Sample | None:
+    """The documents to index: a stratified sample of ``corpus.path`` plus the judged documents, or
+    the committed eval corpus; None (with a finding) when the corpus cannot be read."""
+    corpus_cfg = data.get("corpus") if isinstance(data.get("corpus"), Mapping) else {}
+    assert isinstance(corpus_cfg, Mapping)
+    rel = corpus_cfg.get("path")
+    if not isinstance(rel, str) or not rel:
+        return ragsample.whole(eval_set, f"{paths.corpus} (committed eval sample)")
+    try:
+        corpus, problems = ragsample.load_corpus(artifact.root, artifact.repo, rel)
+    except ArtifactError as exc:
+        result.add(CORPUS_UNUSABLE, str(exc), file=manifest_file)
+        return None
+    if problems or not corpus:
+        first = problems[0] if problems else None
+        result.add(
+            CORPUS_UNUSABLE,
+            first.message if first else f"corpus.path {rel} holds no document",
+            file=first.file if first else manifest_file,
+            line=first.line if first else None,
+        )
+        return None
+    sampling = corpus_cfg.get("sampling") if isinstance(corpus_cfg.get("sampling"), Mapping) else {}
+    assert isinstance(sampling, Mapping)
+    seed = sampling.get("seed")
+    types = corpus_cfg.get("document_types")
+    sample = ragsample.draw(
+        eval_set,
+        corpus,
+        fraction=ragsample.clamp_fraction(sampling.get("fraction")),
+        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else ragsample.DEFAULT_SEED,
+        types=[str(t) for t in types] if isinstance(types, list) else [],
+        source=rel,
+    )
+    return sample
 
 
 def _run(
     session: EvalSession,
     spec: RagSpec,
     eval_set: beir.EvalSet,
+    sample: ragsample.Sample,
+    generator: raganswer.Generator | None,
     thresholds: Mapping[str, Any],
     cutoffs: list[int],
     paths: beir.Paths,
@@ -115,12 +184,23 @@ def _run(
     store = connect(None, timeout=spec.timeout)
     try:
         started = time.perf_counter()
-        chunks = build_index(store, temporary, embedder, eval_set.corpus.values())
+        chunks = build_index(store, temporary, embedder, sample.documents.values())
         indexed = time.perf_counter() - started
         judged = {q: text for q, text in eval_set.queries.items() if q in eval_set.qrels}
         started = time.perf_counter()
         run = search(store, temporary, embedder, judged, k=max(cutoffs))
         searched = time.perf_counter() - started
+        answers = (
+            raganswer.run(
+                session,
+                generator,
+                lambda questions: search(store, temporary, embedder, questions),
+                sample.documents,
+                spec.top_k,
+            )
+            if generator is not None
+            else None
+        )
     finally:
         store.close()
     per_example: dict[str, dict[str, list[float]]] = {}
@@ -136,8 +216,37 @@ def _run(
         for name, value in thresholds.items()
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     }
+    examples = [
+        {
+            "id": qid,
+            "category": None,
+            "scores": {name: per_example[name][qid] for name in order if qid in per_example[name]},
+            "output": ", ".join(doc_id for doc_id, _ in run.get(qid, [])[: spec.top_k]),
+        }
+        for qid in sorted(judged)
+    ]
+    if answers is not None and generator is not None:
+        for name in raganswer.METRICS:
+            if name in answers.per_example:
+                order.append(name)
+                per_example[name] = answers.per_example[name]
+                specs[name] = answers.specs[name]
+        examples += [
+            {
+                "id": q.id,
+                "category": q.category or "answer",
+                "scores": {
+                    name: answers.per_example[name][q.id]
+                    for name in raganswer.METRICS
+                    if q.id in answers.per_example.get(name, {})
+                },
+                "output": answers.outputs.get(q.id, ""),
+            }
+            for q in generator.questions
+        ]
     metrics = session.score(per_example, specs, order)
-    newest = max((d.updated_at for d in eval_set.corpus.values() if d.updated_at), default=None)
+    session.notes.extend(sample.notes)
+    newest = max((d.updated_at for d in sample.documents.values() if d.updated_at), default=None)
     if newest is not None:
         age = (dt.datetime.now(dt.UTC).date() - newest).days
         metrics.append(MetricResult.absolute("freshness_age_days", float(age), higher_is_better=False))
@@ -148,7 +257,7 @@ def _run(
                 f"eval sample's newest document is {age} days old"
             )
     session.result.metrics.update(
-        {"indexed_documents": len(eval_set.corpus), "indexed_chunks": chunks, "queries": len(judged)}
+        {"indexed_documents": len(sample.documents), "indexed_chunks": chunks, "queries": len(judged)}
     )
     session.result.timings.update(
         {"indexMs": round(indexed * 1000, 3), "searchMs": round(searched * 1000, 3)}
@@ -170,15 +279,21 @@ def _run(
             "dataset": artifact.rel(corpus_path),
             "ndcgGain": "linear (gain = qrels label), log2 discount",
             "ties": "score desc, doc id asc",
+            "sample": sample.provenance(),
+            **(
+                {
+                    "generator": {
+                        "prompt": generator.prompt_id,
+                        "model": generator.model,
+                        "dataset": artifact.rel(generator.dataset),
+                        "datasetDigest": file_digest(generator.dataset),
+                        "questions": len(generator.questions),
+                    }
+                }
+                if generator is not None
+                else {}
+            ),
         },
-        examples=[
-            {
-                "id": qid,
-                "category": None,
-                "scores": {name: per_example[name][qid] for name in order if qid in per_example[name]},
-                "output": ", ".join(doc_id for doc_id, _ in run.get(qid, [])[: spec.top_k]),
-            }
-            for qid in sorted(judged)
-        ],
+        examples=examples,
     )
     session.publish(card)
