@@ -18,6 +18,7 @@ from genaiops.exitcodes import ExitCode, combine
 from genaiops.project import Project
 from genaiops.report import ArtifactResult, Report
 from genaiops.safeio import YamlDocument, ensure_inside, load_yaml
+from genaiops.stages import parallel
 from genaiops.stages.registry import CHECKS
 
 SEMVER = re.compile(
@@ -109,15 +110,22 @@ def run_artifact(artifact: Artifact, check: Check, ctx: StageContext) -> Artifac
     return result
 
 
+def _run_pair(pair: tuple[Artifact, Check], ctx: StageContext) -> ArtifactResult:
+    return run_artifact(pair[0], pair[1], ctx)
+
+
 def run_stage(stage: str, artifacts: list[Artifact], ctx: StageContext, report: Report) -> Report:
     """Run ``stage`` over ``artifacts`` into ``report`` and set its exit code."""
     missing = unimplemented(stage, artifacts)
     if missing:
         raise UsageError(f"the {stage} stage is not implemented yet for: {', '.join(missing)}",
                          hint="Nothing was checked; this is not a pass.")
+    pairs: list[tuple[Artifact, Check]] = []
     for artifact in artifacts:
         check = resolve_check(stage, artifact.kind.name)
         assert check is not None  # guaranteed by unimplemented()
-        report.artifacts.append(run_artifact(artifact, check, ctx))
+        pairs.append((artifact, check))
+    # Checks are imported above, before any fork; results come back in the order of ``artifacts``.
+    report.artifacts.extend(parallel.map_forked(_run_pair, pairs, ctx, parallel.jobs_for(stage, len(pairs))))
     report.exit_code = combine([a.exit_code for a in report.artifacts]) if report.artifacts else ExitCode.PASS
     return report
