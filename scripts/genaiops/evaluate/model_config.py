@@ -1,8 +1,10 @@
 """Eval of model configs: shadow comparison of the candidate against the current config on replayed traffic.
 
-*Traffic.* The request log replayed is the eval traffic of the prompts written for this config: every
-record of the eval dataset of each prompt whose ``model_config`` is this artifact, rendered as the
-prompt eval renders it (at most ``MAX_REQUESTS``).
+*Traffic.* The request log ``eval/request-log.jsonl`` of the config when it has one (OpenAI chat
+request bodies captured from production, ``genaiops.evaluate.requestlog``); otherwise the eval traffic
+of the prompts written for this config: every record of the eval dataset of each prompt whose
+``model_config`` is this artifact, rendered as the prompt eval renders it, as one user message. At most
+``MAX_REQUESTS`` are replayed.
 
 *Current config.* The manifest as it was at ``--base-ref`` (or ``$GENAIOPS_BASE_REF``; git). Without
 one, or when the config is new, there is no shadow comparison: the candidate's telemetry is reported
@@ -30,7 +32,7 @@ import yaml
 
 from genaiops import rules, templating
 from genaiops.discovery import Artifact
-from genaiops.errors import UsageError
+from genaiops.errors import ArtifactError, UsageError
 from genaiops.gitutil import git
 from genaiops.llm.types import ChatRequest, EmbeddingRequest
 from genaiops.metrics.judge import judge_request, parse_judgement
@@ -42,6 +44,8 @@ from genaiops.stages.runner import StageContext
 
 from .guardrail import BASE_REF_ENV
 from .prompt import MAX_PROMPT_CHARS, TEMPLATE_FILE, sampling_params, template_context
+from .requestlog import REQUEST_LOG, LoggedRequest
+from .requestlog import load as load_request_log
 from .session import EvalSession, MetricSpec
 
 MAX_REQUESTS = 500
@@ -54,6 +58,13 @@ NO_TRAFFIC = rules.rule(
     "No prompt with an eval dataset targets this model config, so there is no traffic to replay (info).",
     "Add eval datasets to the prompts that use the config.",
 )
+BAD_REQUEST_LOG = rules.rule(
+    "model-config/eval-bad-request-log",
+    "eval",
+    "The request log (eval/request-log.jsonl) cannot be read or has a malformed request.",
+    "Each line is an OpenAI chat request body: messages (role + string content) and optional "
+    "metadata.request_id / metadata.route; see docs/artifacts/model-configs.md.",
+)
 PAIR_FLAGGED = rules.rule(
     "model-config/eval-pair-flagged",
     "eval",
@@ -65,21 +76,53 @@ PAIR_FLAGGED = rules.rule(
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
     """Shadow-evaluate one model config and attach the scorecard."""
     manifest = ctx.manifest(artifact).data
-    traffic = _traffic(artifact)
+    log_path = artifact.root / REQUEST_LOG
+    if log_path.is_file():
+        logged = _request_log(artifact, log_path, result)
+        if logged is None:
+            return
+        traffic, source = logged, artifact.rel(log_path)
+    else:
+        traffic, source = _traffic(artifact), "prompt eval datasets"
     if not traffic:
         result.add(
             NO_TRAFFIC, f"no prompt with an eval dataset uses model config {artifact.id!r}", severity="info"
         )
     session = EvalSession.open(artifact, result, ctx)
     try:
-        _run(session, manifest, traffic)
+        _run(session, manifest, traffic, source)
     finally:
         session.close()
 
 
-def _traffic(artifact: Artifact) -> list[tuple[str, str]]:
-    """(request id, rendered prompt) for the eval records of every prompt that uses this config."""
-    requests: list[tuple[str, str]] = []
+def _request_log(artifact: Artifact, path: Any, result: ArtifactResult) -> list[LoggedRequest] | None:
+    """The replayable requests of the config's request log; None (with findings) when it is unusable."""
+    rel = artifact.rel(path)
+    try:
+        requests, problems = load_request_log(path, artifact.repo)
+    except ArtifactError as exc:
+        result.add(BAD_REQUEST_LOG, str(exc), file=rel)
+        return None
+    for line, message in problems[:20]:
+        result.add(BAD_REQUEST_LOG, message, file=rel, line=line)
+    if problems:
+        return None
+    if not requests:
+        result.add(BAD_REQUEST_LOG, f"{rel} holds no request", file=rel)
+        return None
+    if len(requests) > MAX_REQUESTS:
+        result.add(
+            BAD_REQUEST_LOG,
+            f"{rel}: replaying the first {MAX_REQUESTS} of {len(requests)} requests",
+            file=rel,
+            severity="info",
+        )
+    return requests[:MAX_REQUESTS]
+
+
+def _traffic(artifact: Artifact) -> list[LoggedRequest]:
+    """One user message per eval record of every prompt that uses this config, rendered."""
+    requests: list[LoggedRequest] = []
     prompts = artifact.repo / "artifacts" / "prompts"
     for manifest_path in sorted(prompts.glob("*/prompt.yaml")) if prompts.is_dir() else []:
         data = load_yaml(manifest_path, artifact.repo).data
@@ -107,7 +150,11 @@ def _traffic(artifact: Artifact) -> list[tuple[str, str]]:
             except Exception:
                 continue
             if not truncated:
-                requests.append((f"{root.name}/{record.get('id')}", text))
+                requests.append(
+                    LoggedRequest(
+                        f"{root.name}/{record.get('id')}", root.name, ({"role": "user", "content": text},)
+                    )
+                )
     return requests[:MAX_REQUESTS]
 
 
@@ -137,16 +184,15 @@ def _previous(session: EvalSession) -> Mapping[str, Any] | None:
     return data
 
 
-def _run(session: EvalSession, manifest: Mapping[str, Any], traffic: list[tuple[str, str]]) -> None:
+def _run(
+    session: EvalSession, manifest: Mapping[str, Any], traffic: list[LoggedRequest], source: str
+) -> None:
     candidate_model, candidate_params = str(manifest.get("model_name")), sampling_params(manifest)
     previous = _previous(session) if traffic else None
     drift = manifest.get("expected_drift")
     drift_cfg = drift if isinstance(drift, Mapping) else {}
     threshold = similarity_threshold(bool(drift), drift_cfg.get("similarity_threshold"))
-    candidate_requests = [
-        ChatRequest(candidate_model, ({"role": "user", "content": text},), candidate_params)
-        for _, text in traffic
-    ]
+    candidate_requests = [ChatRequest(candidate_model, r.messages, candidate_params) for r in traffic]
     per_example: dict[str, dict[str, list[float]]] = {}
     order: list[str] = []
     specs: dict[str, MetricSpec] = {}
@@ -164,7 +210,7 @@ def _run(session: EvalSession, manifest: Mapping[str, Any], traffic: list[tuple[
             model = session.settings.embedding_model or EMBEDDING_DEFAULT
             texts = [r.content for r in current] + [r.content for r in candidate]
             vectors = session.provider.embed(EmbeddingRequest(model, tuple(texts))).vectors
-            ids = [request_id for request_id, _ in traffic]
+            ids = [r.id for r in traffic]
             shadow = compare_pairs(ids, vectors[: len(ids)], vectors[len(ids) :], threshold)
             for pair in shadow.pairs:
                 per_example.setdefault("shadow_similarity", {})[pair.id] = [pair.similarity]
@@ -186,22 +232,22 @@ def _run(session: EvalSession, manifest: Mapping[str, Any], traffic: list[tuple[
             judge = session.settings.judge_model or candidate_model
             verdicts = session.provider.chat_many(
                 [
-                    judge_request(judge, text, r.content, rubric=rubric)
-                    for (_, text), r in zip(traffic, candidate, strict=True)
+                    judge_request(judge, request.last_user, r.content, rubric=rubric)
+                    for request, r in zip(traffic, candidate, strict=True)
                 ]
             )
-            for (request_id, _), verdict in zip(traffic, verdicts, strict=True):
+            for request, verdict in zip(traffic, verdicts, strict=True):
                 judgement = parse_judgement(verdict.content)
                 if judgement.overall is not None:
-                    per_example.setdefault("drift_rubric", {})[request_id] = [1 + 4 * judgement.overall]
+                    per_example.setdefault("drift_rubric", {})[request.id] = [1 + 4 * judgement.overall]
             order.append("drift_rubric")
     telemetry = {
         **latency_percentiles([r.latency_s for r in candidate]),
         **token_usage([r.prompt_tokens for r in candidate], [r.completion_tokens for r in candidate]),
     }
-    for (request_id, _), response in zip(traffic, candidate, strict=True):
+    for request, response in zip(traffic, candidate, strict=True):
         if response.latency_s is not None:
-            per_example.setdefault("latency_ms", {})[request_id] = [response.latency_s * 1000]
+            per_example.setdefault("latency_ms", {})[request.id] = [response.latency_s * 1000]
     if "latency_ms" in per_example:
         order.append("latency_ms")
         specs["latency_ms"] = MetricSpec("latency_ms", higher_is_better=False, max_regression=0.25)
@@ -219,6 +265,7 @@ def _run(session: EvalSession, manifest: Mapping[str, Any], traffic: list[tuple[
             "model": candidate_model,
             "params": candidate_params,
             "requests": len(traffic),
+            "traffic": source,
             "currentModel": previous.get("model_name") if previous else None,
             "similarityThreshold": threshold,
             "expectedDrift": bool(drift),
@@ -226,16 +273,16 @@ def _run(session: EvalSession, manifest: Mapping[str, Any], traffic: list[tuple[
         },
         examples=[
             {
-                "id": request_id,
-                "category": request_id.split("/", 1)[0],
+                "id": request.id,
+                "category": request.category,
                 "scores": {
-                    name: per_example[name][request_id]
+                    name: per_example[name][request.id]
                     for name in per_example
-                    if request_id in per_example[name]
+                    if request.id in per_example[name]
                 },
                 "output": response.content[:300],
             }
-            for (request_id, _), response in zip(traffic, candidate, strict=True)
+            for request, response in zip(traffic, candidate, strict=True)
         ],
     )
     session.publish(card)
