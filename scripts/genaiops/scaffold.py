@@ -382,6 +382,7 @@ def render(settings: Settings) -> list[Output]:
                   out(f"environments/{env.name}/README.md", "env-README.md.j2", True, env=env)]
     files += [out("environments/bootstrap/kustomization.yaml", "bootstrap-kustomization.yaml.j2", False),
               out("environments/bootstrap/root.yaml", "bootstrap-root.yaml.j2", False),
+              out("environments/bootstrap/argocd-config.yaml", "bootstrap-argocd-config.yaml.j2", False),
               out("environments/bootstrap/apps/kustomization.yaml", "apps-kustomization.yaml.j2", False)]
     for env in settings.environments:
         files.append(out(f"environments/bootstrap/apps/{env.name}.yaml", "apps-env.yaml.j2", False, env=env))

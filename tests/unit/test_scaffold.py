@@ -55,7 +55,8 @@ def test_defaults_render_the_documented_layout(tmp_path: Path) -> None:
     assert [(e["name"], e["approval"]) for e in settings["environments"]] == [
         ("dev", False), ("staging", False), ("prod", True)]
     assert settings["kinds"] == ["prompt", "model-config", "rag", "guardrail"]
-    assert "19 written" in out
+    assert (tmp_path / "environments/bootstrap/argocd-config.yaml").is_file()
+    assert "20 written" in out
 
 
 def test_answers_drive_every_generated_file(tmp_path: Path) -> None:

@@ -1,0 +1,176 @@
+"""The serving manifests keep their promises (docs/serving.md): restricted pods, /health readiness,
+the canary's steps and analysis, the model-config blue-green, the artifact mounts a promotion fills,
+the image mapping, and that every analysis query uses metrics and labels `genaiops serve` exports."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from genaiops.kinds import BY_NAME
+from genaiops.promote.snapshot import configmap_name
+from genaiops.serve.metrics import ServingMetrics
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.tools
+
+ENVIRONMENTS = [e["name"] for e in yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text())["environments"]]
+
+
+def _build(kustomize: str, path: Path) -> list[dict[str, Any]]:
+    proc = subprocess.run([kustomize, "build", str(path)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+
+
+def _by(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def _minutes(duration: str) -> float:
+    value, unit = re.fullmatch(r"(\d+)([smh])", duration).groups()  # type: ignore[union-attr]
+    return int(value) * {"s": 1 / 60, "m": 1, "h": 60}[unit]
+
+
+@pytest.fixture(scope="module")
+def dev(tools: dict[str, str]) -> list[dict[str, Any]]:
+    return _build(tools["kustomize"], REPO_ROOT / "environments/dev")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_serving_pods_are_restricted_probed_and_use_the_pipeline_image(env: str, tools: dict[str, str]) -> None:
+    docs = _build(tools["kustomize"], REPO_ROOT / "environments" / env)
+    image = yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text())["image"]
+    namespace = next(d for d in docs if d["kind"] == "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    rollouts = _by(docs, "Rollout")
+    assert set(rollouts) == {"genai-gateway", "genai-model"}
+    for rollout in rollouts.values():
+        pod = rollout["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        assert pod["automountServiceAccountToken"] is False
+        assert all(v.get("hostPath") is None for v in pod["volumes"])
+        for container in pod["containers"]:
+            ctx = container["securityContext"]
+            assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"]["drop"] == ["ALL"]
+            assert ctx["readOnlyRootFilesystem"] is True
+            assert container["image"] == f"{image['name']}:{image['tag']}"
+            assert container["args"][0] == "serve"
+            assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+            ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+            assert container["readinessProbe"]["httpGet"]["port"] in ports
+            revision = next(e for e in container["env"] if e["name"] == "GENAIOPS_REVISION")
+            assert revision["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['rollouts-pod-template-hash']"
+
+
+def test_artifact_mounts_follow_the_promotion_layout(dev: list[dict[str, Any]]) -> None:
+    """Each served artifact: env var names the id, the volume is the promotion's ConfigMap, mounted
+    at <artifacts-dir>/<kind>/<id> (what `genaiops serve` reads)."""
+    env_names = {"prompt": "GENAIOPS_SERVE_PROMPT", "guardrail": "GENAIOPS_SERVE_GUARDRAIL",
+                 "model-config": "GENAIOPS_SERVE_MODEL_CONFIG"}
+    served: set[str] = set()
+    for rollout in _by(dev, "Rollout").values():
+        pod = rollout["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        for kind, var in env_names.items():
+            if var not in env:
+                continue
+            ident = env[var]
+            served.add(kind)
+            volume = volumes[mounts[f"{env['GENAIOPS_ARTIFACTS_DIR']}/{kind}/{ident}"]]
+            assert volume["configMap"]["name"] == configmap_name(kind, ident)
+            assert volume["configMap"]["optional"] is True  # unready, not unschedulable, before a promotion
+            assert kind in BY_NAME
+    assert served == {"prompt", "guardrail", "model-config"}
+
+
+def test_a_promoted_configmap_is_referenced_by_its_hashed_name(tmp_path: Path, tools: dict[str, str]) -> None:
+    for top in ("base", "dev"):
+        shutil.copytree(REPO_ROOT / "environments" / top, tmp_path / top)
+    kustomization = tmp_path / "dev/kustomization.yaml"
+    data = yaml.safe_load(kustomization.read_text())
+    (tmp_path / "dev/prompt.yaml").write_text("id: support-qa-cot\n")
+    data["configMapGenerator"].append({"name": configmap_name("prompt", "support-qa-cot"), "files": ["prompt.yaml"]})
+    kustomization.write_text(yaml.safe_dump(data))
+    docs = _build(tools["kustomize"], tmp_path / "dev")
+    hashed = next(n for n in _by(docs, "ConfigMap") if n.startswith("genaiops-prompt-support-qa-cot-"))
+    settings = next(n for n in _by(docs, "ConfigMap") if n.startswith("genai-settings-"))
+    volumes = {v["name"]: v["configMap"]["name"] for v in
+               _by(docs, "Rollout")["genai-gateway"]["spec"]["template"]["spec"]["volumes"] if "configMap" in v}
+    assert volumes["prompt"] == hashed and volumes["settings"] == settings
+
+
+def test_prompt_canary_steps_and_analysis(dev: list[dict[str, Any]]) -> None:
+    canary = _by(dev, "Rollout")["genai-gateway"]["spec"]["strategy"]["canary"]
+    steps = canary["steps"]
+    weights = [s["setWeight"] for s in steps if "setWeight" in s]
+    assert weights[0] == 5 and weights == sorted(weights) and weights[-1] < 100
+    assert 100 <= sum(_minutes(s["pause"]["duration"]) for s in steps if "pause" in s) <= 140  # ~2 hours
+    assert all("pause" in s and "duration" in s["pause"] for s in steps[1::2])  # never an indefinite pause
+    analysis = canary["analysis"]
+    args = {a["name"]: a for a in analysis["args"]}
+    assert args["canary-hash"]["valueFrom"]["podTemplateHashValue"] == "Latest"
+    assert args["stable-hash"]["valueFrom"]["podTemplateHashValue"] == "Stable"
+    template = _by(dev, "AnalysisTemplate")[analysis["templates"][0]["templateName"]]
+    metric = template["spec"]["metrics"][0]
+    assert metric["failureLimit"] == 0  # one failed measurement aborts: immediate rollback
+    query = metric["provider"]["prometheus"]["query"]
+    for needed in ("{{args.canary-hash}}", "{{args.stable-hash}}", "stddev_over_time", "avg_over_time",
+                   'outcome="error"'):
+        assert needed in query
+    services = _by(dev, "Service")
+    assert canary["canaryService"] in services and canary["stableService"] in services
+
+
+def test_model_config_blue_green(dev: list[dict[str, Any]]) -> None:
+    blue_green = _by(dev, "Rollout")["genai-model"]["spec"]["strategy"]["blueGreen"]
+    services = _by(dev, "Service")
+    assert blue_green["activeService"] in services and blue_green["previewService"] in services
+    assert blue_green["autoPromotionEnabled"] is True
+    assert blue_green["scaleDownDelaySeconds"] >= 300  # the previous colour stays up to revert to
+    templates = _by(dev, "AnalysisTemplate")
+    smoke = templates[blue_green["prePromotionAnalysis"]["templates"][0]["templateName"]]
+    urls = [m["provider"]["web"]["url"] for m in smoke["spec"]["metrics"]]
+    assert any(u.endswith("/health") for u in urls) and any(u.endswith("/v1/chat/completions") for u in urls)
+    assert any(a.get("value") == blue_green["previewService"] for a in smoke["spec"]["args"])
+    post = templates[blue_green["postPromotionAnalysis"]["templates"][0]["templateName"]]
+    assert all(m["failureLimit"] == 0 for m in post["spec"]["metrics"])
+    # The model tier is what the gateway calls.
+    gateway = _by(dev, "Rollout")["genai-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert f"--upstream=http://{blue_green['activeService']}:8080/v1" in gateway["args"]
+
+
+def test_analysis_queries_use_the_metrics_serve_exports(dev: list[dict[str, Any]]) -> None:
+    exported: dict[str, set[str]] = {}
+    for family in ServingMetrics().registry.collect():
+        for suffix in ("_total", "_bucket", ""):
+            exported[family.name + suffix] = set()
+    metrics = ServingMetrics("r")
+    metrics.observe([("prompt", "p", "1")], "ok", 0.1)
+    metrics.verdict("g", "1", "ALLOW")
+    for family in metrics.registry.collect():
+        for sample in family.samples:
+            exported.setdefault(sample.name, set()).update(sample.labels)
+    queries = [m["provider"]["prometheus"]["query"] for t in _by(dev, "AnalysisTemplate").values()
+               for m in t["spec"]["metrics"] if "prometheus" in m["provider"]]
+    assert queries
+    added_by_prometheus = {"namespace"}
+    for query in queries:
+        selectors = re.findall(r"(genaiops_[a-z_]+)\{([^}]*)\}", query)
+        assert selectors, query
+        for name, matchers in selectors:
+            assert name in exported, name
+            labels = set(re.findall(r"([a-z_]+)=", matchers))
+            assert labels <= exported[name] | added_by_prometheus, (name, labels - exported[name])
+    for outcome in re.findall(r'outcome="([a-z]+)"', "\n".join(queries)):
+        assert outcome in ("ok", "blocked", "rejected", "error")
