@@ -44,7 +44,9 @@ def dev(tools: dict[str, str]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_serving_pods_are_restricted_probed_and_use_the_pipeline_image(env: str, tools: dict[str, str]) -> None:
+def test_serving_pods_are_restricted_probed_and_use_the_pipeline_image(
+    env: str, tools: dict[str, str]
+) -> None:
     docs = _build(tools["kustomize"], REPO_ROOT / "environments" / env)
     image = yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text())["image"]
     namespace = next(d for d in docs if d["kind"] == "Namespace")
@@ -67,14 +69,20 @@ def test_serving_pods_are_restricted_probed_and_use_the_pipeline_image(env: str,
             ports = {p["name"]: p["containerPort"] for p in container["ports"]}
             assert container["readinessProbe"]["httpGet"]["port"] in ports
             revision = next(e for e in container["env"] if e["name"] == "GENAIOPS_REVISION")
-            assert revision["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['rollouts-pod-template-hash']"
+            assert (
+                revision["valueFrom"]["fieldRef"]["fieldPath"]
+                == "metadata.labels['rollouts-pod-template-hash']"
+            )
 
 
 def test_artifact_mounts_follow_the_promotion_layout(dev: list[dict[str, Any]]) -> None:
     """Each served artifact: env var names the id, the volume is the promotion's ConfigMap, mounted
     at <artifacts-dir>/<kind>/<id> (what `genaiops serve` reads)."""
-    env_names = {"prompt": "GENAIOPS_SERVE_PROMPT", "guardrail": "GENAIOPS_SERVE_GUARDRAIL",
-                 "model-config": "GENAIOPS_SERVE_MODEL_CONFIG"}
+    env_names = {
+        "prompt": "GENAIOPS_SERVE_PROMPT",
+        "guardrail": "GENAIOPS_SERVE_GUARDRAIL",
+        "model-config": "GENAIOPS_SERVE_MODEL_CONFIG",
+    }
     served: set[str] = set()
     for rollout in _by(dev, "Rollout").values():
         pod = rollout["spec"]["template"]["spec"]
@@ -100,13 +108,18 @@ def test_a_promoted_configmap_is_referenced_by_its_hashed_name(tmp_path: Path, t
     kustomization = tmp_path / "dev/kustomization.yaml"
     data = yaml.safe_load(kustomization.read_text())
     (tmp_path / "dev/prompt.yaml").write_text("id: support-qa-cot\n")
-    data["configMapGenerator"].append({"name": configmap_name("prompt", "support-qa-cot"), "files": ["prompt.yaml"]})
+    data["configMapGenerator"].append(
+        {"name": configmap_name("prompt", "support-qa-cot"), "files": ["prompt.yaml"]}
+    )
     kustomization.write_text(yaml.safe_dump(data))
     docs = _build(tools["kustomize"], tmp_path / "dev")
     hashed = next(n for n in _by(docs, "ConfigMap") if n.startswith("genaiops-prompt-support-qa-cot-"))
     settings = next(n for n in _by(docs, "ConfigMap") if n.startswith("genai-settings-"))
-    volumes = {v["name"]: v["configMap"]["name"] for v in
-               _by(docs, "Rollout")["genai-gateway"]["spec"]["template"]["spec"]["volumes"] if "configMap" in v}
+    volumes = {
+        v["name"]: v["configMap"]["name"]
+        for v in _by(docs, "Rollout")["genai-gateway"]["spec"]["template"]["spec"]["volumes"]
+        if "configMap" in v
+    }
     assert volumes["prompt"] == hashed and volumes["settings"] == settings
 
 
@@ -125,8 +138,13 @@ def test_prompt_canary_steps_and_analysis(dev: list[dict[str, Any]]) -> None:
     metric = template["spec"]["metrics"][0]
     assert metric["failureLimit"] == 0  # one failed measurement aborts: immediate rollback
     query = metric["provider"]["prometheus"]["query"]
-    for needed in ("{{args.canary-hash}}", "{{args.stable-hash}}", "stddev_over_time", "avg_over_time",
-                   'outcome="error"'):
+    for needed in (
+        "{{args.canary-hash}}",
+        "{{args.stable-hash}}",
+        "stddev_over_time",
+        "avg_over_time",
+        'outcome="error"',
+    ):
         assert needed in query
     services = _by(dev, "Service")
     assert canary["canaryService"] in services and canary["stableService"] in services
@@ -161,8 +179,12 @@ def test_analysis_queries_use_the_metrics_serve_exports(dev: list[dict[str, Any]
     for family in metrics.registry.collect():
         for sample in family.samples:
             exported.setdefault(sample.name, set()).update(sample.labels)
-    queries = [m["provider"]["prometheus"]["query"] for t in _by(dev, "AnalysisTemplate").values()
-               for m in t["spec"]["metrics"] if "prometheus" in m["provider"]]
+    queries = [
+        m["provider"]["prometheus"]["query"]
+        for t in _by(dev, "AnalysisTemplate").values()
+        for m in t["spec"]["metrics"]
+        if "prometheus" in m["provider"]
+    ]
     assert queries
     added_by_prometheus = {"namespace"}
     for query in queries:

@@ -31,7 +31,9 @@ def _render(tmp_path: Path, **answers: Any) -> dict[str, dict[str, Any]]:
 
 def test_triggers_send_templates_that_exist(tmp_path: Path) -> None:
     data = _render(tmp_path)["argocd-notifications-cm"]["data"]
-    triggers = {k.removeprefix("trigger."): yaml.safe_load(v) for k, v in data.items() if k.startswith("trigger.")}
+    triggers = {
+        k.removeprefix("trigger."): yaml.safe_load(v) for k, v in data.items() if k.startswith("trigger.")
+    }
     assert set(triggers) == {"on-deployed", "on-sync-failed", "on-health-degraded"}
     for conditions in triggers.values():
         for condition in conditions:
@@ -46,8 +48,9 @@ def test_triggers_send_templates_that_exist(tmp_path: Path) -> None:
 
 
 def test_a_webhook_subscribes_every_project_application(tmp_path: Path) -> None:
-    data = _render(tmp_path, project_name="search-team",
-                   notification_webhook="https://hooks.example.com/genai")["argocd-notifications-cm"]["data"]
+    data = _render(
+        tmp_path, project_name="search-team", notification_webhook="https://hooks.example.com/genai"
+    )["argocd-notifications-cm"]["data"]
     assert yaml.safe_load(data["service.webhook.genaiops"])["url"] == "https://hooks.example.com/genai"
     [subscription] = yaml.safe_load(data["subscriptions"])
     assert subscription["recipients"] == ["genaiops"]
@@ -65,31 +68,41 @@ def _table(lua: Any, value: Any) -> Any:
 
 def _health(pod: dict[str, Any]) -> tuple[str, str]:
     script = yaml.safe_load((REPO_ROOT / CONFIG).read_text().split("\n---\n")[1])["data"][
-        "resource.customizations.health.Pod"]
+        "resource.customizations.health.Pod"
+    ]
     lua = lua51.LuaRuntime()
     check = lua.eval(f"function(obj)\n{script}\nend")
     result = check(_table(lua, pod))
     return result["status"], result["message"]
 
 
-def _pod(ready: bool, serving: bool = True, waiting: str | None = None, phase: str = "Running") -> dict[str, Any]:
+def _pod(
+    ready: bool, serving: bool = True, waiting: str | None = None, phase: str = "Running"
+) -> dict[str, Any]:
     state = {"waiting": {"reason": waiting}} if waiting else {"running": {}}
-    return {"metadata": {"name": "p", "labels": {"genaiops.dev/serving": "gateway"} if serving else {}},
-            "status": {"phase": phase,
-                       "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-                       "containerStatuses": [{"name": "serve", "ready": ready, "state": state}]}}
+    return {
+        "metadata": {"name": "p", "labels": {"genaiops.dev/serving": "gateway"} if serving else {}},
+        "status": {
+            "phase": phase,
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+            "containerStatuses": [{"name": "serve", "ready": ready, "state": state}],
+        },
+    }
 
 
-@pytest.mark.parametrize("pod, status, message", [
-    (_pod(ready=True), "Healthy", "every artifact is loaded"),
-    (_pod(ready=False), "Progressing", "an artifact is missing or invalid"),
-    (_pod(ready=False, waiting="CrashLoopBackOff"), "Degraded", "serve: CrashLoopBackOff"),
-    (_pod(ready=False, waiting="ImagePullBackOff"), "Degraded", "ImagePullBackOff"),
-    (_pod(ready=True, serving=False), "Healthy", "Pod is ready"),
-    (_pod(ready=False, serving=False), "Progressing", "Waiting for the pod to be ready"),
-    (_pod(ready=False, phase="Failed"), "Degraded", "Pod failed"),
-    ({"metadata": {"name": "p"}}, "Progressing", "scheduled"),
-])
+@pytest.mark.parametrize(
+    "pod, status, message",
+    [
+        (_pod(ready=True), "Healthy", "every artifact is loaded"),
+        (_pod(ready=False), "Progressing", "an artifact is missing or invalid"),
+        (_pod(ready=False, waiting="CrashLoopBackOff"), "Degraded", "serve: CrashLoopBackOff"),
+        (_pod(ready=False, waiting="ImagePullBackOff"), "Degraded", "ImagePullBackOff"),
+        (_pod(ready=True, serving=False), "Healthy", "Pod is ready"),
+        (_pod(ready=False, serving=False), "Progressing", "Waiting for the pod to be ready"),
+        (_pod(ready=False, phase="Failed"), "Degraded", "Pod failed"),
+        ({"metadata": {"name": "p"}}, "Progressing", "scheduled"),
+    ],
+)
 def test_pod_health_follows_the_health_endpoint(pod: dict[str, Any], status: str, message: str) -> None:
     got_status, got_message = _health(pod)
     assert got_status == status and message in got_message

@@ -37,9 +37,14 @@ from genaiops.serve.metrics import CONTENT_TYPE, ServingMetrics
 MAX_BODY_BYTES = 1_000_000
 MAX_PROMPT_CHARS = 200_000
 RELOAD_INTERVAL_S = 1.0
-_SAMPLING = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_tokens",
-             "presence_penalty": "presence_penalty", "frequency_penalty": "frequency_penalty",
-             "stop_sequences": "stop"}
+_SAMPLING = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "max_tokens": "max_tokens",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "stop_sequences": "stop",
+}
 
 
 class RequestFailed(Exception):
@@ -66,7 +71,9 @@ def template_context(manifest: Mapping[str, Any], values: Mapping[str, Any]) -> 
     context: dict[str, Any] = {}
     props = (manifest.get("variables") or {}).get("properties")
     if isinstance(props, Mapping):
-        context.update({k: v["default"] for k, v in props.items() if isinstance(v, Mapping) and "default" in v})
+        context.update(
+            {k: v["default"] for k, v in props.items() if isinstance(v, Mapping) and "default" in v}
+        )
     context.update(values)
     if isinstance(manifest.get("examples"), list):
         context["examples"] = manifest["examples"]
@@ -145,13 +152,26 @@ class Service:
                 from genaiops.llm.client import LLMClient
                 from genaiops.llm.config import ProviderConfig
 
-                self._client = LLMClient(ProviderConfig(
-                    base_url=self.config.upstream, timeout_s=self.config.timeout_s, max_retries=1,
-                    backoff_base_s=0.1, backoff_max_s=1.0, max_retry_after_s=2.0, concurrency=32))
+                self._client = LLMClient(
+                    ProviderConfig(
+                        base_url=self.config.upstream,
+                        timeout_s=self.config.timeout_s,
+                        max_retries=1,
+                        backoff_base_s=0.1,
+                        backoff_max_s=1.0,
+                        max_retry_after_s=2.0,
+                        concurrency=32,
+                    )
+                )
             return self._client
 
-    def complete(self, messages: list[dict[str, str]], model_config: LoadedArtifact | None,
-                 model: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        model_config: LoadedArtifact | None,
+        model: str | None,
+        params: dict[str, Any],
+    ) -> dict[str, Any]:
         """One completion upstream; with a model config its model and sampling win, then its fallback."""
         from genaiops.llm.types import ChatRequest
 
@@ -170,15 +190,23 @@ class Service:
             try:
                 request = ChatRequest(name, tuple(messages), params)
                 response = self.client().chat(request)
-                return {"content": response.content, "model": response.model or name,
-                        "finish_reason": response.finish_reason, "fallback": name != models[0],
-                        "usage": {"prompt_tokens": response.prompt_tokens,
-                                  "completion_tokens": response.completion_tokens}}
+                return {
+                    "content": response.content,
+                    "model": response.model or name,
+                    "finish_reason": response.finish_reason,
+                    "fallback": name != models[0],
+                    "usage": {
+                        "prompt_tokens": response.prompt_tokens,
+                        "completion_tokens": response.completion_tokens,
+                    },
+                }
             except ValueError as exc:
                 raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", str(exc)) from None
             except GenaiopsError as exc:
                 last = exc
-        raise RequestFailed(HTTPStatus.BAD_GATEWAY, "error", f"upstream failed: {getattr(last, 'message', last)}")
+        raise RequestFailed(
+            HTTPStatus.BAD_GATEWAY, "error", f"upstream failed: {getattr(last, 'message', last)}"
+        )
 
     # ---- requests --------------------------------------------------------------------------
     def _guard(self, policy: LoadedArtifact | None, text: str, stage: str) -> dict[str, Any] | None:
@@ -191,8 +219,12 @@ class Service:
         self.metrics.verdict(policy.ref.id, policy.version, decision.verdict)
         verdict = {"stage": stage, "verdict": decision.verdict, "code": decision.code, "rule": decision.rule}
         if decision.verdict == "BLOCK":
-            raise RequestFailed(HTTPStatus.FORBIDDEN, "blocked", f"blocked by guardrail {policy.ref.id}",
-                                {"guardrail": verdict})
+            raise RequestFailed(
+                HTTPStatus.FORBIDDEN,
+                "blocked",
+                f"blocked by guardrail {policy.ref.id}",
+                {"guardrail": verdict},
+            )
         return verdict
 
     def generate(self, body: Any) -> dict[str, Any]:
@@ -207,43 +239,69 @@ class Service:
             try:
                 jsonschema.validate(variables, dict(schema))
             except jsonschema.ValidationError as exc:
-                raise RequestFailed(HTTPStatus.UNPROCESSABLE_ENTITY, "rejected",
-                                    f"variables: {exc.message}") from None
+                raise RequestFailed(
+                    HTTPStatus.UNPROCESSABLE_ENTITY, "rejected", f"variables: {exc.message}"
+                ) from None
         policy = self._kind("guardrail")
         guard = [g for g in [self._guard(policy, "\n".join(_strings(variables)), "input")] if g]
         try:
-            text, truncated = templating.render(prompt.compiled, template_context(prompt.manifest, variables),
-                                                MAX_PROMPT_CHARS)
+            text, truncated = templating.render(
+                prompt.compiled, template_context(prompt.manifest, variables), MAX_PROMPT_CHARS
+            )
         except Exception as exc:  # jinja2 / sandbox / iteration limit: the artifact passed CI, so a 500
-            raise RequestFailed(HTTPStatus.INTERNAL_SERVER_ERROR, "error", f"rendering failed: {exc}") from None
+            raise RequestFailed(
+                HTTPStatus.INTERNAL_SERVER_ERROR, "error", f"rendering failed: {exc}"
+            ) from None
         if truncated:
-            raise RequestFailed(HTTPStatus.UNPROCESSABLE_ENTITY, "rejected",
-                                f"the rendered prompt exceeds {MAX_PROMPT_CHARS} characters")
+            raise RequestFailed(
+                HTTPStatus.UNPROCESSABLE_ENTITY,
+                "rejected",
+                f"the rendered prompt exceeds {MAX_PROMPT_CHARS} characters",
+            )
         model_config = self._kind("model-config")
         upstream_model = None if model_config else str(prompt.manifest.get("model_config") or "") or None
         answer = self.complete([{"role": "user", "content": text}], model_config, upstream_model, {})
         out = self._guard(policy, answer["content"], "output")
         guard += [out] if out else []
-        return {"output": answer["content"], "model": answer["model"], "fallback": answer["fallback"],
-                "usage": answer["usage"], "guardrail": guard, "artifacts": self.versions()}
+        return {
+            "output": answer["content"],
+            "model": answer["model"],
+            "fallback": answer["fallback"],
+            "usage": answer["usage"],
+            "guardrail": guard,
+            "artifacts": self.versions(),
+        }
 
     def chat(self, body: Any) -> dict[str, Any]:
         model_config = self._kind("model-config")
         if model_config is None:
             raise RequestFailed(HTTPStatus.NOT_FOUND, "rejected", "this pod serves no model config")
-        if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list) or not all(
-                isinstance(m, Mapping) and isinstance(m.get("content"), str) for m in body["messages"]):
-            raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", "messages must be a list of {role, content}")
+        if (
+            not isinstance(body, Mapping)
+            or not isinstance(body.get("messages"), list)
+            or not all(isinstance(m, Mapping) and isinstance(m.get("content"), str) for m in body["messages"])
+        ):
+            raise RequestFailed(
+                HTTPStatus.BAD_REQUEST, "rejected", "messages must be a list of {role, content}"
+            )
         messages = [{"role": str(m.get("role", "user")), "content": m["content"]} for m in body["messages"]]
         params = {k: v for k, v in body.items() if k not in ("model", "messages", "stream", "n")}
         policy = self._kind("guardrail")
         self._guard(policy, "\n".join(m["content"] for m in messages if m["role"] == "user"), "input")
         answer = self.complete(messages, model_config, None, params)
         self._guard(policy, answer["content"], "output")
-        return {"object": "chat.completion", "model": answer["model"],
-                "choices": [{"index": 0, "finish_reason": answer["finish_reason"],
-                             "message": {"role": "assistant", "content": answer["content"]}}],
-                "usage": answer["usage"]}
+        return {
+            "object": "chat.completion",
+            "model": answer["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": answer["finish_reason"],
+                    "message": {"role": "assistant", "content": answer["content"]},
+                }
+            ],
+            "usage": answer["usage"],
+        }
 
     def versions(self) -> list[dict[str, str]]:
         return [{"kind": a.ref.kind, "id": a.ref.id, "version": a.version} for a in self.loaded.values()]
@@ -259,7 +317,7 @@ class Handler(BaseHTTPRequestHandler):
     service: Service
     verbose = False
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+    def log_message(self, format: str, *args: Any) -> None:
         if self.verbose:
             super().log_message(format, *args)
 
@@ -273,7 +331,7 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, data: Any) -> None:
         self._send(status, (json.dumps(data) + "\n").encode())
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/health":
             ready, body = self.service.health()
@@ -285,10 +343,12 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {path}"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = self.path.split("?", 1)[0]
-        routes = {"/v1/generate": (self.service.generate, ("prompt", "guardrail", "model-config")),
-                  "/v1/chat/completions": (self.service.chat, ("model-config", "guardrail"))}
+        routes = {
+            "/v1/generate": (self.service.generate, ("prompt", "guardrail", "model-config")),
+            "/v1/chat/completions": (self.service.chat, ("model-config", "guardrail")),
+        }
         if path not in routes:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {path}"})
             return
@@ -304,15 +364,25 @@ class Handler(BaseHTTPRequestHandler):
             except (ValueError, UnicodeDecodeError):
                 raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", "the body is not JSON") from None
             if not self.service.ready:
-                raise RequestFailed(HTTPStatus.SERVICE_UNAVAILABLE, "error", "artifacts not loaded",
-                                    {"health": self.service.health()[1]})
+                raise RequestFailed(
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    "error",
+                    "artifacts not loaded",
+                    {"health": self.service.health()[1]},
+                )
             data = func(body)
         except RequestFailed as exc:
             outcome, status, data = exc.outcome, exc.status, {"error": str(exc), **exc.extra}
         except Exception as exc:  # never a traceback to the caller; counted as an error
-            outcome, status, data = "error", HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"internal error: {exc}"}
+            outcome, status, data = (
+                "error",
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                {"error": f"internal error: {exc}"},
+            )
         elapsed = time.perf_counter() - started
-        involved = [(a.ref.kind, a.ref.id, a.version) for a in self.service.loaded.values() if a.ref.kind in kinds]
+        involved = [
+            (a.ref.kind, a.ref.id, a.version) for a in self.service.loaded.values() if a.ref.kind in kinds
+        ]
         self.service.metrics.observe(involved, outcome, elapsed)
         self._json(status, data)
 

@@ -129,7 +129,9 @@ def load(ref: ArtifactRef, artifacts_dir: Path) -> LoadedArtifact:
         loaded.problems.append(f"{manifest_name} is not a mapping")
         return loaded
     loaded.manifest = data
-    loaded.problems += [f"{manifest_name}: {e.json_path}: {e.message}" for e in schemacheck.errors(data, SCHEMAS[ref.kind])]
+    loaded.problems += [
+        f"{manifest_name}: {e.json_path}: {e.message}" for e in schemacheck.errors(data, SCHEMAS[ref.kind])
+    ]
     if data.get("id") != ref.id:
         loaded.problems.append(f"{manifest_name}: id is {data.get('id')!r}, expected {ref.id!r}")
     if not loaded.problems:

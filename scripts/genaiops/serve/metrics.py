@@ -26,17 +26,30 @@ class ServingMetrics:
         self.revision = revision
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "genaiops_serving_requests", "Requests served, per artifact version and outcome.",
-            ("kind", "artifact", "version", "outcome", "revision"), registry=self.registry)
+            "genaiops_serving_requests",
+            "Requests served, per artifact version and outcome.",
+            ("kind", "artifact", "version", "outcome", "revision"),
+            registry=self.registry,
+        )
         self.duration = Histogram(
-            "genaiops_serving_request_duration_seconds", "Time to answer a request, per artifact version.",
-            ("kind", "artifact", "version", "revision"), buckets=BUCKETS, registry=self.registry)
+            "genaiops_serving_request_duration_seconds",
+            "Time to answer a request, per artifact version.",
+            ("kind", "artifact", "version", "revision"),
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.verdicts = Counter(
-            "genaiops_serving_guardrail_verdicts", "Guardrail verdicts (ALLOW, FLAG, BLOCK), per policy version.",
-            ("artifact", "version", "verdict", "revision"), registry=self.registry)
+            "genaiops_serving_guardrail_verdicts",
+            "Guardrail verdicts (ALLOW, FLAG, BLOCK), per policy version.",
+            ("artifact", "version", "verdict", "revision"),
+            registry=self.registry,
+        )
         self.loaded = Gauge(
-            "genaiops_serving_artifact_loaded", "1 when the artifact is mounted and valid, else 0.",
-            ("kind", "artifact", "version", "revision"), registry=self.registry)
+            "genaiops_serving_artifact_loaded",
+            "1 when the artifact is mounted and valid, else 0.",
+            ("kind", "artifact", "version", "revision"),
+            registry=self.registry,
+        )
 
     def observe(self, artifacts: list[tuple[str, str, str]], outcome: str, seconds: float) -> None:
         """Count one request for each (kind, id, version) that took part in it."""
