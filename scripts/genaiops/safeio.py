@@ -120,16 +120,16 @@ def _expanded_size(value: Any, limit: int) -> int:
     memo: dict[int, int] = {}
 
     def size(obj: Any) -> int:
+        if not isinstance(obj, (dict, list)):
+            return 1  # scalars: no need to remember them
         key = id(obj)
         if key in memo:
             return memo[key]
         memo[key] = limit + 1  # a cycle counts as over the limit
         if isinstance(obj, dict):
             total = 1 + sum(size(k) + size(v) for k, v in obj.items())
-        elif isinstance(obj, list):
-            total = 1 + sum(size(v) for v in obj)
         else:
-            total = 1
+            total = 1 + sum(size(v) for v in obj)
         memo[key] = min(total, limit + 1)
         return memo[key]
 
