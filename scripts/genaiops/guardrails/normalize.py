@@ -11,6 +11,7 @@ case folding and whitespace collapsing. ``deleet`` additionally maps digit/symbo
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 HOMOGLYPHS: dict[str, str] = {
     # Cyrillic (lower case; upper case is folded to these by casefold first)
@@ -81,6 +82,8 @@ LEET: dict[str, str] = {
 }
 _LEET_TABLE = str.maketrans(LEET)
 
+_CACHED_TEXTS = 512
+"""Recent inputs whose normal forms are kept (pure functions of the text)."""
 _EXTRA_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0")
 """Invisible characters that are not category Cf (combining grapheme joiner, Hangul fillers)."""
 
@@ -96,13 +99,19 @@ def _fold_marks(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
+@lru_cache(maxsize=_CACHED_TEXTS)
 def normalize_keep_case(text: str) -> str:
     """NFKC and invisible-character removal only: for detectors where case matters (secrets)."""
     return strip_invisible(unicodedata.normalize("NFKC", text))
 
 
+@lru_cache(maxsize=_CACHED_TEXTS)
 def normalize(text: str) -> str:
-    """The canonical form every case-insensitive detector matches on (see the module doc)."""
+    """The canonical form every case-insensitive detector matches on (see the module doc).
+
+    Cached: every detector of a policy normalises the same input, and lint probes every policy
+    with the same texts.
+    """
     folded = normalize_keep_case(text).casefold()
     folded = _fold_marks(folded).translate(_HOMOGLYPH_TABLE)
     return " ".join(folded.split())
