@@ -173,10 +173,13 @@ def argocd_bootstrap_carries_answers(repo: Path, expected: dict[str, Any]) -> No
 
 
 def no_default_names_remain(repo: Path, expected: dict[str, Any]) -> None:
-    """With every answer changed, no default value may survive in the answer-derived manifests."""
+    """With every answer changed, no default value may survive in the answer-derived manifests.
+
+    Only distinctive defaults are searched: `argo`, `argocd` and `argo-events` are also product names
+    (e.g. the `app.kubernetes.io/part-of: argocd` label Argo CD needs on its ConfigMaps); their answers are
+    checked positively where they are used (argocd_bootstrap_carries_answers, platform_overlays_...)."""
     defaults = [
-        DEFAULT_ANSWERS[k]
-        for k in ("project_name", "team_name", "pipeline_image", "namespace_pipelines", "namespace_argocd")
+        DEFAULT_ANSWERS[k] for k in ("project_name", "team_name", "pipeline_image", "namespace_pipelines")
     ]
     defaults.append("git.example.com")
     leaks = []
