@@ -11,6 +11,7 @@ from genaiops import rules
 from genaiops.catalog import load_catalog
 from genaiops.errors import ArtifactError
 from tests.unit.lint_cases import BASE, CASES, LintCase, build_base, case_named, finding_ids, load_cases
+from tests.unit.rule_cases import assert_breaks_exactly_its_rule
 
 ENTRY = (
     "  - name: a\n    provider: p\n    type: chat\n    context_window: 10\n    max_output_tokens: 5\n"
@@ -24,15 +25,7 @@ CASES_MC = load_cases("model-config/") + load_cases("catalog/")
 def test_fixture_breaks_exactly_its_rule(
     case: LintCase, tmp_path: Path, run_cli: Callable[..., object]
 ) -> None:
-    repo = case.build(tmp_path / "repo")
-    result = run_cli("lint", *case.paths, cwd=repo)
-    assert result.report is not None
-    if case.severity == "error":
-        assert result.code == 1
-        assert finding_ids(result.report, "error") == {case.rule}
-    else:
-        assert result.code == 0
-        assert finding_ids(result.report) == {case.rule}
+    assert_breaks_exactly_its_rule(case, tmp_path, run_cli)
 
 
 def test_every_model_config_rule_has_a_fixture() -> None:

@@ -13,7 +13,8 @@ from genaiops import rules, schemacheck, templating, tokens
 from genaiops.lint import worstcase
 from genaiops.report import ArtifactResult
 from genaiops.safeio import parse_yaml
-from tests.unit.lint_cases import LintCase, build_base, case_named, finding_ids, load_cases
+from tests.unit.lint_cases import LintCase, build_base, case_named, load_cases
+from tests.unit.rule_cases import assert_breaks_exactly_its_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_PROMPT = load_cases("prompt/")
@@ -21,15 +22,7 @@ CASES_PROMPT = load_cases("prompt/")
 
 @pytest.mark.parametrize("case", CASES_PROMPT, ids=[c.name for c in CASES_PROMPT])
 def test_fixture_breaks_exactly_its_rule(case: LintCase, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    repo = case.build(tmp_path / "repo")
-    result = run_cli("lint", *case.paths, cwd=repo)
-    assert result.report is not None
-    if case.severity == "error":
-        assert result.code == 1
-        assert finding_ids(result.report, "error") == {case.rule}
-    else:
-        assert result.code == 0
-        assert finding_ids(result.report) == {case.rule}
+    assert_breaks_exactly_its_rule(case, tmp_path, run_cli)
 
 
 def test_every_prompt_rule_has_a_fixture() -> None:

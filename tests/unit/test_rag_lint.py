@@ -10,6 +10,7 @@ import pytest
 
 from genaiops import rules
 from tests.unit.rag_guardrail_cases import Case, build_base, finding_ids, load_cases
+from tests.unit.rule_cases import assert_breaks_exactly_its_rule
 
 CASES = load_cases("rag/", "lint")
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,15 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_fixture_breaks_exactly_its_rule(case: Case, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    repo = case.build(tmp_path / "repo")
-    result = run_cli("lint", *case.paths, cwd=repo)
-    assert result.report is not None
-    if case.severity == "error":
-        assert result.code == 1
-        assert finding_ids(result.report, "error") == {case.rule}
-    else:
-        assert result.code == 0
-        assert finding_ids(result.report) == {case.rule}
+    assert_breaks_exactly_its_rule(case, tmp_path, run_cli)
 
 
 def test_every_rag_lint_rule_has_a_fixture() -> None:
