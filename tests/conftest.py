@@ -16,15 +16,22 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_BIN = Path(os.environ.get("GENAIOPS_TOOLS_DIR", REPO_ROOT / ".tools")) / "bin"
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "genaiops tests", "GIT_AUTHOR_EMAIL": "tests@genaiops.invalid",
-    "GIT_COMMITTER_NAME": "genaiops tests", "GIT_COMMITTER_EMAIL": "tests@genaiops.invalid",
+    "GIT_AUTHOR_NAME": "genaiops tests",
+    "GIT_AUTHOR_EMAIL": "tests@genaiops.invalid",
+    "GIT_COMMITTER_NAME": "genaiops tests",
+    "GIT_COMMITTER_EMAIL": "tests@genaiops.invalid",
 }
 
 
 def git(repo: Path, *args: str) -> str:
     """Run git in ``repo`` with a fixed identity; fail the test on error."""
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}, check=False)
+    proc = subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+        check=False,
+    )
     assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
     return proc.stdout
 
@@ -58,8 +65,9 @@ class CliResult:
 
 
 @pytest.fixture
-def run_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-            ) -> Callable[..., CliResult]:
+def run_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., CliResult]:
     """Run ``genaiops`` in-process from ``cwd`` and return exit code, output and the parsed report."""
     from genaiops.cli import main
 
@@ -70,11 +78,14 @@ def run_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pyt
             monkeypatch.chdir(cwd)
         if stdin is not None:
             import io
+
             monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         argv = [*args, "--report", str(report_path)] if report else list(args)
         code = main(argv)
         out, err = capsys.readouterr()
-        data = json.loads(report_path.read_text(encoding="utf-8")) if report and report_path.exists() else None
+        data = (
+            json.loads(report_path.read_text(encoding="utf-8")) if report and report_path.exists() else None
+        )
         return CliResult(code, out, err, data)
 
     return run

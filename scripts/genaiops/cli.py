@@ -49,29 +49,48 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report", metavar="FILE", type=Path,
-                        help="where to write the JSON report (default: $REPORT_PATH or /tmp/<stage>-report.json)")
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="also print the report on stdout as json, sarif (code scanning) or github annotations")
-    parser.add_argument("--repo", type=Path, help="repository root (default: found from the working directory)")
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        type=Path,
+        help="where to write the JSON report (default: $REPORT_PATH or /tmp/<stage>-report.json)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="also print the report on stdout as json, sarif (code scanning) or github annotations",
+    )
+    parser.add_argument(
+        "--repo", type=Path, help="repository root (default: found from the working directory)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no human summary on stderr")
 
 
 def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
     """The argument parser; ``extra_commands=False`` skips importing COMMAND_MODULES (fast stage startup)."""
-    parser = _Parser(prog="genaiops", description=__doc__.splitlines()[0],
-                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                     epilog="Exit codes: 0 pass, 1 check failed, 2 usage error, 3 infrastructure error (retry).")
+    parser = _Parser(
+        prog="genaiops",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit codes: 0 pass, 1 check failed, 2 usage error, 3 infrastructure error (retry).",
+    )
     parser.add_argument("--version", action="version", version=f"genaiops {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    helps = {"lint": "syntax and schema checks (pure, offline, fast)",
-             "validate": "semantic checks against the target environment",
-             "eval": "quality against the deployed baseline; writes a scorecard",
-             "promote": "gate on the reports, then commit the artifact to an environment"}
+    helps = {
+        "lint": "syntax and schema checks (pure, offline, fast)",
+        "validate": "semantic checks against the target environment",
+        "eval": "quality against the deployed baseline; writes a scorecard",
+        "promote": "gate on the reports, then commit the artifact to an environment",
+    }
     for stage in STAGES:
         p = sub.add_parser(stage, help=helps[stage], description=f"genaiops {stage}: {helps[stage]}")
-        p.add_argument("paths", nargs="*", metavar="PATH",
-                       help="artifact folders or files (default: $ARTIFACT_PATH); `.` selects every artifact")
+        p.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="artifact folders or files (default: $ARTIFACT_PATH); `.` selects every artifact",
+        )
         p.add_argument("--changed-since", metavar="REF", help="select the artifacts changed since a git ref")
         p.add_argument("--kind", action="append", choices=sorted(BY_NAME), help="only artifacts of this kind")
         p.add_argument("--env", help="target environment (from genaiops.yaml)", required=stage == "promote")
@@ -80,12 +99,21 @@ def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
         if stage == "eval":
             importlib.import_module("genaiops.evaluate.options").add_options(p)
         _add_output_options(p)
-    r = sub.add_parser("route", help="map changed files or a GitHub event to the artifacts that must run",
-                       description="Print the deduplicated targets (kind, id, pipeline, stages) as JSON.")
+    r = sub.add_parser(
+        "route",
+        help="map changed files or a GitHub event to the artifacts that must run",
+        description="Print the deduplicated targets (kind, id, pipeline, stages) as JSON.",
+    )
     r.add_argument("files", nargs="*", metavar="FILE", help="changed paths, relative to the repository root")
-    r.add_argument("--event", metavar="FILE", help="GitHub push or pull_request payload (JSON file, or - for stdin)")
-    r.add_argument("--event-type", choices=("push", "pull_request"), help="the event type if the payload hides it")
-    r.add_argument("--name-status", metavar="FILE", help="`git diff --name-status` output (file, or - for stdin)")
+    r.add_argument(
+        "--event", metavar="FILE", help="GitHub push or pull_request payload (JSON file, or - for stdin)"
+    )
+    r.add_argument(
+        "--event-type", choices=("push", "pull_request"), help="the event type if the payload hides it"
+    )
+    r.add_argument(
+        "--name-status", metavar="FILE", help="`git diff --name-status` output (file, or - for stdin)"
+    )
     r.add_argument("--changed-since", metavar="REF", help="files changed since a git ref")
     r.add_argument("--kind", choices=sorted(BY_NAME), help="keep only targets of this kind")
     r.add_argument("--list", action="store_true", help="print only the targets array (for Argo withParam)")
@@ -110,18 +138,22 @@ def _select(args: argparse.Namespace, stage: str) -> tuple[Any, list[Artifact], 
     project = load_project(args.repo)
     paths = list(args.paths) or paths_from_env()
     if not paths and not args.changed_since:
-        raise UsageError(f"nothing to {stage}: give PATH arguments, $ARTIFACT_PATH or --changed-since REF",
-                         hint=f"`genaiops {stage} .` checks every artifact.")
+        raise UsageError(
+            f"nothing to {stage}: give PATH arguments, $ARTIFACT_PATH or --changed-since REF",
+            hint=f"`genaiops {stage} .` checks every artifact.",
+        )
     artifacts = resolve_paths(project.root, paths) if paths else []
     context: dict[str, Any] = {"repo": str(project.root), "paths": paths}
     if args.changed_since:
-        routed = route_changes(changed_since(project.root, args.changed_since),
-                               lambda rel: (project.root / rel).exists())
+        routed = route_changes(
+            changed_since(project.root, args.changed_since), lambda rel: (project.root / rel).exists()
+        )
         context["changedSince"] = args.changed_since
         context["deleted"] = routed.deletions
         known = {a.key for a in artifacts}
-        artifacts += [a for a in resolve_paths(project.root, [t["path"] for t in routed.targets])
-                      if a.key not in known]
+        artifacts += [
+            a for a in resolve_paths(project.root, [t["path"] for t in routed.targets]) if a.key not in known
+        ]
     if args.kind:
         artifacts = [a for a in artifacts if a.kind.name in args.kind]
     if args.env:
@@ -151,11 +183,16 @@ def _run_route(args: argparse.Namespace, report: Report) -> dict[str, Any]:
     if args.event:
         route = route_event(load_payload(args.event, sys.stdin.read), project.root, args.event_type)
     elif args.name_status:
-        text = sys.stdin.read() if args.name_status == "-" else Path(args.name_status).read_text(encoding="utf-8")
+        text = (
+            sys.stdin.read()
+            if args.name_status == "-"
+            else Path(args.name_status).read_text(encoding="utf-8")
+        )
         route = route_name_status(text, project.root)
     elif args.changed_since:
-        route = route_changes(changed_since(project.root, args.changed_since),
-                              lambda rel: (project.root / rel).exists())
+        route = route_changes(
+            changed_since(project.root, args.changed_since), lambda rel: (project.root / rel).exists()
+        )
     else:
         route = route_files(args.files, project.root)
     if args.kind:
@@ -194,16 +231,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run_stage_command(args, report)
     except GenaiopsError as exc:
         report.exit_code = exc.exit_code
-        report.findings.append(Finding(rules.USAGE if isinstance(exc, UsageError) else "core/error",
-                                       "error", exc.message, hint=exc.hint))
+        report.findings.append(
+            Finding(
+                rules.USAGE if isinstance(exc, UsageError) else "core/error",
+                "error",
+                exc.message,
+                hint=exc.hint,
+            )
+        )
     except KeyboardInterrupt:
         report.exit_code = ExitCode.INFRA
         report.findings.append(Finding("core/error", "error", "interrupted"))
     except Exception as exc:  # last line of defence: a report and a clean message, not a traceback
         report.exit_code = ExitCode.FAIL
         detail = f"{type(exc).__name__}: {exc}"
-        report.findings.append(Finding(rules.INTERNAL, "error", f"internal error: {detail}",
-                                       hint=rules.RULES[rules.INTERNAL].hint))
+        report.findings.append(
+            Finding(
+                rules.INTERNAL, "error", f"internal error: {detail}", hint=rules.RULES[rules.INTERNAL].hint
+            )
+        )
         if os.environ.get("GENAIOPS_DEBUG"):
             raise
     return _finish(report, args, argv)

@@ -96,8 +96,10 @@ def resolve_paths(repo: Path, paths: list[str]) -> list[Artifact]:
         if normalised != repo_resolved and repo_resolved not in normalised.parents:
             normalised_abs = Path(os.path.normpath(absolute.resolve())) if absolute.exists() else normalised
             if normalised_abs != repo_resolved and repo_resolved not in normalised_abs.parents:
-                raise UsageError(f"{raw} is outside the repository {repo_resolved}",
-                                 hint="Pass paths inside the repository, or run from inside it / use --repo.")
+                raise UsageError(
+                    f"{raw} is outside the repository {repo_resolved}",
+                    hint="Pass paths inside the repository, or run from inside it / use --repo.",
+                )
             normalised = normalised_abs
         if not normalised.exists() and not normalised.is_symlink():
             raise UsageError(f"{raw} does not exist")

@@ -25,8 +25,14 @@ class ArtifactError(GenaiopsError):
 
     exit_code = ExitCode.FAIL
 
-    def __init__(self, message: str, hint: str | None = None, rule_id: str = "core/unreadable-artifact",
-                 file: str | None = None, line: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        rule_id: str = "core/unreadable-artifact",
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
         super().__init__(message, hint)
         self.rule_id = rule_id
         self.file = file

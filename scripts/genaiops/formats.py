@@ -53,8 +53,10 @@ def sarif(report: Report) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for _, finding in _all_findings(report):
-        rules.setdefault(finding.rule_id, {"id": finding.rule_id,
-                                           "helpUri": f"docs/rules.md#{finding.rule_id.replace('/', '')}"})
+        rules.setdefault(
+            finding.rule_id,
+            {"id": finding.rule_id, "helpUri": f"docs/rules.md#{finding.rule_id.replace('/', '')}"},
+        )
         result: dict[str, Any] = {
             "ruleId": finding.rule_id,
             "level": _SARIF_LEVEL[finding.severity],
@@ -69,12 +71,20 @@ def sarif(report: Report) -> dict[str, Any]:
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "genaiops", "version": __version__,
-                                "informationUri": "https://github.com/", "rules": list(rules.values())}},
-            "automationDetails": {"id": f"genaiops/{report.stage}/"},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "genaiops",
+                        "version": __version__,
+                        "informationUri": "https://github.com/",
+                        "rules": list(rules.values()),
+                    }
+                },
+                "automationDetails": {"id": f"genaiops/{report.stage}/"},
+                "results": results,
+            }
+        ],
     }
 
 

@@ -64,6 +64,7 @@ def has_commit(repo: Path, sha: str) -> bool:
     """Whether ``sha`` names a commit available in ``repo``."""
     if not sha or set(sha) == {"0"}:
         return False
-    proc = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{sha}^{{commit}}"],
-                          capture_output=True, check=False)
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True, check=False
+    )
     return proc.returncode == 0

@@ -30,14 +30,34 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("prompt", "prompts", "prompt.yaml", "prompt-ci",
-         "Jinja2 prompt template with metadata, unit test cases and an eval dataset"),
-    Kind("model-config", "model-configs", "model-config.yaml", "model-config-ci",
-         "Model serving parameters (MLflow PromptModelConfig keys) with a fallback model"),
-    Kind("rag", "rag", "rag.yaml", "rag-ci",
-         "Retrieval configuration: embedding model, chunking, vector store, retrieval eval set"),
-    Kind("guardrail", "guardrails", "policy.yaml", "guardrail-ci",
-         "Guardrail policy: CEL rules over registered guardrail functions, with a test suite"),
+    Kind(
+        "prompt",
+        "prompts",
+        "prompt.yaml",
+        "prompt-ci",
+        "Jinja2 prompt template with metadata, unit test cases and an eval dataset",
+    ),
+    Kind(
+        "model-config",
+        "model-configs",
+        "model-config.yaml",
+        "model-config-ci",
+        "Model serving parameters (MLflow PromptModelConfig keys) with a fallback model",
+    ),
+    Kind(
+        "rag",
+        "rag",
+        "rag.yaml",
+        "rag-ci",
+        "Retrieval configuration: embedding model, chunking, vector store, retrieval eval set",
+    ),
+    Kind(
+        "guardrail",
+        "guardrails",
+        "policy.yaml",
+        "guardrail-ci",
+        "Guardrail policy: CEL rules over registered guardrail functions, with a test suite",
+    ),
 )
 
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

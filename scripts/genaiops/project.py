@@ -33,8 +33,11 @@ class Project:
     @property
     def environments(self) -> list[Environment]:
         envs = self.settings.get("environments") or []
-        return [Environment(str(e.get("name")), bool(e.get("approval", False)))
-                for e in envs if isinstance(e, dict) and e.get("name")]
+        return [
+            Environment(str(e.get("name")), bool(e.get("approval", False)))
+            for e in envs
+            if isinstance(e, dict) and e.get("name")
+        ]
 
     @property
     def kinds(self) -> list[str]:
@@ -48,8 +51,10 @@ class Project:
             if env.name == name:
                 return env
         known = ", ".join(e.name for e in self.environments) or "none"
-        raise UsageError(f"unknown environment {name!r} (known: {known})",
-                         hint=f"Environments are listed in {SETTINGS_FILE}.")
+        raise UsageError(
+            f"unknown environment {name!r} (known: {known})",
+            hint=f"Environments are listed in {SETTINGS_FILE}.",
+        )
 
 
 def find_root(start: Path | None = None) -> Path:

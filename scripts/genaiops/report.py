@@ -31,8 +31,14 @@ class Finding:
     hint: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"ruleId": self.rule_id, "severity": self.severity, "message": self.message,
-                "file": self.file, "line": self.line, "hint": self.hint}
+        return {
+            "ruleId": self.rule_id,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "hint": self.hint,
+        }
 
 
 @dataclass
@@ -50,8 +56,16 @@ class ArtifactResult:
     details: dict[str, Any] = field(default_factory=dict)
     infra_error: str | None = None
 
-    def add(self, rule_id: str, message: str, *, severity: Severity = "error", file: str | None = None,
-            line: int | None = None, hint: str | None = None) -> Finding:
+    def add(
+        self,
+        rule_id: str,
+        message: str,
+        *,
+        severity: Severity = "error",
+        file: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> Finding:
         finding = Finding(rule_id, severity, message, file, line, hint)
         self.findings.append(finding)
         return finding
@@ -68,10 +82,16 @@ class ArtifactResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "id": self.id, "path": self.path, "version": self.version,
-            "digest": self.digest, "status": self.status,
+            "kind": self.kind,
+            "id": self.id,
+            "path": self.path,
+            "version": self.version,
+            "digest": self.digest,
+            "status": self.status,
             "findings": [f.to_json() for f in self.findings],
-            "metrics": self.metrics, "timings": self.timings, "details": self.details,
+            "metrics": self.metrics,
+            "timings": self.timings,
+            "details": self.details,
             "infraError": self.infra_error,
         }
 
@@ -107,8 +127,12 @@ class Report:
             "finishedAt": _iso(finished),
             "durationMs": round((finished - self.started_at) * 1000, 3),
             "context": self.context,
-            "summary": {"artifacts": len(self.artifacts), "passed": counts["pass"],
-                        "failed": counts["fail"], "errors": counts["error"]},
+            "summary": {
+                "artifacts": len(self.artifacts),
+                "passed": counts["pass"],
+                "failed": counts["fail"],
+                "errors": counts["error"],
+            },
             "findings": [f.to_json() for f in self.findings],
             "artifacts": [a.to_json() for a in self.artifacts],
         }

@@ -29,7 +29,9 @@ MAX_FILES_LISTED = 50
 def is_docs_path(path_in_artifact: str) -> bool:
     """Documentation inside an artifact folder: Markdown files and a docs/ folder."""
     pure = PurePosixPath(path_in_artifact)
-    return pure.suffix.lower() in (".md", ".markdown", ".rst") or (len(pure.parts) > 1 and pure.parts[0] == "docs")
+    return pure.suffix.lower() in (".md", ".markdown", ".rst") or (
+        len(pure.parts) > 1 and pure.parts[0] == "docs"
+    )
 
 
 @dataclass
@@ -63,7 +65,9 @@ class Route:
         }
 
 
-def route_changes(changes: list[FileChange], exists: Callable[[str], bool], event: EventInfo | None = None) -> Route:
+def route_changes(
+    changes: list[FileChange], exists: Callable[[str], bool], event: EventInfo | None = None
+) -> Route:
     """Group file changes by artifact; ``exists(relpath)`` says whether a path exists at the head."""
     touched: dict[tuple[str, str], dict[str, Any]] = {}
     ignored: list[str] = []
@@ -76,8 +80,9 @@ def route_changes(changes: list[FileChange], exists: Callable[[str], bool], even
                 continue
             hit = True
             kind, artifact_id = located
-            entry = touched.setdefault((kind.name, artifact_id), {"kind": kind, "id": artifact_id, "files": [],
-                                                                  "code": False})
+            entry = touched.setdefault(
+                (kind.name, artifact_id), {"kind": kind, "id": artifact_id, "files": [], "code": False}
+            )
             inner = PurePosixPath(path).relative_to(f"{ARTIFACTS_DIR}/{kind.folder}/{artifact_id}").as_posix()
             if path not in entry["files"]:
                 entry["files"].append(path)
@@ -94,16 +99,18 @@ def route_changes(changes: list[FileChange], exists: Callable[[str], bool], even
             continue
         files = sorted(entry["files"])
         stages = FULL_STAGES if entry["code"] else DOCS_ONLY_STAGES
-        result.targets.append({
-            "kind": kind_name,
-            "id": artifact_id,
-            "path": relpath,
-            "pipeline": kind.pipeline,
-            "stages": list(stages),
-            "eval": "eval" in stages,
-            "files": files[:MAX_FILES_LISTED],
-            "fileCount": len(files),
-        })
+        result.targets.append(
+            {
+                "kind": kind_name,
+                "id": artifact_id,
+                "path": relpath,
+                "pipeline": kind.pipeline,
+                "stages": list(stages),
+                "eval": "eval" in stages,
+                "files": files[:MAX_FILES_LISTED],
+                "fileCount": len(files),
+            }
+        )
     return result
 
 
@@ -113,9 +120,11 @@ def _fs_exists(repo: Path) -> Callable[[str], bool]:
 
 def _tree_exists(repo: Path, sha: str) -> Callable[[str], bool]:
     def exists(rel: str) -> bool:
-        proc = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{sha}:{rel}"],
-                              capture_output=True, check=False)
+        proc = subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "-e", f"{sha}:{rel}"], capture_output=True, check=False
+        )
         return proc.returncode == 0
+
     return exists
 
 
@@ -139,26 +148,48 @@ def _unwrap(payload: Any) -> tuple[dict[str, Any], str | None]:
 def route_event(payload: Any, repo: Path | None, event_type: str | None = None) -> Route:
     """Route a GitHub push or pull_request payload."""
     body, header_type = _unwrap(payload)
-    kind = event_type or header_type or ("pull_request" if "pull_request" in body else
-                                         "push" if "commits" in body or "before" in body else None)
+    kind = (
+        event_type
+        or header_type
+        or (
+            "pull_request"
+            if "pull_request" in body
+            else "push"
+            if "commits" in body or "before" in body
+            else None
+        )
+    )
     if kind == "pull_request":
         return _route_pull_request(body, repo)
     if kind == "push":
         return _route_push(body, repo)
-    raise UsageError(f"unsupported event type {kind!r}: route understands push and pull_request",
-                     hint="Pass --event-type when the payload does not say.")
+    raise UsageError(
+        f"unsupported event type {kind!r}: route understands push and pull_request",
+        hint="Pass --event-type when the payload does not say.",
+    )
 
 
 def _route_push(body: dict[str, Any], repo: Path | None) -> Route:
     ref = body.get("ref")
-    branch = ref.removeprefix("refs/heads/") if isinstance(ref, str) and ref.startswith("refs/heads/") else None
+    branch = (
+        ref.removeprefix("refs/heads/") if isinstance(ref, str) and ref.startswith("refs/heads/") else None
+    )
     before, after = body.get("before"), body.get("after")
-    event = EventInfo(type="push", branch=branch, sha=after if isinstance(after, str) else None,
-                      base=before if isinstance(before, str) else None)
+    event = EventInfo(
+        type="push",
+        branch=branch,
+        sha=after if isinstance(after, str) else None,
+        base=before if isinstance(before, str) else None,
+    )
     if body.get("deleted") is True or (isinstance(ref, str) and not ref.startswith("refs/heads/")):
         return Route(event=event)  # branch deletion or tag: nothing to build
-    if (repo is not None and isinstance(before, str) and isinstance(after, str)
-            and has_commit(repo, before) and has_commit(repo, after)):
+    if (
+        repo is not None
+        and isinstance(before, str)
+        and isinstance(after, str)
+        and has_commit(repo, before)
+        and has_commit(repo, after)
+    ):
         out = git(repo, "diff", "--name-status", "-M", "--no-color", before, after)
         return route_changes(parse_name_status(out), _tree_exists(repo, after), event)
     commits = body.get("commits")
@@ -196,17 +227,23 @@ def _route_pull_request(body: dict[str, Any], repo: Path | None) -> Route:
     head = (pr.get("head") or {}).get("sha") if isinstance(pr.get("head"), dict) else None
     head_ref = (pr.get("head") or {}).get("ref") if isinstance(pr.get("head"), dict) else None
     number = body.get("number") if isinstance(body.get("number"), int) else pr.get("number")
-    event = EventInfo(type="pull_request", branch=head_ref if isinstance(head_ref, str) else None,
-                      sha=head if isinstance(head, str) else None, base=base if isinstance(base, str) else None,
-                      number=number if isinstance(number, int) else None)
+    event = EventInfo(
+        type="pull_request",
+        branch=head_ref if isinstance(head_ref, str) else None,
+        sha=head if isinstance(head, str) else None,
+        base=base if isinstance(base, str) else None,
+        number=number if isinstance(number, int) else None,
+    )
     if body.get("action") not in PR_ACTIONS:
         return Route(event=event)
     if not (isinstance(base, str) and isinstance(head, str)):
         raise UsageError("pull_request payload lacks base.sha or head.sha")
     if repo is None or not has_commit(repo, base) or not has_commit(repo, head):
-        raise UsageError(f"commits {base[:12]} and {head[:12]} are not both in the checkout",
-                         hint="Fetch them first (git fetch origin <base> <head>): a pull_request payload "
-                              "carries no file list.")
+        raise UsageError(
+            f"commits {base[:12]} and {head[:12]} are not both in the checkout",
+            hint="Fetch them first (git fetch origin <base> <head>): a pull_request payload "
+            "carries no file list.",
+        )
     out = git(repo, "diff", "--name-status", "-M", "--no-color", f"{base}...{head}")
     return route_changes(parse_name_status(out), _tree_exists(repo, head), event)
 

@@ -43,7 +43,7 @@ def ensure_inside(path: Path, root: Path) -> Path:
     if resolved != root_resolved and root_resolved not in resolved.parents:
         raise ArtifactError(
             f"{display_path(path, root)} points outside the repository (to {resolved})",
-            hint="Artifacts may only reference files inside the repository; replace the symlink with the file.",
+            hint="Artifacts may only reference files inside the repository; replace the link with the file.",
             rule_id="core/path-escape",
             file=display_path(path, root),
         )
@@ -107,7 +107,9 @@ class YamlDocument:
                     key = next((k for k, _ in node.value if getattr(k, "value", None) == part), None)
                     return key.start_mark.line + 1 if key is not None else best
                 node = match
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            elif (
+                isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
+            ):
                 node = node.value[part]
             else:
                 return best
@@ -146,8 +148,13 @@ def parse_yaml(text: str, rel: str) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ArtifactError(f"{rel}: invalid YAML: {problem}", hint="Check indentation and quoting.",
-                            rule_id="core/invalid-yaml", file=rel, line=line) from None
+        raise ArtifactError(
+            f"{rel}: invalid YAML: {problem}",
+            hint="Check indentation and quoting.",
+            rule_id="core/invalid-yaml",
+            file=rel,
+            line=line,
+        ) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise ArtifactError(f"{rel}: invalid YAML: {exc}", rule_id="core/invalid-yaml", file=rel) from None
     finally:
@@ -173,8 +180,9 @@ def load_json(path: Path, root: Path) -> Any:
     try:
         return json.loads(read_text(path, root))
     except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{rel}: invalid JSON: {exc.msg}", rule_id="core/invalid-json",
-                            file=rel, line=exc.lineno) from None
+        raise ArtifactError(
+            f"{rel}: invalid JSON: {exc.msg}", rule_id="core/invalid-json", file=rel, line=exc.lineno
+        ) from None
 
 
 def iter_jsonl(path: Path, root: Path, limit: int = MAX_DATASET_BYTES) -> list[tuple[int, Any]]:
@@ -188,6 +196,10 @@ def iter_jsonl(path: Path, root: Path, limit: int = MAX_DATASET_BYTES) -> list[t
         try:
             records.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise ArtifactError(f"{rel}:{number}: invalid JSON line: {exc.msg}",
-                                rule_id="core/invalid-json", file=rel, line=number) from None
+            raise ArtifactError(
+                f"{rel}:{number}: invalid JSON line: {exc.msg}",
+                rule_id="core/invalid-json",
+                file=rel,
+                line=number,
+            ) from None
     return records

@@ -74,16 +74,27 @@ REPOSITORY_PLACEHOLDER = ("ml-platform", "genai-platform")
 
 # Least-privilege kind allow-lists of the AppProjects: (API group, kind).
 PLATFORM_KINDS: tuple[tuple[str, str], ...] = (
-    ("", "ConfigMap"), ("", "ServiceAccount"),
-    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
-    ("argoproj.io", "WorkflowTemplate"), ("argoproj.io", "CronWorkflow"),
-    ("argoproj.io", "EventSource"), ("argoproj.io", "Sensor"), ("argoproj.io", "EventBus"),
+    ("", "ConfigMap"),
+    ("", "ServiceAccount"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("argoproj.io", "WorkflowTemplate"),
+    ("argoproj.io", "CronWorkflow"),
+    ("argoproj.io", "EventSource"),
+    ("argoproj.io", "Sensor"),
+    ("argoproj.io", "EventBus"),
 )
 SERVING_KINDS: tuple[tuple[str, str], ...] = (
-    ("", "ConfigMap"), ("", "ServiceAccount"), ("", "Service"),
-    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
-    ("apps", "Deployment"), ("policy", "PodDisruptionBudget"), ("networking.k8s.io", "NetworkPolicy"),
-    ("argoproj.io", "Rollout"), ("argoproj.io", "AnalysisTemplate"),
+    ("", "ConfigMap"),
+    ("", "ServiceAccount"),
+    ("", "Service"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("apps", "Deployment"),
+    ("policy", "PodDisruptionBudget"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("argoproj.io", "Rollout"),
+    ("argoproj.io", "AnalysisTemplate"),
 )
 CLUSTER_KINDS: tuple[tuple[str, str], ...] = (("", "Namespace"),)
 
@@ -135,6 +146,7 @@ class Settings:
 
 # --- reading settings --------------------------------------------------------------------------
 
+
 def _as_list(value: Any) -> list[str]:
     if value is None or value == "":
         return []
@@ -178,20 +190,27 @@ def settings_from_answers(answers: dict[str, Any], source: str = "answers") -> S
     names = _as_list(answers["environments"])
     approval = set(_as_list(answers["approval_environments"]))
     envs = [{"name": n, "approval": n in approval} for n in names]
-    problems = [f"approval_environments: {a!r} is not one of the environments ({', '.join(names)})"
-                for a in sorted(approval - set(names))]
+    problems = [
+        f"approval_environments: {a!r} is not one of the environments ({', '.join(names)})"
+        for a in sorted(approval - set(names))
+    ]
     raw = {
-        "project": project, "team": _text(answers["team_name"]),
+        "project": project,
+        "team": _text(answers["team_name"]),
         "repository": {"url": _text(answers["repo_url"]), "branch": _text(answers["default_branch"])},
         "image": {"name": _text(answers["pipeline_image"]), "tag": _text(answers["pipeline_image_tag"])},
-        "namespaces": {"workflows": _text(answers["namespace_workflows"]),
-                       "events": _text(answers["namespace_events"]),
-                       "argocd": _text(answers["namespace_argocd"]),
-                       "pipelines": _text(answers["namespace_pipelines"])},
+        "namespaces": {
+            "workflows": _text(answers["namespace_workflows"]),
+            "events": _text(answers["namespace_events"]),
+            "argocd": _text(answers["namespace_argocd"]),
+            "pipelines": _text(answers["namespace_pipelines"]),
+        },
         "kinds": _as_list(answers["artifact_kinds"]),
         "environments": envs,
-        "endpoints": {"llm": _text(answers["llm_endpoint"]),
-                      "embedding": _text(answers["embedding_endpoint"])},
+        "endpoints": {
+            "llm": _text(answers["llm_endpoint"]),
+            "embedding": _text(answers["embedding_endpoint"]),
+        },
         "notifications": {"webhook": _text(answers["notification_webhook"])},
     }
     return settings_from_file(raw, source, problems)
@@ -217,37 +236,57 @@ def settings_from_file(data: Any, source: str = SETTINGS_FILE, problems: list[st
     ns, endpoints = _mapping(data, "namespaces", problems), _mapping(data, "endpoints", problems)
     notifications = _mapping(data, "notifications", problems)
     project = _text(data.get("project", d["project_name"]))
-    namespaces = {key: _text(ns.get(key, d[f"namespace_{key}"]))
-                  for key in ("workflows", "events", "argocd", "pipelines")}
+    namespaces = {
+        key: _text(ns.get(key, d[f"namespace_{key}"]))
+        for key in ("workflows", "events", "argocd", "pipelines")
+    }
     kinds = _as_list(data.get("kinds", d["artifact_kinds"]))
     settings = Settings(
-        project=project, team=_text(data.get("team", d["team_name"])),
-        repo_url=_text(repo.get("url", d["repo_url"])), branch=_text(repo.get("branch", d["default_branch"])),
+        project=project,
+        team=_text(data.get("team", d["team_name"])),
+        repo_url=_text(repo.get("url", d["repo_url"])),
+        branch=_text(repo.get("branch", d["default_branch"])),
         image=_text(image.get("name", d["pipeline_image"])),
         tag=_text(image.get("tag", d["pipeline_image_tag"])),
-        namespaces=namespaces, kinds=kinds, environments=[],
-        llm_endpoint=_text(endpoints.get("llm")), embedding_endpoint=_text(endpoints.get("embedding")),
-        webhook=_text(notifications.get("webhook")), source=source)
-    for label, value in [("project", project), ("team", settings.team),
-                         *((f"namespaces.{k}", v) for k, v in namespaces.items())]:
+        namespaces=namespaces,
+        kinds=kinds,
+        environments=[],
+        llm_endpoint=_text(endpoints.get("llm")),
+        embedding_endpoint=_text(endpoints.get("embedding")),
+        webhook=_text(notifications.get("webhook")),
+        source=source,
+    )
+    for label, value in [
+        ("project", project),
+        ("team", settings.team),
+        *((f"namespaces.{k}", v) for k, v in namespaces.items()),
+    ]:
         if not DNS_LABEL.match(value):
-            problems.append(f"{label}: {value!r} is not a DNS-1123 label (lower-case letters, digits, '-', "
-                            "at most 63 characters, starting and ending alphanumeric)")
+            problems.append(
+                f"{label}: {value!r} is not a DNS-1123 label (lower-case letters, digits, '-', "
+                "at most 63 characters, starting and ending alphanumeric)"
+            )
     if not REPO_URL.match(settings.repo_url):
-        problems.append(f"repository.url: {settings.repo_url!r} is not an https://, ssh://, git@host:path "
-                        "or file:// URL")
+        problems.append(
+            f"repository.url: {settings.repo_url!r} is not an https://, ssh://, git@host:path or file:// URL"
+        )
     if not BRANCH.match(settings.branch):
         problems.append(f"repository.branch: {settings.branch!r} is not a valid branch name")
     if not IMAGE.match(settings.image):
-        problems.append(f"image.name: {settings.image!r} is not an image reference "
-                        "(registry/name, lower-case)")
+        problems.append(
+            f"image.name: {settings.image!r} is not an image reference (registry/name, lower-case)"
+        )
     if not TAG.match(settings.tag):
         problems.append(f"image.tag: {settings.tag!r} is not a valid image tag")
-    for label, value in (("endpoints.llm", settings.llm_endpoint), ("endpoints.embedding",
-                         settings.embedding_endpoint), ("notifications.webhook", settings.webhook)):
+    for label, value in (
+        ("endpoints.llm", settings.llm_endpoint),
+        ("endpoints.embedding", settings.embedding_endpoint),
+        ("notifications.webhook", settings.webhook),
+    ):
         if value and not HTTP_URL.match(value):
-            problems.append(f"{label}: {value!r} is not an http(s) URL "
-                            "(leave it empty for the offline default)")
+            problems.append(
+                f"{label}: {value!r} is not an http(s) URL (leave it empty for the offline default)"
+            )
     unknown = [k for k in kinds if k not in BY_NAME]
     if unknown:
         problems.append(f"kinds: unknown {', '.join(map(repr, unknown))}; known kinds: {', '.join(BY_NAME)}")
@@ -256,8 +295,9 @@ def settings_from_file(data: Any, source: str = SETTINGS_FILE, problems: list[st
     if len(set(kinds)) != len(kinds):
         problems.append("kinds: listed more than once")
     settings.kinds = [k for k in BY_NAME if k in kinds]  # canonical order
-    settings.environments = _environments(data.get("environments"), project, namespaces["pipelines"],
-                                          problems)
+    settings.environments = _environments(
+        data.get("environments"), project, namespaces["pipelines"], problems
+    )
     if problems:
         raise ScaffoldError([f"{source}: {p}" for p in problems])
     return settings
@@ -265,8 +305,10 @@ def settings_from_file(data: Any, source: str = SETTINGS_FILE, problems: list[st
 
 def _environments(value: Any, project: str, pipelines: str, problems: list[str]) -> list[Environment]:
     if value is None:
-        value = [{"name": n, "approval": n in DEFAULT_ANSWERS["approval_environments"]}
-                 for n in DEFAULT_ANSWERS["environments"]]
+        value = [
+            {"name": n, "approval": n in DEFAULT_ANSWERS["approval_environments"]}
+            for n in DEFAULT_ANSWERS["environments"]
+        ]
     if not isinstance(value, list) or not value:
         problems.append("environments: must be a non-empty list of {name, approval} entries")
         return []
@@ -289,11 +331,15 @@ def _environments(value: Any, project: str, pipelines: str, problems: list[str])
         if not DNS_LABEL.match(name):
             problems.append(f"environments[{index}].name: {name!r} is not a DNS-1123 label")
         elif name in RESERVED_ENVIRONMENTS:
-            problems.append(f"environments[{index}].name: {name!r} is reserved (environments/{name}/ holds "
-                            "shared manifests)")
+            problems.append(
+                f"environments[{index}].name: {name!r} is reserved (environments/{name}/ holds "
+                "shared manifests)"
+            )
         if not DNS_LABEL.match(namespace):
-            problems.append(f"environments[{index}].namespace: {namespace!r} is not a DNS-1123 label "
-                            "(shorten the project or environment name, or set namespace)")
+            problems.append(
+                f"environments[{index}].namespace: {namespace!r} is not a DNS-1123 label "
+                "(shorten the project or environment name, or set namespace)"
+            )
         if not HTTP_URL.match(cluster):
             problems.append(f"environments[{index}].cluster: {cluster!r} is not a Kubernetes API server URL")
         approval = entry.get("approval", False)
@@ -306,13 +352,16 @@ def _environments(value: Any, project: str, pipelines: str, problems: list[str])
         default_ns = f"{pipelines}-{name}" if shared else pipelines
         pipelines_ns = _text(entry.get("pipelines_namespace") or default_ns)
         if not DNS_LABEL.match(pipelines_ns):
-            problems.append(f"environments[{index}].pipelines_namespace: {pipelines_ns!r} is not a DNS-1123 "
-                            "label (shorten namespaces.pipelines or set pipelines_namespace)")
+            problems.append(
+                f"environments[{index}].pipelines_namespace: {pipelines_ns!r} is not a DNS-1123 "
+                "label (shorten namespaces.pipelines or set pipelines_namespace)"
+            )
         events_url = _text(entry.get("events_url"))
         if events_url and not HTTP_URL.match(events_url):
             problems.append(f"environments[{index}].events_url: {events_url!r} is not an http(s) URL")
-        envs.append(Environment(name, bool(approval), namespace, cluster, bool(platform), pipelines_ns,
-                                events_url))
+        envs.append(
+            Environment(name, bool(approval), namespace, cluster, bool(platform), pipelines_ns, events_url)
+        )
     names = [e.name for e in envs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -337,6 +386,7 @@ def load_settings(root: Path, answers_path: Path | None) -> Settings:
 
 # --- rendering -----------------------------------------------------------------------------------
 
+
 def github_repository(url: str) -> tuple[str, str] | None:
     """``(owner, name)`` of a GitHub-style repository URL (``https://host/owner/name(.git)``,
     ``ssh://git@host/owner/name.git``, ``git@host:owner/name.git``); None for any other URL."""
@@ -345,9 +395,14 @@ def github_repository(url: str) -> tuple[str, str] | None:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                             autoescape=False)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
     env.filters["q"] = json.dumps  # a JSON string is a valid, safely quoted YAML scalar
     return env
 
@@ -366,32 +421,46 @@ def render(settings: Settings) -> list[Output]:
     """Every file for ``settings``, in a stable order."""
     jinja = _environment()
     repository = github_repository(settings.repo_url)
-    base = {"s": settings, "kinds": settings.kinds, "platform_kinds": PLATFORM_KINDS,
-            "serving_kinds": SERVING_KINDS, "cluster_kinds": CLUSTER_KINDS, "in_cluster": IN_CLUSTER,
-            "github_repository": repository or REPOSITORY_PLACEHOLDER,
-            "github_parsed": repository is not None, "events_url_placeholder": EVENTS_URL_PLACEHOLDER}
+    base = {
+        "s": settings,
+        "kinds": settings.kinds,
+        "platform_kinds": PLATFORM_KINDS,
+        "serving_kinds": SERVING_KINDS,
+        "cluster_kinds": CLUSTER_KINDS,
+        "in_cluster": IN_CLUSTER,
+        "github_repository": repository or REPOSITORY_PLACEHOLDER,
+        "github_parsed": repository is not None,
+        "events_url_placeholder": EVENTS_URL_PLACEHOLDER,
+    }
 
     def out(path: str, template: str, seeded: bool, **extra: Any) -> Output:
         return Output(path, jinja.get_template(template).render(**base, **extra), seeded)
 
     files = [out(SETTINGS_FILE, "genaiops.yaml.j2", True)]
     for env in settings.environments:
-        files += [out(f"environments/{env.name}/kustomization.yaml", "env-kustomization.yaml.j2", True,
-                      env=env),
-                  out(f"environments/{env.name}/settings.yaml", "env-settings.yaml.j2", True, env=env),
-                  out(f"environments/{env.name}/README.md", "env-README.md.j2", True, env=env)]
-    files += [out("environments/bootstrap/kustomization.yaml", "bootstrap-kustomization.yaml.j2", False),
-              out("environments/bootstrap/root.yaml", "bootstrap-root.yaml.j2", False),
-              out("environments/bootstrap/argocd-config.yaml", "bootstrap-argocd-config.yaml.j2", False),
-              out("environments/bootstrap/apps/kustomization.yaml", "apps-kustomization.yaml.j2", False)]
+        files += [
+            out(f"environments/{env.name}/kustomization.yaml", "env-kustomization.yaml.j2", True, env=env),
+            out(f"environments/{env.name}/settings.yaml", "env-settings.yaml.j2", True, env=env),
+            out(f"environments/{env.name}/README.md", "env-README.md.j2", True, env=env),
+        ]
+    files += [
+        out("environments/bootstrap/kustomization.yaml", "bootstrap-kustomization.yaml.j2", False),
+        out("environments/bootstrap/root.yaml", "bootstrap-root.yaml.j2", False),
+        out("environments/bootstrap/argocd-config.yaml", "bootstrap-argocd-config.yaml.j2", False),
+        out("environments/bootstrap/apps/kustomization.yaml", "apps-kustomization.yaml.j2", False),
+    ]
     for env in settings.environments:
         files.append(out(f"environments/bootstrap/apps/{env.name}.yaml", "apps-env.yaml.j2", False, env=env))
-        files.append(out(f"platform/overlays/{env.name}/kustomization.yaml", "platform-overlay.yaml.j2",
-                         False, env=env))
+        files.append(
+            out(
+                f"platform/overlays/{env.name}/kustomization.yaml", "platform-overlay.yaml.j2", False, env=env
+            )
+        )
     return files
 
 
 # --- checking and writing ------------------------------------------------------------------------
+
 
 def _seeded_drift(root: Path, output: Output, settings: Settings) -> str | None:
     """Facts a seeded file must still agree on with the settings (content is otherwise free)."""
@@ -412,18 +481,26 @@ def _seeded_drift(root: Path, output: Output, settings: Settings) -> str | None:
         if not isinstance(resources, list) or "../base" not in resources:
             return f"{output.path}: must keep `../base` in resources"
         if data.get("namespace") != env.namespace:
-            return (f"{output.path}: namespace must be {env.namespace} "
-                    f"(environments[].namespace in {SETTINGS_FILE})")
+            return (
+                f"{output.path}: namespace must be {env.namespace} "
+                f"(environments[].namespace in {SETTINGS_FILE})"
+            )
     return None
 
 
 def stale_files(root: Path, settings: Settings) -> list[str]:
     """Generated files left over from environments no longer in the settings."""
     names = {e.name for e in settings.environments}
-    stale = [p for p in sorted((root / "environments/bootstrap/apps").glob("*.yaml"))
-             if p.name != "kustomization.yaml" and p.stem not in names]
-    stale += [p / "kustomization.yaml" for p in sorted((root / "platform/overlays").glob("*"))
-              if p.is_dir() and p.name not in names and (p / "kustomization.yaml").exists()]
+    stale = [
+        p
+        for p in sorted((root / "environments/bootstrap/apps").glob("*.yaml"))
+        if p.name != "kustomization.yaml" and p.stem not in names
+    ]
+    stale += [
+        p / "kustomization.yaml"
+        for p in sorted((root / "platform/overlays").glob("*"))
+        if p.is_dir() and p.name not in names and (p / "kustomization.yaml").exists()
+    ]
     return [p.relative_to(root).as_posix() for p in stale]
 
 
@@ -457,15 +534,25 @@ def apply(root: Path, settings: Settings, check: bool = False, force: bool = Fal
             path.write_text(output.content, encoding="utf-8")
             outcome.written.append(output.path)
         else:
-            outcome.drift.append(f"{output.path}: differs from what {SETTINGS_FILE} generates "
-                                 "(edit genaiops.yaml, then `genaiops init --force`)")
-    outcome.drift += [f"{p}: left over from an environment no longer in {SETTINGS_FILE} (delete it)"
-                      for p in stale_files(root, settings)]
+            outcome.drift.append(
+                f"{output.path}: differs from what {SETTINGS_FILE} generates "
+                "(edit genaiops.yaml, then `genaiops init --force`)"
+            )
+    outcome.drift += [
+        f"{p}: left over from an environment no longer in {SETTINGS_FILE} (delete it)"
+        for p in stale_files(root, settings)
+    ]
     return outcome
 
 
-def run(root: Path, answers: Path | None = None, check: bool = False, force: bool = False,
-        out: Any = sys.stdout, err: Any = sys.stderr) -> int:
+def run(
+    root: Path,
+    answers: Path | None = None,
+    check: bool = False,
+    force: bool = False,
+    out: Any = sys.stdout,
+    err: Any = sys.stderr,
+) -> int:
     """The command: 0 in sync / written, 1 drift, 2 invalid settings."""
     try:
         settings = load_settings(root, answers)
@@ -479,21 +566,29 @@ def run(root: Path, answers: Path | None = None, check: bool = False, force: boo
     for problem in outcome.drift:
         err.write(f"{'drift' if check else 'kept'}: {problem}\n")
     if check:
-        out.write(f"genaiops init --check: {len(outcome.unchanged)} files in sync, "
-                  f"{len(outcome.drift)} drifted "
-                  f"(settings from {settings.source})\n")
+        out.write(
+            f"genaiops init --check: {len(outcome.unchanged)} files in sync, "
+            f"{len(outcome.drift)} drifted "
+            f"(settings from {settings.source})\n"
+        )
         return 1 if outcome.drift else 0
-    out.write(f"genaiops init: {len(outcome.written)} written, {len(outcome.unchanged)} unchanged, "
-              f"{len(outcome.drift)} kept as edited (settings from {settings.source})\n")
+    out.write(
+        f"genaiops init: {len(outcome.written)} written, {len(outcome.unchanged)} unchanged, "
+        f"{len(outcome.drift)} kept as edited (settings from {settings.source})\n"
+    )
     return 0
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--answers", type=Path, metavar="FILE",
-                        help=f"copier answers used when {SETTINGS_FILE} is missing "
-                             f"(default: {ANSWERS_FILE} if present)")
-    parser.add_argument("--repo", type=Path, default=None,
-                        help="repository root (default: the working directory)")
+    parser.add_argument(
+        "--answers",
+        type=Path,
+        metavar="FILE",
+        help=f"copier answers used when {SETTINGS_FILE} is missing (default: {ANSWERS_FILE} if present)",
+    )
+    parser.add_argument(
+        "--repo", type=Path, default=None, help="repository root (default: the working directory)"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 when files drifted")
     mode.add_argument("--force", action="store_true", help="rewrite generated files that differ")
@@ -507,9 +602,11 @@ def _handle(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``genaiops init``."""
-    p = subparsers.add_parser("init",
-                              help="write genaiops.yaml, environments/, Argo CD bootstrap from the settings",
-                              description=__doc__.splitlines()[0])
+    p = subparsers.add_parser(
+        "init",
+        help="write genaiops.yaml, environments/, Argo CD bootstrap from the settings",
+        description=__doc__.splitlines()[0],
+    )
     _options(p)
     p.set_defaults(handler=_handle)
 

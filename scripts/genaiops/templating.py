@@ -134,14 +134,24 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
-            if isinstance(left, int) and isinstance(right, int) and right > 0 and (
-                    right > MAX_OPERATION_SIZE or max(abs(left), 2).bit_length() * right > 4 * MAX_OPERATION_SIZE):
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and right > 0
+                and (
+                    right > MAX_OPERATION_SIZE
+                    or max(abs(left), 2).bit_length() * right > 4 * MAX_OPERATION_SIZE
+                )
+            ):
                 raise SecurityError(f"{left} ** {right} is too large to compute in a template")
             return left**right
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and \
-                        len(seq) * count > MAX_OPERATION_SIZE:
+                if (
+                    isinstance(seq, (str, list, tuple))
+                    and isinstance(count, int)
+                    and len(seq) * count > MAX_OPERATION_SIZE
+                ):
                     raise SecurityError(f"repeating a sequence {count} times is too large for a template")
             return left * right
         return super().call_binop(context, operator, left, right)

@@ -51,8 +51,13 @@ def main() -> None:
     tally = ""
     for _ in range(args.repeat):
         start = time.perf_counter()
-        proc = subprocess.run([str(BIN / "genaiops"), "manifests", "--repo", str(ROOT), "-q"],
-                              capture_output=True, text=True, check=False, env=os.environ.copy())
+        proc = subprocess.run(
+            [str(BIN / "genaiops"), "manifests", "--repo", str(ROOT), "-q"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=os.environ.copy(),
+        )
         harness.append(time.perf_counter() - start)
         tally = proc.stdout
     print(f"genaiops manifests (warm cache, exit {proc.returncode}): {_median(harness)}")
@@ -60,8 +65,9 @@ def main() -> None:
     check: list[float] = []
     for _ in range(args.repeat):
         start = time.perf_counter()
-        subprocess.run([str(BIN / "genaiops"), "init", "--repo", str(ROOT), "--check"], capture_output=True,
-                       check=False)
+        subprocess.run(
+            [str(BIN / "genaiops"), "init", "--repo", str(ROOT), "--check"], capture_output=True, check=False
+        )
         check.append(time.perf_counter() - start)
     print(f"genaiops init --check: {_median(check)}")
     print(tally.strip().splitlines()[-2] if tally.strip() else "(no tally)")

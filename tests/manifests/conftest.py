@@ -30,10 +30,12 @@ def schema_dirs() -> list[Path]:
 def harness(tools: dict[str, str], schema_dirs: list[Path]) -> Callable[..., HarnessResult]:
     """Run the harness on a repository folder."""
 
-    def _run(repo: Path, search: list[str] | None = None,
-             allow_skip: frozenset[str] = frozenset()) -> HarnessResult:
-        return run(repo, tools["kustomize"], tools["kubeconform"], schema_dirs, search=search,
-                   allow_skip=allow_skip)
+    def _run(
+        repo: Path, search: list[str] | None = None, allow_skip: frozenset[str] = frozenset()
+    ) -> HarnessResult:
+        return run(
+            repo, tools["kustomize"], tools["kubeconform"], schema_dirs, search=search, allow_skip=allow_skip
+        )
 
     return _run
 

@@ -14,8 +14,15 @@ from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.tools
 
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-                  "ClusterWorkflowTemplate", "PriorityClass", "StorageClass"}
+CLUSTER_SCOPED = {
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "ClusterWorkflowTemplate",
+    "PriorityClass",
+    "StorageClass",
+}
 
 
 def _docs(path: Path) -> list[dict[str, Any]]:
@@ -59,8 +66,9 @@ def test_project_allows_everything_its_applications_deploy(env: str, tools: dict
             if kind in CLUSTER_SCOPED:
                 assert _allowed(spec.get("clusterResourceWhitelist"), group, kind), (env, kind, name)
                 continue
-            assert _allowed(spec.get("namespaceResourceWhitelist"), group, kind), \
+            assert _allowed(spec.get("namespaceResourceWhitelist"), group, kind), (
                 f"{app['metadata']['name']}: {group or 'core'}/{kind} {name} is not in the allow-list"
+            )
             namespace = res["metadata"].get("namespace", dest["namespace"])
             assert (dest["server"], namespace) in destinations, (kind, name, namespace)
 

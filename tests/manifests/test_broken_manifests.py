@@ -37,10 +37,14 @@ def test_unknown_field_in_a_workflow_template(repo_copy: Path, harness: Callable
     assert not result.ok
     errors = _errors_for(result, rel)
     assert errors, result.render()
-    assert any("field /spec/templates/0/retryStrateg" in e and "unknown field 'retryStrateg'" in e
-               for e in errors), errors
-    line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                if "retryStrateg:" in text)
+    assert any(
+        "field /spec/templates/0/retryStrateg" in e and "unknown field 'retryStrateg'" in e for e in errors
+    ), errors
+    line = next(
+        i
+        for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "retryStrateg:" in text
+    )
     assert any(e.startswith(f"{rel}:{line}: WorkflowTemplate/") for e in errors), errors
     assert result.tally()["WorkflowTemplate"]["invalid"] >= 1
 
@@ -54,19 +58,22 @@ def test_wrong_type_in_an_application(repo_copy: Path, harness: Callable[..., Ha
     result = harness(repo_copy, search=["environments"])
     assert not result.ok
     errors = _errors_for(result, "environments/bootstrap/root.yaml")
-    assert any("field /spec/syncPolicy/automated/prune: got string, want boolean" in e for e in errors), \
+    assert any("field /spec/syncPolicy/automated/prune: got string, want boolean" in e for e in errors), (
         result.render()
+    )
     assert "Application" in {r.kind for r in result.invalid}
     assert "manifests: FAILED" in result.render()
 
 
-def test_a_kind_without_schema_is_skipped_and_fails(tmp_path: Path,
-                                                     harness: Callable[..., HarnessResult]) -> None:
+def test_a_kind_without_schema_is_skipped_and_fails(
+    tmp_path: Path, harness: Callable[..., HarnessResult]
+) -> None:
     folder = tmp_path / "platform/widgets"
     folder.mkdir(parents=True)
     (folder / "kustomization.yaml").write_text("resources: [widget.yaml]\n", encoding="utf-8")
-    (folder / "widget.yaml").write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
-                                        encoding="utf-8")
+    (folder / "widget.yaml").write_text(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", encoding="utf-8"
+    )
     result = harness(tmp_path)
     assert result.skipped_kinds == ["Widget"]
     assert not result.ok
@@ -90,8 +97,9 @@ def test_nothing_to_build_is_not_a_pass(tmp_path: Path, harness: Callable[..., H
     assert "no kustomization found" in result.render()
 
 
-def test_cli_exit_codes_and_tally(repo_copy: Path, capsys: pytest.CaptureFixture[str],
-                                  schema_dirs: list[Path]) -> None:
+def test_cli_exit_codes_and_tally(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str], schema_dirs: list[Path]
+) -> None:
     from genaiops.cli import main
 
     cache = str(schema_dirs[0].parent)

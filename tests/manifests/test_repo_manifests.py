@@ -27,8 +27,13 @@ def test_builds_cover_environments_bootstrap_and_platform(harness: Callable[...,
     built = {b.rel for b in result.builds}
     settings = yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text(encoding="utf-8"))
     envs = [e["name"] for e in settings["environments"]]
-    expected = {"environments/base", "environments/bootstrap", "environments/bootstrap/apps",
-                *(f"environments/{env}" for env in envs), *(f"platform/overlays/{env}" for env in envs)}
+    expected = {
+        "environments/base",
+        "environments/bootstrap",
+        "environments/bootstrap/apps",
+        *(f"environments/{env}" for env in envs),
+        *(f"platform/overlays/{env}" for env in envs),
+    }
     assert expected <= built, expected - built
     assert not any(rel.startswith("platform/kinds/") for rel in built)  # Components are not roots
     kinds = set(result.tally())

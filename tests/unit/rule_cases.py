@@ -64,8 +64,16 @@ class FixtureSet:
             data: dict[str, Any] = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
             case_stage = data.get("stage", self.default_stage)
             if str(data["rule"]).startswith(prefix) and (stage is None or case_stage == stage):
-                found.append(Case(self, folder.name, data["rule"], case_stage, data.get("severity", "error"),
-                                  tuple(data.get("paths", self.default_paths))))
+                found.append(
+                    Case(
+                        self,
+                        folder.name,
+                        data["rule"],
+                        case_stage,
+                        data.get("severity", "error"),
+                        tuple(data.get("paths", self.default_paths)),
+                    )
+                )
         return found
 
     def named(self, name: str) -> Case:
@@ -79,8 +87,12 @@ RAG_GUARDRAIL = FixtureSet(FIXTURES / "rag-guardrail")
 
 def finding_ids(report: dict[str, Any], severity: str | None = None) -> set[str]:
     """Rule ids of every artifact finding in a report (optionally of one severity)."""
-    return {f["ruleId"] for a in report["artifacts"] for f in a["findings"]
-            if severity is None or f["severity"] == severity}
+    return {
+        f["ruleId"]
+        for a in report["artifacts"]
+        for f in a["findings"]
+        if severity is None or f["severity"] == severity
+    }
 
 
 def assert_breaks_exactly_its_rule(case: Case, tmp_path: Path, run_cli: Callable[..., Any]) -> None:

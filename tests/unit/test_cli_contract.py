@@ -15,8 +15,11 @@ from genaiops.report import ArtifactResult
 from genaiops.stages.runner import StageContext
 from tests.conftest import write
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "scripts/genaiops/schemas/report.schema.json")
-                    .read_text(encoding="utf-8"))
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "scripts/genaiops/schemas/report.schema.json").read_text(
+        encoding="utf-8"
+    )
+)
 
 
 def check_by_content(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
@@ -37,13 +40,19 @@ def check_by_content(artifact: Artifact, result: ArtifactResult, ctx: StageConte
 def lint_registered(monkeypatch: pytest.MonkeyPatch) -> None:
     from genaiops.stages import registry
 
-    monkeypatch.setitem(registry.CHECKS, "lint", {**registry.CHECKS["lint"],
-                                                  "prompt": "tests.unit.test_cli_contract:check_by_content"})
+    monkeypatch.setitem(
+        registry.CHECKS,
+        "lint",
+        {**registry.CHECKS["lint"], "prompt": "tests.unit.test_cli_contract:check_by_content"},
+    )
 
 
 def _prompt(repo: Path, artifact_id: str, behaviour: str = "pass", version: str = '"1.0.0"') -> None:
-    write(repo, f"artifacts/prompts/{artifact_id}/prompt.yaml",
-          f"id: {artifact_id}\nversion: {version}\nbehaviour: {behaviour}\n")
+    write(
+        repo,
+        f"artifacts/prompts/{artifact_id}/prompt.yaml",
+        f"id: {artifact_id}\nversion: {version}\nbehaviour: {behaviour}\n",
+    )
 
 
 def _valid(report: dict) -> dict:  # type: ignore[type-arg]
@@ -52,15 +61,20 @@ def _valid(report: dict) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.mark.usefixtures("lint_registered")
-@pytest.mark.parametrize(("behaviours", "code", "status"), [
-    (["pass"], 0, "pass"),
-    (["pass", "fail"], 1, "fail"),
-    (["pass", "infra"], 3, "error"),
-    (["fail", "infra"], 1, "fail"),          # a failed check is not worth retrying
-    (["artifact-error"], 1, "fail"),
-    (["bug", "pass"], 1, "fail"),            # a bug in one check still reports the others
-])
-def test_exit_codes_and_statuses(git_repo: Path, run_cli, behaviours: list[str], code: int, status: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("behaviours", "code", "status"),
+    [
+        (["pass"], 0, "pass"),
+        (["pass", "fail"], 1, "fail"),
+        (["pass", "infra"], 3, "error"),
+        (["fail", "infra"], 1, "fail"),  # a failed check is not worth retrying
+        (["artifact-error"], 1, "fail"),
+        (["bug", "pass"], 1, "fail"),  # a bug in one check still reports the others
+    ],
+)
+def test_exit_codes_and_statuses(
+    git_repo: Path, run_cli, behaviours: list[str], code: int, status: str
+) -> None:  # type: ignore[no-untyped-def]
     for index, behaviour in enumerate(behaviours):
         _prompt(git_repo, f"p{index}", behaviour)
     result = run_cli("lint", ".", cwd=git_repo)
@@ -77,17 +91,23 @@ def test_manifest_preflight_findings(git_repo: Path, run_cli) -> None:  # type: 
     write(git_repo, "artifacts/prompts/wrong/prompt.yaml", "id: other\nversion: 1.0\n")
     write(git_repo, "artifacts/prompts/listy/prompt.yaml", "- not\n- a mapping\n")
     (git_repo / "artifacts/prompts/empty").mkdir()
-    result = run_cli("lint", "artifacts/prompts/wrong", "artifacts/prompts/listy", "artifacts/prompts/empty",
-                     cwd=git_repo)
+    result = run_cli(
+        "lint", "artifacts/prompts/wrong", "artifacts/prompts/listy", "artifacts/prompts/empty", cwd=git_repo
+    )
     assert result.code == 1
     rules = {a["id"]: sorted(f["ruleId"] for f in a["findings"]) for a in _valid(result.report)["artifacts"]}
-    assert rules == {"empty": ["core/missing-manifest"], "listy": ["core/manifest-not-mapping"],
-                     "wrong": ["core/id-mismatch", "core/invalid-version"]}
+    assert rules == {
+        "empty": ["core/missing-manifest"],
+        "listy": ["core/manifest-not-mapping"],
+        "wrong": ["core/id-mismatch", "core/invalid-version"],
+    }
     wrong = next(a for a in result.report["artifacts"] if a["id"] == "wrong")
     assert {f["line"] for f in wrong["findings"]} == {1, 2}
 
 
-def test_unimplemented_stage_exits_2_and_says_so(git_repo: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_unimplemented_stage_exits_2_and_says_so(
+    git_repo: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     from genaiops.stages import registry
 
     monkeypatch.setitem(registry.CHECKS, "promote", {})
@@ -98,19 +118,28 @@ def test_unimplemented_stage_exits_2_and_says_so(git_repo: Path, run_cli, monkey
     assert "not implemented" in _valid(result.report)["findings"][0]["message"]
     assert result.report["artifacts"] == []
     unknown_env = run_cli("promote", "--env", "qa", ".", cwd=git_repo)
-    assert unknown_env.code == 2 and "unknown environment 'qa'" in unknown_env.report["findings"][0]["message"]
+    assert (
+        unknown_env.code == 2 and "unknown environment 'qa'" in unknown_env.report["findings"][0]["message"]
+    )
 
 
-@pytest.mark.parametrize("argv", [
-    ["lint"],                                   # nothing selected
-    ["lint", "does/not/exist"],
-    ["lint", "/etc"],                           # outside the repository
-    ["lint", "--format", "yaml", "."],
-    ["frobnicate"],
-    [],
-])
-def test_usage_errors_write_a_report_and_exit_2(git_repo: Path, run_cli, argv: list[str],  # type: ignore[no-untyped-def]
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lint"],  # nothing selected
+        ["lint", "does/not/exist"],
+        ["lint", "/etc"],  # outside the repository
+        ["lint", "--format", "yaml", "."],
+        ["frobnicate"],
+        [],
+    ],
+)
+def test_usage_errors_write_a_report_and_exit_2(
+    git_repo: Path,
+    run_cli,
+    argv: list[str],  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("ARTIFACT_PATH", raising=False)
     result = run_cli(*argv, cwd=git_repo)
     assert result.code == 2
@@ -119,8 +148,12 @@ def test_usage_errors_write_a_report_and_exit_2(git_repo: Path, run_cli, argv: l
 
 
 @pytest.mark.usefixtures("lint_registered")
-def test_artifact_path_env_and_report_path_env(git_repo: Path, run_cli, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-                                              tmp_path: Path) -> None:
+def test_artifact_path_env_and_report_path_env(
+    git_repo: Path,
+    run_cli,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     _prompt(git_repo, "p0")
     _prompt(git_repo, "p1", "fail")
     monkeypatch.setenv("ARTIFACT_PATH", "artifacts/prompts/p0")

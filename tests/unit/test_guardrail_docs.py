@@ -24,8 +24,10 @@ def test_every_function_and_parameter_is_documented() -> None:
 
 
 def test_every_signature_entity_and_category_is_documented() -> None:
-    names = [s.id for s in (*patterns.INJECTION, *patterns.INJECTION_SQUASHED, *patterns.JAILBREAK,
-                            *patterns.SECRETS)]
+    names = [
+        s.id
+        for s in (*patterns.INJECTION, *patterns.INJECTION_SQUASHED, *patterns.JAILBREAK, *patterns.SECRETS)
+    ]
     names += list(pii.ENTITIES) + list(terms.TOXICITY_LEXICON)
     assert [n for n in names if f"`{n}`" not in GUARDRAILS] == []
 

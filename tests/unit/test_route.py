@@ -29,7 +29,10 @@ def test_fifty_file_change_touching_three_artifacts_yields_exactly_three_targets
     assert len(files) == 50
     route = route_files(files, git_repo).to_json()
     assert [(t["kind"], t["id"]) for t in route["targets"]] == [
-        ("guardrail", "support"), ("prompt", "sentiment"), ("rag", "kb")]
+        ("guardrail", "support"),
+        ("prompt", "sentiment"),
+        ("rag", "kb"),
+    ]
     assert route["kinds"] == ["guardrail", "prompt", "rag"]
     assert route["deletions"] == []
     assert len(route["ignored"]) == 10
@@ -46,29 +49,36 @@ def test_docs_only_change_skips_validate_and_eval(git_repo: Path) -> None:
 
 
 def test_deleted_artifact_is_a_deletion_not_a_target(git_repo: Path) -> None:
-    route = route_files(["artifacts/prompts/removed/prompt.yaml", "artifacts/prompts/removed/template.j2"],
-                        git_repo)
+    route = route_files(
+        ["artifacts/prompts/removed/prompt.yaml", "artifacts/prompts/removed/template.j2"], git_repo
+    )
     assert route.targets == []
     assert route.deletions == [{"kind": "prompt", "id": "removed", "path": "artifacts/prompts/removed"}]
 
 
 def test_rename_touches_both_old_and_new_artifact(git_repo: Path) -> None:
     _artifact(git_repo, "prompts", "prompt.yaml", "new-name")
-    changes = parse_name_status("R100\tartifacts/prompts/old-name/prompt.yaml\tartifacts/prompts/new-name/prompt.yaml\n")
-    assert changes == [FileChange("R", "artifacts/prompts/new-name/prompt.yaml",
-                                  "artifacts/prompts/old-name/prompt.yaml")]
+    changes = parse_name_status(
+        "R100\tartifacts/prompts/old-name/prompt.yaml\tartifacts/prompts/new-name/prompt.yaml\n"
+    )
+    assert changes == [
+        FileChange("R", "artifacts/prompts/new-name/prompt.yaml", "artifacts/prompts/old-name/prompt.yaml")
+    ]
     route = route_changes(changes, lambda rel: (git_repo / rel).exists())
     assert [t["id"] for t in route.targets] == ["new-name"]
     assert [d["id"] for d in route.deletions] == ["old-name"]
 
 
-@pytest.mark.parametrize("path", [
-    "artifacts/prompts/README.md",           # the kind folder's own docs
-    "artifacts/unknown-kind/x/file.yaml",    # not a kind folder
-    "artifacts/prompts/Bad_ID/prompt.yaml",  # not a valid artifact id
-    "artifacts/prompts/../../etc/passwd",    # traversal never maps to an artifact
-    "scripts/genaiops/cli.py",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "artifacts/prompts/README.md",  # the kind folder's own docs
+        "artifacts/unknown-kind/x/file.yaml",  # not a kind folder
+        "artifacts/prompts/Bad_ID/prompt.yaml",  # not a valid artifact id
+        "artifacts/prompts/../../etc/passwd",  # traversal never maps to an artifact
+        "scripts/genaiops/cli.py",
+    ],
+)
 def test_paths_outside_artifacts_are_ignored(git_repo: Path, path: str) -> None:
     route = route_files([path], git_repo)
     assert route.targets == [] and route.deletions == [] and route.ignored == [path]
@@ -91,23 +101,40 @@ def test_push_payload_uses_git_history_when_both_commits_exist(git_repo: Path) -
 
 
 def test_push_payload_without_history_uses_commit_file_lists(tmp_path: Path) -> None:
-    payload = {"ref": "refs/heads/feature", "before": "a" * 40, "after": "b" * 40, "commits": [
-        {"added": ["artifacts/prompts/qa/prompt.yaml"], "modified": [], "removed": []},
-        {"added": [], "modified": ["artifacts/rag/kb/rag.yaml"], "removed": ["artifacts/guardrails/old/policy.yaml"]},
-    ]}
+    payload = {
+        "ref": "refs/heads/feature",
+        "before": "a" * 40,
+        "after": "b" * 40,
+        "commits": [
+            {"added": ["artifacts/prompts/qa/prompt.yaml"], "modified": [], "removed": []},
+            {
+                "added": [],
+                "modified": ["artifacts/rag/kb/rag.yaml"],
+                "removed": ["artifacts/guardrails/old/policy.yaml"],
+            },
+        ],
+    }
     route = route_event(payload, None)
     assert sorted(t["id"] for t in route.targets) == ["kb", "qa"]
     assert route.deletions == [{"kind": "guardrail", "id": "old", "path": "artifacts/guardrails/old"}]
 
 
 def test_argo_events_envelope_and_branch_deletion() -> None:
-    envelope = {"header": {"X-Github-Event": ["push"]},
-                "body": {"ref": "refs/heads/gone", "deleted": True, "before": "a", "after": "0" * 40, "commits": []}}
+    envelope = {
+        "header": {"X-Github-Event": ["push"]},
+        "body": {"ref": "refs/heads/gone", "deleted": True, "before": "a", "after": "0" * 40, "commits": []},
+    }
     route = route_event(envelope, None)
     assert route.targets == [] and route.event.type == "push"
-    github_source = {"headers": {"X-Github-Event": ["push"]}, "body": {
-        "ref": "refs/heads/main", "before": "a", "after": "b",
-        "commits": [{"added": ["artifacts/rag/kb/rag.yaml"], "modified": [], "removed": []}]}}
+    github_source = {
+        "headers": {"X-Github-Event": ["push"]},
+        "body": {
+            "ref": "refs/heads/main",
+            "before": "a",
+            "after": "b",
+            "commits": [{"added": ["artifacts/rag/kb/rag.yaml"], "modified": [], "removed": []}],
+        },
+    }
     assert [t["id"] for t in route_event(github_source, None).targets] == ["kb"]
 
 
@@ -119,8 +146,11 @@ def test_pull_request_payload_diffs_base_and_head(git_repo: Path) -> None:
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-q", "-m", "policy")
     head = git(git_repo, "rev-parse", "HEAD").strip()
-    payload = {"action": "synchronize", "number": 7, "pull_request": {
-        "base": {"sha": base, "ref": "main"}, "head": {"sha": head, "ref": "feature"}}}
+    payload = {
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {"base": {"sha": base, "ref": "main"}, "head": {"sha": head, "ref": "feature"}},
+    }
     route = route_event(payload, git_repo)
     assert [(t["kind"], t["id"]) for t in route.targets] == [("guardrail", "support")]
     assert route.ignored == ["notes.txt"] and route.event.number == 7
@@ -131,16 +161,32 @@ def test_pull_request_payload_diffs_base_and_head(git_repo: Path) -> None:
 def test_cli_route_list_and_kind_filter(git_repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     _artifact(git_repo, "prompts", "prompt.yaml", "qa")
     _artifact(git_repo, "rag", "rag.yaml", "kb")
-    result = run_cli("route", "--list", "--kind", "rag", "artifacts/prompts/qa/prompt.yaml",
-                     "artifacts/rag/kb/rag.yaml", cwd=git_repo)
+    result = run_cli(
+        "route",
+        "--list",
+        "--kind",
+        "rag",
+        "artifacts/prompts/qa/prompt.yaml",
+        "artifacts/rag/kb/rag.yaml",
+        cwd=git_repo,
+    )
     assert result.code == 0
     assert [t["id"] for t in json.loads(result.stdout)] == ["kb"]
     assert result.report is not None and result.report["stage"] == "route"
 
 
-@pytest.mark.parametrize("stdin", ["", "not json", "[]", "42", '{"zen": "no event"}',
-                                   '{"pull_request": {"base": {}, "head": {}}, "action": "opened"}',
-                                   '{"ref": "refs/heads/x", "commits": [{"added": "oops"}]}'])
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        "",
+        "not json",
+        "[]",
+        "42",
+        '{"zen": "no event"}',
+        '{"pull_request": {"base": {}, "head": {}}, "action": "opened"}',
+        '{"ref": "refs/heads/x", "commits": [{"added": "oops"}]}',
+    ],
+)
 def test_cli_route_garbage_event_is_a_usage_error_with_report(git_repo: Path, run_cli, stdin: str) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("route", "--event", "-", cwd=git_repo, stdin=stdin)
     assert result.code == 2

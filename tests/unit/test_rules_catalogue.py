@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_rules_doc_matches_the_code() -> None:
     expected = rules.markdown()
     actual = (ROOT / "docs/rules.md").read_text(encoding="utf-8")
-    assert actual == expected, "docs/rules.md is stale: regenerate it with `genaiops rules --markdown > docs/rules.md`"
+    assert actual == expected, (
+        "docs/rules.md is stale: regenerate it with `genaiops rules --markdown > docs/rules.md`"
+    )
 
 
 def test_rule_ids_fit_the_report_schema() -> None:

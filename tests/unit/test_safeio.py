@@ -13,10 +13,14 @@ from genaiops.kinds import BY_NAME
 from genaiops.safeio import MAX_FILE_BYTES, load_yaml, parse_yaml, read_text
 from tests.conftest import write
 
-BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x, x]"] +
-                 [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
-                  f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
-                  for i in range(8)])
+BOMB = "\n".join(
+    ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+        for i in range(8)
+    ]
+)
 
 
 def _rule(exc: pytest.ExceptionInfo[ArtifactError]) -> str:
@@ -36,7 +40,9 @@ def test_invalid_yaml_reports_the_line() -> None:
 
 
 def test_line_of_finds_nested_values() -> None:
-    doc = parse_yaml("id: x\nvariables:\n  properties:\n    text:\n      maxLength: 10\nlist:\n  - a\n  - b\n", "x")
+    doc = parse_yaml(
+        "id: x\nvariables:\n  properties:\n    text:\n      maxLength: 10\nlist:\n  - a\n  - b\n", "x"
+    )
     assert doc.line_of(["variables", "properties", "text", "maxLength"]) == 5
     assert doc.line_of(["list", 1]) == 8
     assert doc.line_of(["missing"]) == 1
@@ -98,7 +104,9 @@ def test_resolve_paths_dedupes_and_rejects_outside(tmp_path: Path, monkeypatch: 
     write(tmp_path, "artifacts/rag/b/rag.yaml", "id: b\n")
     write(tmp_path, "artifacts/rag/not-an-artifact.txt", "")
     monkeypatch.chdir(tmp_path)
-    found = resolve_paths(tmp_path, ["artifacts/prompts/a/prompt.yaml", "artifacts/prompts/a", "artifacts/rag"])
+    found = resolve_paths(
+        tmp_path, ["artifacts/prompts/a/prompt.yaml", "artifacts/prompts/a", "artifacts/rag"]
+    )
     assert [(a.kind.name, a.id) for a in found] == [("prompt", "a"), ("rag", "b")]
     assert [a.id for a in resolve_paths(tmp_path, ["."])] == ["a", "b"]
     with pytest.raises(UsageError):
@@ -106,7 +114,8 @@ def test_resolve_paths_dedupes_and_rejects_outside(tmp_path: Path, monkeypatch: 
 
 
 def test_symlinked_artifact_folder_leading_outside_is_a_finding_and_never_walked(
-        git_repo: Path, tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    git_repo: Path, tmp_path: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     from genaiops import discovery
 
     outside = tmp_path / "outside"

@@ -16,8 +16,9 @@ from genaiops import scaffold
 from tests.conftest import REPO_ROOT
 
 
-def _run(root: Path, *, answers: Path | None = None, check: bool = False, force: bool = False
-         ) -> tuple[int, str, str]:
+def _run(
+    root: Path, *, answers: Path | None = None, check: bool = False, force: bool = False
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = scaffold.run(root, answers, check=check, force=force, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
@@ -53,32 +54,48 @@ def test_defaults_render_the_documented_layout(tmp_path: Path) -> None:
         assert (tmp_path / "environments/bootstrap/apps" / f"{env}.yaml").is_file()
     settings = _load(tmp_path / "genaiops.yaml")
     assert [(e["name"], e["approval"]) for e in settings["environments"]] == [
-        ("dev", False), ("staging", False), ("prod", True)]
+        ("dev", False),
+        ("staging", False),
+        ("prod", True),
+    ]
     assert settings["kinds"] == ["prompt", "model-config", "rag", "guardrail"]
     assert (tmp_path / "environments/bootstrap/argocd-config.yaml").is_file()
     assert "20 written" in out
 
 
 def test_answers_drive_every_generated_file(tmp_path: Path) -> None:
-    answers = _answers(tmp_path, project_name="search-team", repo_url="git@git.example.org:ai/search.git",
-                       default_branch="trunk", environments=["qa", "live"], approval_environments=["live"],
-                       artifact_kinds=["rag", "prompt"], namespace_argocd="gitops",
-                       namespace_pipelines="search-pipes", pipeline_image="registry.local/ai/genaiops",
-                       pipeline_image_tag="2.0.1", llm_endpoint="https://llm.example.org/v1")
+    answers = _answers(
+        tmp_path,
+        project_name="search-team",
+        repo_url="git@git.example.org:ai/search.git",
+        default_branch="trunk",
+        environments=["qa", "live"],
+        approval_environments=["live"],
+        artifact_kinds=["rag", "prompt"],
+        namespace_argocd="gitops",
+        namespace_pipelines="search-pipes",
+        pipeline_image="registry.local/ai/genaiops",
+        pipeline_image_tag="2.0.1",
+        llm_endpoint="https://llm.example.org/v1",
+    )
     code, _, err = _run(tmp_path, answers=answers)
     assert code == 0, err
     overlay = _load(tmp_path / "platform/overlays/qa/kustomization.yaml")
     assert overlay["resources"] == ["../../base"]
     assert overlay["components"] == ["../../kinds/prompt", "../../kinds/rag"]  # canonical kind order
     assert overlay["namespace"] == "search-pipes-qa"  # environments sharing a cluster get their own
-    assert overlay["images"] == [{"name": "genaiops", "newName": "registry.local/ai/genaiops",
-                                  "newTag": "2.0.1"}]
+    assert overlay["images"] == [
+        {"name": "genaiops", "newName": "registry.local/ai/genaiops", "newTag": "2.0.1"}
+    ]
     assert not (tmp_path / "environments/dev").exists()
 
-    qa = {(d["kind"], d["metadata"]["name"]): d
-          for d in _docs(tmp_path / "environments/bootstrap/apps/qa.yaml")}
-    live = {(d["kind"], d["metadata"]["name"]): d
-            for d in _docs(tmp_path / "environments/bootstrap/apps/live.yaml")}
+    qa = {
+        (d["kind"], d["metadata"]["name"]): d for d in _docs(tmp_path / "environments/bootstrap/apps/qa.yaml")
+    }
+    live = {
+        (d["kind"], d["metadata"]["name"]): d
+        for d in _docs(tmp_path / "environments/bootstrap/apps/live.yaml")
+    }
     project = qa[("AppProject", "search-team-qa")]
     assert project["metadata"]["namespace"] == "gitops"
     assert project["spec"]["sourceRepos"] == ["git@git.example.org:ai/search.git"]
@@ -113,28 +130,36 @@ def test_single_environment_uses_the_pipelines_namespace_as_is(tmp_path: Path) -
 def test_sync_waves_and_standard_labels(tmp_path: Path) -> None:
     _run(tmp_path)
     docs = _docs(tmp_path / "environments/bootstrap/apps/dev.yaml")
-    waves = {d["metadata"]["name"]: d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
-             for d in docs}
-    assert waves == {"genai-platform-dev": "-2", "genai-platform-platform-dev": "-1",
-                     "genai-platform-artifacts-dev": "0"}
+    waves = {
+        d["metadata"]["name"]: d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] for d in docs
+    }
+    assert waves == {
+        "genai-platform-dev": "-2",
+        "genai-platform-platform-dev": "-1",
+        "genai-platform-artifacts-dev": "0",
+    }
     for doc in [*docs, *_docs(tmp_path / "environments/bootstrap/root.yaml")]:
         labels = doc["metadata"]["labels"]
         for key in ("name", "instance", "component", "part-of", "managed-by"):
             assert labels[f"app.kubernetes.io/{key}"], (doc["metadata"]["name"], key)
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("https://github.com/acme/prompt-lib.git", ("acme", "prompt-lib")),
-    ("https://github.com/acme/prompt-lib", ("acme", "prompt-lib")),
-    ("https://ghe.corp.example:8443/ml/genai.platform.git/", ("ml", "genai.platform")),
-    ("git@github.com:acme/prompt-lib.git", ("acme", "prompt-lib")),
-    ("ssh://git@github.com:22/acme/prompt-lib.git", ("acme", "prompt-lib")),
-    ("https://gitlab.example.com/group/subgroup/repo.git", None),  # not owner/name
-    ("file:///srv/git/repo.git", None),
-    ("https://github.com/acme", None),
-])
-def test_github_repository_is_parsed_from_github_style_urls(url: str, expected: tuple[str, str] | None
-                                                            ) -> None:
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/acme/prompt-lib.git", ("acme", "prompt-lib")),
+        ("https://github.com/acme/prompt-lib", ("acme", "prompt-lib")),
+        ("https://ghe.corp.example:8443/ml/genai.platform.git/", ("ml", "genai.platform")),
+        ("git@github.com:acme/prompt-lib.git", ("acme", "prompt-lib")),
+        ("ssh://git@github.com:22/acme/prompt-lib.git", ("acme", "prompt-lib")),
+        ("https://gitlab.example.com/group/subgroup/repo.git", None),  # not owner/name
+        ("file:///srv/git/repo.git", None),
+        ("https://github.com/acme", None),
+    ],
+)
+def test_github_repository_is_parsed_from_github_style_urls(
+    url: str, expected: tuple[str, str] | None
+) -> None:
     assert scaffold.github_repository(url) == expected
 
 
@@ -154,8 +179,10 @@ def test_overlays_patch_the_github_eventsource_repository_and_url(tmp_path: Path
     assert code == 0, err
     for env, url in (("dev", scaffold.EVENTS_URL_PLACEHOLDER), ("prod", "https://events.acme.example/prod")):
         ops = _eventsource_patch(_load(tmp_path / f"platform/overlays/{env}/kustomization.yaml"))
-        assert ops == {"/spec/github/genaiops/repositories": [{"owner": "acme", "names": ["prompt-lib"]}],
-                       "/spec/github/genaiops/webhook/url": url}
+        assert ops == {
+            "/spec/github/genaiops/repositories": [{"owner": "acme", "names": ["prompt-lib"]}],
+            "/spec/github/genaiops/webhook/url": url,
+        }
     assert _run(tmp_path, check=True)[0] == 0
 
 
@@ -192,7 +219,7 @@ def test_generated_file_edits_are_drift_and_force_rewrites_them(tmp_path: Path) 
     _run(tmp_path)
     overlay = tmp_path / "platform/overlays/staging/kustomization.yaml"
     original = overlay.read_text(encoding="utf-8")
-    overlay.write_text(original.replace("newTag: \"0.1.0\"", "newTag: \"9.9.9\""), encoding="utf-8")
+    overlay.write_text(original.replace('newTag: "0.1.0"', 'newTag: "9.9.9"'), encoding="utf-8")
     code, _, err = _run(tmp_path)
     assert code == 0 and "kept: platform/overlays/staging/kustomization.yaml" in err
     assert "9.9.9" in overlay.read_text(encoding="utf-8")
@@ -226,24 +253,32 @@ def test_adding_and_removing_an_environment(tmp_path: Path) -> None:
 def test_settings_approval_must_agree_with_genaiops_yaml(tmp_path: Path) -> None:
     _run(tmp_path)
     path = tmp_path / "environments/prod/settings.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("approval: true", "approval: false"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("approval: true", "approval: false"), encoding="utf-8"
+    )
     code, _, err = _run(tmp_path, check=True)
     assert code == 1 and "environments/prod/settings.yaml: approval must be true" in err
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"project_name": "Bad_Name"}, "project: 'Bad_Name' is not a DNS-1123 label"),
-    ({"approval_environments": ["prod", "qa"]}, "approval_environments: 'qa' is not one of the environments"),
-    ({"artifact_kinds": ["prompt", "images"]}, "kinds: unknown 'images'"),
-    ({"environments": ["dev", "dev"]}, "environments: dev listed more than once"),
-    ({"environments": ["dev", "base"]}, "environments[1].name: 'base' is reserved"),
-    ({"repo_url": "not a url"}, "repository.url: 'not a url'"),
-    ({"llm_endpoint": "ftp://x"}, "endpoints.llm: 'ftp://x' is not an http(s) URL"),
-    ({"namespace_pipelines": "x" * 64}, "namespaces.pipelines"),
-])
-def test_invalid_answers_exit_2_with_a_clear_message(tmp_path: Path, values: dict[str, Any],
-                                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"project_name": "Bad_Name"}, "project: 'Bad_Name' is not a DNS-1123 label"),
+        (
+            {"approval_environments": ["prod", "qa"]},
+            "approval_environments: 'qa' is not one of the environments",
+        ),
+        ({"artifact_kinds": ["prompt", "images"]}, "kinds: unknown 'images'"),
+        ({"environments": ["dev", "dev"]}, "environments: dev listed more than once"),
+        ({"environments": ["dev", "base"]}, "environments[1].name: 'base' is reserved"),
+        ({"repo_url": "not a url"}, "repository.url: 'not a url'"),
+        ({"llm_endpoint": "ftp://x"}, "endpoints.llm: 'ftp://x' is not an http(s) URL"),
+        ({"namespace_pipelines": "x" * 64}, "namespaces.pipelines"),
+    ],
+)
+def test_invalid_answers_exit_2_with_a_clear_message(
+    tmp_path: Path, values: dict[str, Any], message: str
+) -> None:
     code, out, err = _run(tmp_path, answers=_answers(tmp_path, **values))
     assert code == 2
     assert message in err
@@ -252,7 +287,8 @@ def test_invalid_answers_exit_2_with_a_clear_message(tmp_path: Path, values: dic
 
 def test_events_url_must_be_an_http_url(tmp_path: Path) -> None:
     (tmp_path / "genaiops.yaml").write_text(
-        "environments:\n  - name: dev\n    events_url: events.example.com\n", encoding="utf-8")
+        "environments:\n  - name: dev\n    events_url: events.example.com\n", encoding="utf-8"
+    )
     code, _, err = _run(tmp_path)
     assert code == 2
     assert "environments[0].events_url: 'events.example.com' is not an http(s) URL" in err
@@ -267,16 +303,19 @@ def test_broken_genaiops_yaml_is_a_usage_error(tmp_path: Path) -> None:
 def test_copier_task_invocation_uses_only_stdlib_yaml_and_jinja(tmp_path: Path) -> None:
     """Copier runs `PYTHONPATH=scripts <its python> -m genaiops.scaffold --answers ...`."""
     _answers(tmp_path, environments=["dev"], approval_environments=[], artifact_kinds=["guardrail"])
-    probe = ("import sys, runpy; sys.argv=['genaiops.scaffold','--answers','.copier-answers.yml'];"
-             "code=0\ntry:\n runpy.run_module('genaiops.scaffold', run_name='__main__')\n"
-             "except SystemExit as e:\n code=e.code\n"
-             "third=sorted({n.split('.')[0] for n, m in list(sys.modules.items())"
-             " if 'site-packages' in (getattr(m, '__file__', None) or '')}"
-             " - {'yaml','_yaml','jinja2','markupsafe'})\n"
-             "print('THIRD', third); sys.exit(code)")
+    probe = (
+        "import sys, runpy; sys.argv=['genaiops.scaffold','--answers','.copier-answers.yml'];"
+        "code=0\ntry:\n runpy.run_module('genaiops.scaffold', run_name='__main__')\n"
+        "except SystemExit as e:\n code=e.code\n"
+        "third=sorted({n.split('.')[0] for n, m in list(sys.modules.items())"
+        " if 'site-packages' in (getattr(m, '__file__', None) or '')}"
+        " - {'yaml','_yaml','jinja2','markupsafe'})\n"
+        "print('THIRD', third); sys.exit(code)"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "scripts")}
-    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert "THIRD []" in proc.stdout
     overlay = _load(tmp_path / "platform/overlays/dev/kustomization.yaml")

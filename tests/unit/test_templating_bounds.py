@@ -8,8 +8,9 @@ from jinja2.exceptions import SecurityError
 from genaiops import templating
 
 
-@pytest.mark.parametrize("source", ["{{ 'a' * 10**9 }}", "{{ [0] * 10**8 }}", "{{ 10**9 * 'ab' }}",
-                                    "{{ 2 ** (10 ** 8) }}"])
+@pytest.mark.parametrize(
+    "source", ["{{ 'a' * 10**9 }}", "{{ [0] * 10**8 }}", "{{ 10**9 * 'ab' }}", "{{ 2 ** (10 ** 8) }}"]
+)
 def test_huge_values_are_refused_at_render_and_not_folded_at_analysis(source: str) -> None:
     ast = templating.parse(source)
     templating.analyze(ast, {})  # must not constant-fold the expression

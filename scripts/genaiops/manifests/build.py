@@ -30,14 +30,18 @@ def find_tool(name: str, repo: Path) -> str:
     candidates = [os.environ.get(f"{name.upper()}_BIN", "")]
     if os.environ.get("GENAIOPS_TOOLS_DIR"):
         candidates.append(str(Path(os.environ["GENAIOPS_TOOLS_DIR"]) / "bin" / name))
-    candidates += [str(repo / ".tools" / "bin" / name), str(_CHECKOUT / ".tools" / "bin" / name),
-                   shutil.which(name) or ""]
+    candidates += [
+        str(repo / ".tools" / "bin" / name),
+        str(_CHECKOUT / ".tools" / "bin" / name),
+        shutil.which(name) or "",
+    ]
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK) and Path(candidate).is_file():
             return candidate
-    raise UsageError(f"{name} is not installed",
-                     hint="Run scripts/install-tools.sh (pinned versions into .tools/bin) "
-                          f"or set ${name.upper()}_BIN.")
+    raise UsageError(
+        f"{name} is not installed",
+        hint=f"Run scripts/install-tools.sh (pinned versions into .tools/bin) or set ${name.upper()}_BIN.",
+    )
 
 
 def kustomization_file(folder: Path) -> Path | None:
@@ -96,8 +100,13 @@ def build(kustomize: str, root: Path, repo: Path) -> BuildResult:
     """Run ``kustomize build`` on ``root`` as Argo CD does (default build options)."""
     rel = root.relative_to(repo).as_posix() if root.is_relative_to(repo) else root.as_posix()
     try:
-        proc = subprocess.run([kustomize, "build", str(root)], capture_output=True, text=True,
-                              timeout=_BUILD_TIMEOUT, check=False)
+        proc = subprocess.run(
+            [kustomize, "build", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=_BUILD_TIMEOUT,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return BuildResult(root, rel, error=f"kustomize build timed out after {_BUILD_TIMEOUT}s")
     if proc.returncode != 0:

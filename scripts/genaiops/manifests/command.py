@@ -33,8 +33,15 @@ def handle(args: argparse.Namespace) -> int:
         for folder in schema_dirs:
             sys.stdout.write(f"{folder}\n")
         return ExitCode.PASS
-    result = run(repo, find_tool("kustomize", repo), find_tool("kubeconform", repo), schema_dirs,
-                 search=args.paths or DEFAULT_SEARCH, allow_skip=frozenset(args.allow_skip or ()), log=log)
+    result = run(
+        repo,
+        find_tool("kustomize", repo),
+        find_tool("kubeconform", repo),
+        schema_dirs,
+        search=args.paths or DEFAULT_SEARCH,
+        allow_skip=frozenset(args.allow_skip or ()),
+        log=log,
+    )
     sys.stdout.write(result.render())
     if args.json:
         args.json.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -44,16 +51,30 @@ def handle(args: argparse.Namespace) -> int:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``genaiops manifests``."""
     p = subparsers.add_parser(
-        "manifests", help="kustomize-build platform/ and environments/ and validate with kubeconform -strict",
-        description=__doc__.splitlines()[0])
-    p.add_argument("paths", nargs="*", metavar="DIR",
-                   help=f"folders to search for kustomizations (default: {' '.join(DEFAULT_SEARCH)})")
+        "manifests",
+        help="kustomize-build platform/ and environments/ and validate with kubeconform -strict",
+        description=__doc__.splitlines()[0],
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="DIR",
+        help=f"folders to search for kustomizations (default: {' '.join(DEFAULT_SEARCH)})",
+    )
     p.add_argument("--repo", type=Path, help="repository root (default: found from the working directory)")
-    p.add_argument("--schema-cache", type=Path, metavar="DIR",
-                   help="schema cache (default: $GENAIOPS_SCHEMA_CACHE or <repo>/.cache/schemas)")
+    p.add_argument(
+        "--schema-cache",
+        type=Path,
+        metavar="DIR",
+        help="schema cache (default: $GENAIOPS_SCHEMA_CACHE or <repo>/.cache/schemas)",
+    )
     p.add_argument("--go", default="go", help="the go binary that downloads the pinned modules")
-    p.add_argument("--allow-skip", action="append", metavar="KIND",
-                   help="a kind that may lack a schema (repeatable; default: none)")
+    p.add_argument(
+        "--allow-skip",
+        action="append",
+        metavar="KIND",
+        help="a kind that may lack a schema (repeatable; default: none)",
+    )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the full result as JSON")
     p.add_argument("--schemas-only", action="store_true", help="only generate the schema cache")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

@@ -58,8 +58,9 @@ class Resource:
         for err in self.errors or [FieldError("", self.status)]:
             at = f"{where}:{err.line}" if err.line and self.source else where
             target = f"field {err.field}: " if err.field else ""
-            lines.append(f"{at}: {self.kind}/{self.name} (kustomize build {self.build}): "
-                         f"{target}{err.message}")
+            lines.append(
+                f"{at}: {self.kind}/{self.name} (kustomize build {self.build}): {target}{err.message}"
+            )
         return lines
 
 
@@ -99,10 +100,18 @@ class HarnessResult:
             "builds": [{"path": b.rel, "ok": b.ok, "error": b.error or None} for b in self.builds],
             "tally": {kind: {s: c[s] for s in STATUSES} for kind, c in self.tally().items()},
             "skippedKinds": self.skipped_kinds,
-            "resources": [{"build": r.build, "kind": r.kind, "name": r.name, "apiVersion": r.api_version,
-                           "status": r.status, "source": r.source,
-                           "errors": [{"field": e.field, "message": e.message, "line": e.line}
-                                      for e in r.errors]} for r in self.resources],
+            "resources": [
+                {
+                    "build": r.build,
+                    "kind": r.kind,
+                    "name": r.name,
+                    "apiVersion": r.api_version,
+                    "status": r.status,
+                    "source": r.source,
+                    "errors": [{"field": e.field, "message": e.message, "line": e.line} for e in r.errors],
+                }
+                for r in self.resources
+            ],
         }
 
     def render(self) -> str:
@@ -115,8 +124,10 @@ class HarnessResult:
         for res in self.invalid:
             out.extend(res.describe())
         for kind in self.skipped_kinds:
-            out.append(f"{kind}: no schema found for a kind we ship (skipped); add its pin in "
-                       "genaiops/manifests/pins.py")
+            out.append(
+                f"{kind}: no schema found for a kind we ship (skipped); add its pin in "
+                "genaiops/manifests/pins.py"
+            )
         tally = self.tally()
         width = max([len("kind"), *(len(k) for k in tally)])
         out.append("")
@@ -124,21 +135,28 @@ class HarnessResult:
         for kind, counts in tally.items():
             out.append(f"{kind:<{width}}  {counts['valid']:>7} {counts['invalid']:>7} {counts['skipped']:>7}")
         total = Counter(r.status for r in self.resources)
-        out.append(f"{len(self.resources)} resources from {len(self.builds)} kustomizations: "
-                   f"{total['valid']} valid, {total['invalid']} invalid, {total['skipped']} skipped"
-                   + (f", {len(self.failed_builds)} builds failed" if self.failed_builds else ""))
+        out.append(
+            f"{len(self.resources)} resources from {len(self.builds)} kustomizations: "
+            f"{total['valid']} valid, {total['invalid']} invalid, {total['skipped']} skipped"
+            + (f", {len(self.failed_builds)} builds failed" if self.failed_builds else "")
+        )
         out.append("manifests: OK" if self.ok else "manifests: FAILED")
         return "\n".join(out) + "\n"
 
 
 def parse_errors(entry: dict[str, Any]) -> list[FieldError]:
     """The field errors of one kubeconform JSON result (nested errors are only in ``msg``)."""
-    errors = [FieldError(str(e.get("path", "")), str(e.get("msg", "")))
-              for e in entry.get("validationErrors") or []
-              if e.get("path") or e.get("msg") != "validation failed"]
+    errors = [
+        FieldError(str(e.get("path", "")), str(e.get("msg", "")))
+        for e in entry.get("validationErrors") or []
+        if e.get("path") or e.get("msg") != "validation failed"
+    ]
     if not errors:
-        errors = [FieldError(p, m.strip()) for p, m in _AT.findall(str(entry.get("msg", "")))
-                  if m.strip() != "validation failed"]
+        errors = [
+            FieldError(p, m.strip())
+            for p, m in _AT.findall(str(entry.get("msg", "")))
+            if m.strip() != "validation failed"
+        ]
     if not errors:
         errors = [FieldError("", str(entry.get("msg", "")) or "invalid")]
     for err in errors:  # name the unknown field itself, not only its parent object
@@ -151,12 +169,17 @@ def parse_errors(entry: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
-_STATUS = {"statusValid": "valid", "statusInvalid": "invalid", "statusError": "invalid",
-           "statusSkipped": "skipped"}
+_STATUS = {
+    "statusValid": "valid",
+    "statusInvalid": "invalid",
+    "statusError": "invalid",
+    "statusSkipped": "skipped",
+}
 
 
-def validate(kubeconform: str, builds: list[BuildResult], schema_dirs: list[Path],
-             repo: Path) -> list[Resource]:
+def validate(
+    kubeconform: str, builds: list[BuildResult], schema_dirs: list[Path], repo: Path
+) -> list[Resource]:
     """Run kubeconform once over every successful build output; one Resource per document."""
     good = [b for b in builds if b.ok and b.output.strip()]
     if not good:
@@ -167,20 +190,31 @@ def validate(kubeconform: str, builds: list[BuildResult], schema_dirs: list[Path
             path = Path(tmp) / f"build-{index:04d}.yaml"
             path.write_text(result.output, encoding="utf-8")
             by_file[str(path)] = result
-        cmd = [kubeconform, "-strict", "-summary", "-verbose", "-output", "json", "-n", "2",
-               "-ignore-missing-schemas"]
+        cmd = [
+            kubeconform,
+            "-strict",
+            "-summary",
+            "-verbose",
+            "-output",
+            "json",
+            "-n",
+            "2",
+            "-ignore-missing-schemas",
+        ]
         for location in schema_locations(schema_dirs):
             cmd += ["-schema-location", location]
         try:
-            proc = subprocess.run([*cmd, *by_file], capture_output=True, text=True,
-                                  timeout=_KUBECONFORM_TIMEOUT, check=False)
+            proc = subprocess.run(
+                [*cmd, *by_file], capture_output=True, text=True, timeout=_KUBECONFORM_TIMEOUT, check=False
+            )
         except subprocess.TimeoutExpired:
             raise InfraError(f"kubeconform timed out after {_KUBECONFORM_TIMEOUT}s") from None
         try:
             data = json.loads(proc.stdout)
         except json.JSONDecodeError:
-            raise InfraError(f"kubeconform failed (exit {proc.returncode}): "
-                             f"{(proc.stderr or proc.stdout).strip()[:2000]}") from None
+            raise InfraError(
+                f"kubeconform failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[:2000]}"
+            ) from None
     indexes: dict[str, SourceIndex] = {}
     resources: list[Resource] = []
     for entry in data.get("resources") or []:
@@ -189,16 +223,20 @@ def validate(kubeconform: str, builds: list[BuildResult], schema_dirs: list[Path
             continue
         origin = by_file.get(str(entry.get("filename")))
         rel = origin.rel if origin else str(entry.get("filename"))
-        res = Resource(rel, str(entry.get("kind", "")), str(entry.get("name", "")),
-                       str(entry.get("version", "")), status)
+        res = Resource(
+            rel, str(entry.get("kind", "")), str(entry.get("name", "")), str(entry.get("version", "")), status
+        )
         if status == "invalid":
             res.errors = parse_errors(entry)
             if origin is not None:
                 index = indexes.setdefault(rel, SourceIndex(origin.root))
                 doc = index.find(res.kind, res.name)
                 if doc is not None:
-                    res.source = doc.file.relative_to(repo.resolve()).as_posix() \
-                        if doc.file.is_relative_to(repo.resolve()) else doc.file.as_posix()
+                    res.source = (
+                        doc.file.relative_to(repo.resolve()).as_posix()
+                        if doc.file.is_relative_to(repo.resolve())
+                        else doc.file.as_posix()
+                    )
                     for err in res.errors:
                         err.line = doc.line_of(err.field)
         resources.append(res)
@@ -206,9 +244,15 @@ def validate(kubeconform: str, builds: list[BuildResult], schema_dirs: list[Path
     return resources
 
 
-def run(repo: Path, kustomize: str, kubeconform: str, schema_dirs: list[Path],
-        search: list[str] | None = None, allow_skip: frozenset[str] = frozenset(),
-        log: Callable[[str], None] | None = None) -> HarnessResult:
+def run(
+    repo: Path,
+    kustomize: str,
+    kubeconform: str,
+    schema_dirs: list[Path],
+    search: list[str] | None = None,
+    allow_skip: frozenset[str] = frozenset(),
+    log: Callable[[str], None] | None = None,
+) -> HarnessResult:
     """Build every kustomization root under ``search`` and validate the outputs."""
     result = HarnessResult(allow_skip=allow_skip)
     for root in find_roots(repo, search or DEFAULT_SEARCH):

@@ -38,17 +38,25 @@ class SchemaPin:
         return f"{self.module}@{self.version}"
 
 
-KUBERNETES = SchemaPin("kubernetes", "k8s.io/kubernetes", "v1.35.4", "swagger",
-                       ("api/openapi-spec/swagger.json",))
-ARGO_WORKFLOWS = SchemaPin("argo-workflows", "github.com/argoproj/argo-workflows/v3", "v3.6.18", "crds",
-                           ("manifests/base/crds/full",))
+KUBERNETES = SchemaPin(
+    "kubernetes", "k8s.io/kubernetes", "v1.35.4", "swagger", ("api/openapi-spec/swagger.json",)
+)
+ARGO_WORKFLOWS = SchemaPin(
+    "argo-workflows",
+    "github.com/argoproj/argo-workflows/v3",
+    "v3.6.18",
+    "crds",
+    ("manifests/base/crds/full",),
+)
 """The ``full`` CRDs: the ``minimal`` ones preserve unknown fields and validate nothing."""
-ARGO_EVENTS = SchemaPin("argo-events", "github.com/argoproj/argo-events", "v1.9.11", "jsonschema",
-                        ("api/jsonschema/schema.json",))
+ARGO_EVENTS = SchemaPin(
+    "argo-events", "github.com/argoproj/argo-events", "v1.9.11", "jsonschema", ("api/jsonschema/schema.json",)
+)
 """Argo Events CRDs carry no schema; its published JSON Schema does."""
 ARGO_CD = SchemaPin("argo-cd", "github.com/argoproj/argo-cd/v3", "v3.5.1", "crds", ("manifests/crds",))
-ARGO_ROLLOUTS = SchemaPin("argo-rollouts", "github.com/argoproj/argo-rollouts", "v1.9.1", "crds",
-                          ("manifests/crds",))
+ARGO_ROLLOUTS = SchemaPin(
+    "argo-rollouts", "github.com/argoproj/argo-rollouts", "v1.9.1", "crds", ("manifests/crds",)
+)
 
 PINS: tuple[SchemaPin, ...] = (KUBERNETES, ARGO_WORKFLOWS, ARGO_EVENTS, ARGO_CD, ARGO_ROLLOUTS)
 """Searched in this order; Kubernetes first supplies ObjectMeta to the CRD schemas."""

@@ -53,13 +53,22 @@ def default_cache_root(repo: Path) -> Path:
 def module_dir(pin: SchemaPin, go: str = "go") -> Path:
     """The extracted folder of ``pin``'s module, downloaded through the Go module proxy if needed."""
     if shutil.which(go) is None:
-        raise UsageError(f"`{go}` is not installed; it fetches the pinned schemas from the Go module proxy",
-                         hint="Install Go >= 1.26 (https://go.dev/dl) or pre-fill the schema cache.")
+        raise UsageError(
+            f"`{go}` is not installed; it fetches the pinned schemas from the Go module proxy",
+            hint="Install Go >= 1.26 (https://go.dev/dl) or pre-fill the schema cache.",
+        )
     env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": os.environ.get("GOTOOLCHAIN", "local")}
     with tempfile.TemporaryDirectory(prefix="genaiops-gomod-") as scratch:  # outside any go.mod
         try:
-            proc = subprocess.run([go, "mod", "download", "-json", pin.spec], cwd=scratch, env=env,
-                                  capture_output=True, text=True, timeout=_GO_TIMEOUT, check=False)
+            proc = subprocess.run(
+                [go, "mod", "download", "-json", pin.spec],
+                cwd=scratch,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=_GO_TIMEOUT,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             raise InfraError(f"go mod download {pin.spec} timed out after {_GO_TIMEOUT}s") from None
     try:
@@ -68,13 +77,15 @@ def module_dir(pin: SchemaPin, go: str = "go") -> Path:
         info = {}
     if proc.returncode != 0 or not info.get("Dir"):
         detail = info.get("Error") or proc.stderr.strip() or f"exit {proc.returncode}"
-        raise InfraError(f"go mod download {pin.spec} failed: {detail}",
-                         hint="The Go module proxy (GOPROXY) must be reachable once "
-                              "to fill the module cache.")
+        raise InfraError(
+            f"go mod download {pin.spec} failed: {detail}",
+            hint="The Go module proxy (GOPROXY) must be reachable once to fill the module cache.",
+        )
     return Path(info["Dir"])
 
 
 # --- conversion helpers ------------------------------------------------------------------------
+
 
 def _refs(node: Any) -> Iterator[str]:
     """Names of every definition ``node`` references directly."""
@@ -148,8 +159,10 @@ def kubernetes_definitions(swagger: Schema) -> dict[str, Schema]:
     definitions = {name: strictify(value) for name, value in swagger.get("definitions", {}).items()}
     quantity = "io.k8s.apimachinery.pkg.api.resource.Quantity"
     if quantity in definitions:  # YAML writes `cpu: 1` as a number; the API server accepts it
-        definitions[quantity] = {"description": "Quantity (string or number)",
-                                 "anyOf": [{"type": "string"}, {"type": "number"}]}
+        definitions[quantity] = {
+            "description": "Quantity (string or number)",
+            "anyOf": [{"type": "string"}, {"type": "number"}],
+        }
     return definitions
 
 
@@ -158,8 +171,10 @@ def from_swagger(swagger: Schema) -> Iterator[tuple[tuple[str, str], Schema]]:
     definitions = kubernetes_definitions(swagger)
     for name, definition in sorted(definitions.items()):
         for gvk in definition.get("x-kubernetes-group-version-kind", []):
-            yield (_file_key(gvk.get("group", ""), gvk["version"], gvk["kind"]),
-                   _standalone({"$ref": f"#/definitions/{name}"}, definitions))
+            yield (
+                _file_key(gvk.get("group", ""), gvk["version"], gvk["kind"]),
+                _standalone({"$ref": f"#/definitions/{name}"}, definitions),
+            )
 
 
 def _with_object_meta(schema: Schema, k8s: dict[str, Schema]) -> Schema:
@@ -180,7 +195,7 @@ def from_crds(documents: Iterable[Any], k8s: dict[str, Schema]) -> Iterator[tupl
         spec = doc.get("spec") or {}
         group, kind = spec.get("group", ""), (spec.get("names") or {}).get("kind", "")
         for version in spec.get("versions") or []:
-            raw = ((version.get("schema") or {}).get("openAPIV3Schema"))
+            raw = (version.get("schema") or {}).get("openAPIV3Schema")
             if not isinstance(raw, dict) or not kind:
                 continue
             root = _with_object_meta(strictify(copy.deepcopy(raw)), k8s)
@@ -194,11 +209,14 @@ def from_jsonschema(document: Schema) -> Iterator[tuple[tuple[str, str], Schema]
         if name.startswith("io.k8s."):
             continue
         for gvk in definition.get("x-kubernetes-group-version-kind", []):
-            yield (_file_key(gvk.get("group", ""), gvk["version"], gvk["kind"]),
-                   _standalone({"$ref": f"#/definitions/{name}"}, definitions))
+            yield (
+                _file_key(gvk.get("group", ""), gvk["version"], gvk["kind"]),
+                _standalone({"$ref": f"#/definitions/{name}"}, definitions),
+            )
 
 
 # --- the cache ---------------------------------------------------------------------------------
+
 
 def _load_yaml_files(paths: Iterable[Path]) -> Iterator[Any]:
     for path in paths:
@@ -255,8 +273,12 @@ def is_complete(folder: Path) -> bool:
     return stamp.is_file() and stamp.read_text(encoding="utf-8").split(" ", 1)[0] == GENERATOR_VERSION
 
 
-def ensure_schemas(cache_root: Path, pins: tuple[SchemaPin, ...] = PINS, go: str = "go",
-                   log: Callable[[str], None] | None = None) -> list[Path]:
+def ensure_schemas(
+    cache_root: Path,
+    pins: tuple[SchemaPin, ...] = PINS,
+    go: str = "go",
+    log: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Make sure every pin's schema folder exists in ``cache_root``; returns them in search order."""
     folders = [cache_root / pin.key for pin in pins]
     todo = [pin for pin, folder in zip(pins, folders, strict=True) if not is_complete(folder)]
@@ -275,5 +297,7 @@ def ensure_schemas(cache_root: Path, pins: tuple[SchemaPin, ...] = PINS, go: str
 
 def schema_locations(folders: Iterable[Path]) -> list[str]:
     """kubeconform ``-schema-location`` templates for the given pin folders."""
-    return [f"{folder}/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json"
-            for folder in folders]
+    return [
+        f"{folder}/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json"
+        for folder in folders
+    ]

@@ -62,8 +62,11 @@ def _docs(file: Path) -> list[SourceDoc]:
         nodes = list(yaml.compose_all(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader))
     except (yaml.YAMLError, UnicodeDecodeError, OSError):
         return []
-    return [SourceDoc(file, _scalar(n, "kind"), _scalar(n, "metadata", "name"), n)
-            for n in nodes if isinstance(n, yaml.MappingNode)]
+    return [
+        SourceDoc(file, _scalar(n, "kind"), _scalar(n, "metadata", "name"), n)
+        for n in nodes
+        if isinstance(n, yaml.MappingNode)
+    ]
 
 
 def _entries(kustomization: dict[str, object]) -> list[str]:

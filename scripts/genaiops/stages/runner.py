@@ -63,9 +63,12 @@ def unimplemented(stage: str, artifacts: list[Artifact]) -> list[str]:
 def _preflight(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> bool:
     """Kind-independent checks of the manifest; returns whether the kind's check can run."""
     if not artifact.manifest_path.exists() and not artifact.manifest_path.is_symlink():
-        result.add(rules.MISSING_MANIFEST, f"{artifact.relpath} has no {artifact.kind.manifest}",
-                   file=artifact.relpath,
-                   hint=f"Every {artifact.kind.name} artifact needs {artifact.kind.manifest} (see docs/artifacts/).")
+        result.add(
+            rules.MISSING_MANIFEST,
+            f"{artifact.relpath} has no {artifact.kind.manifest}",
+            file=artifact.relpath,
+            hint=f"Every {artifact.kind.name} artifact needs {artifact.kind.manifest} (see docs/artifacts/).",
+        )
         return False
     doc = ctx.manifest(artifact)
     if not isinstance(doc.data, dict):
@@ -73,15 +76,24 @@ def _preflight(artifact: Artifact, result: ArtifactResult, ctx: StageContext) ->
         return False
     manifest_id = doc.data.get("id")
     if manifest_id != artifact.id:
-        result.add(rules.ID_MISMATCH, f"id {manifest_id!r} does not match the folder name {artifact.id!r}",
-                   file=doc.file, line=doc.line_of(["id"]),
-                   hint="Rename the folder or fix `id`: the folder name is the artifact's identity.")
+        result.add(
+            rules.ID_MISMATCH,
+            f"id {manifest_id!r} does not match the folder name {artifact.id!r}",
+            file=doc.file,
+            line=doc.line_of(["id"]),
+            hint="Rename the folder or fix `id`: the folder name is the artifact's identity.",
+        )
     version = doc.data.get("version")
     if isinstance(version, str) and SEMVER.match(version):
         result.version = version
     else:
-        result.add(rules.BAD_VERSION, f"version {version!r} is not a semantic version",
-                   file=doc.file, line=doc.line_of(["version"]), hint='Quote it: version: "1.2.0".')
+        result.add(
+            rules.BAD_VERSION,
+            f"version {version!r} is not a semantic version",
+            file=doc.file,
+            line=doc.line_of(["version"]),
+            hint='Quote it: version: "1.2.0".',
+        )
     return True
 
 
@@ -103,9 +115,14 @@ def run_artifact(artifact: Artifact, check: Check, ctx: StageContext) -> Artifac
     except RecursionError:
         result.add(rules.UNREADABLE, "the artifact is nested too deeply to process", file=artifact.relpath)
     except Exception as exc:  # a bug in a check must not hide the other artifacts' results
-        detail = traceback.format_exc() if os.environ.get("GENAIOPS_DEBUG") else f"{type(exc).__name__}: {exc}"
-        result.add(rules.INTERNAL, f"internal error while checking {artifact.relpath}: {detail}",
-                   hint=rules.RULES[rules.INTERNAL].hint)
+        detail = (
+            traceback.format_exc() if os.environ.get("GENAIOPS_DEBUG") else f"{type(exc).__name__}: {exc}"
+        )
+        result.add(
+            rules.INTERNAL,
+            f"internal error while checking {artifact.relpath}: {detail}",
+            hint=rules.RULES[rules.INTERNAL].hint,
+        )
     result.timings["totalMs"] = round((time.perf_counter() - started) * 1000, 3)
     return result
 
@@ -118,8 +135,10 @@ def run_stage(stage: str, artifacts: list[Artifact], ctx: StageContext, report: 
     """Run ``stage`` over ``artifacts`` into ``report`` and set its exit code."""
     missing = unimplemented(stage, artifacts)
     if missing:
-        raise UsageError(f"the {stage} stage is not implemented yet for: {', '.join(missing)}",
-                         hint="Nothing was checked; this is not a pass.")
+        raise UsageError(
+            f"the {stage} stage is not implemented yet for: {', '.join(missing)}",
+            hint="Nothing was checked; this is not a pass.",
+        )
     pairs: list[tuple[Artifact, Check]] = []
     for artifact in artifacts:
         check = resolve_check(stage, artifact.kind.name)

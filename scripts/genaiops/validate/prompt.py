@@ -392,9 +392,7 @@ def _evaluate_case(
     )
     outcome.truncated = outcome.truncated or truncated
     outcome.assertions = [  # eval never sends a prompt-targeted case to the model
-        replace(item, status="invalid", reason=NEEDS_RESPONSE)
-        if item.status == "deferred"
-        else item
+        replace(item, status="invalid", reason=NEEDS_RESPONSE) if item.status == "deferred" else item
         for item in outcome.assertions
     ]
     for item in outcome.assertions:
