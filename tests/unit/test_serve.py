@@ -262,6 +262,7 @@ def test_upstream_failure_is_an_error_outcome(tmp_path: Path) -> None:
     [
         ([], "nothing to serve"),
         (["--prompt", "x"], "no OpenAI-compatible endpoint"),
+        (["--prompt", "../etc", "--upstream", "http://127.0.0.1:1/v1"], "not a DNS-1123 label"),
         (["--prompt", "x", "--upstream", "http://127.0.0.1:1/v1", "--host", "0.0.0.0"], "not a loopback"),
     ],
 )

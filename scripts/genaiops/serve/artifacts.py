@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from genaiops import schemacheck
-from genaiops.kinds import BY_NAME
+from genaiops.kinds import ARTIFACT_ID_PATTERN, BY_NAME
 
 MAX_FILE_BYTES = 1_000_000
 """A ConfigMap holds at most 1 MiB, so no mounted file is larger."""
@@ -40,8 +40,10 @@ class ArtifactRef:
     def parse(cls, text: str) -> ArtifactRef:
         """``kind/id`` -> ArtifactRef; ValueError naming the known kinds otherwise."""
         kind, sep, ident = text.partition("/")
-        if not sep or kind not in BY_NAME or not ident or "/" in ident or ident.startswith("."):
+        if not sep or kind not in BY_NAME:
             raise ValueError(f"{text!r} is not KIND/ID with KIND one of {', '.join(sorted(BY_NAME))}")
+        if not ARTIFACT_ID_PATTERN.match(ident):
+            raise ValueError(f"artifact id {ident!r} is not a DNS-1123 label (lower-case letters, digits, -)")
         return cls(kind, ident)
 
 
