@@ -97,7 +97,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Any) -> Worl
     return world
 
 
-def _watch(run_cli: Any, world: World, metrics: MetricsServer, *extra: str) -> Any:
+def _watch(run_cli: Any, world: World, metrics: MetricsServer, *extra: str, bake: str = "0.6s") -> Any:
+    """Run `genaiops watch`; a test that expects a breach passes a long bake, because watch stops at the
+    breach and a short bake could end before a slow (loaded) machine reaches the scripted breach."""
     return run_cli(
         "watch",
         "--env",
@@ -107,7 +109,7 @@ def _watch(run_cli: Any, world: World, metrics: MetricsServer, *extra: str) -> A
         "--prometheus",
         metrics.url,
         "--bake",
-        "0.6s",
+        bake,
         "--interval",
         "0.1s",
         *extra,
@@ -128,7 +130,7 @@ def test_clean_bake_exits_0_without_rollback(world: World, metrics: MetricsServe
 
 def test_error_rate_breach_rolls_back(world: World, metrics: MetricsServer, run_cli: Any) -> None:
     metrics.scripts["error"] = [0.001, 0.001, 0.2]
-    result = _watch(run_cli, world, metrics, "--max-error-rate", "0.05")
+    result = _watch(run_cli, world, metrics, "--max-error-rate", "0.05", bake="60s")
     assert result.code == 1
     out = json.loads(result.stdout)
     assert not out["healthy"] and out["reason"] == "errorRate 0.2 > 0.05"
@@ -145,7 +147,7 @@ def test_latency_breach_needs_consecutive_polls(world: World, metrics: MetricsSe
     result = _watch(run_cli, world, metrics, "--breaches", "2", "--no-rollback")
     assert result.code == 0, result.stdout
     metrics.scripts["latency"] = [900.0, 950.0]
-    breached = _watch(run_cli, world, metrics, "--breaches", "2", "--no-rollback")
+    breached = _watch(run_cli, world, metrics, "--breaches", "2", "--no-rollback", bake="60s")
     assert breached.code == 1 and "latencyMs 950 > 500" in json.loads(breached.stdout)["reason"]
     assert git(world.remote, "rev-parse", "main").strip() == head  # --no-rollback
 
