@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from genaiops.kinds import BY_NAME
+from genaiops.promote import watch
 from genaiops.promote.snapshot import configmap_name
 from genaiops.serve.metrics import ServingMetrics
 from tests.conftest import REPO_ROOT
@@ -185,7 +186,13 @@ def test_analysis_queries_use_the_metrics_serve_exports(dev: list[dict[str, Any]
         for m in t["spec"]["metrics"]
         if "prometheus" in m["provider"]
     ]
-    assert queries
+    assert len(queries) == 3
+    # The rollback watch (genaiops watch) queries the same series.
+    fill = {"kind": "prompt", "id": "p", "version": "1", "window": "5m", "env": "dev"}
+    queries += [
+        watch.render(watch.DEFAULT_ERROR_QUERY, fill),
+        watch.render(watch.DEFAULT_LATENCY_QUERY, fill),
+    ]
     added_by_prometheus = {"namespace"}
     for query in queries:
         selectors = re.findall(r"(genaiops_[a-z_]+)\{([^}]*)\}", query)
