@@ -15,6 +15,22 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_BIN = Path(os.environ.get("GENAIOPS_TOOLS_DIR", REPO_ROOT / ".tools")) / "bin"
 
+
+def _rendered_answers() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The artifact kinds and environments this repository was rendered with (its genaiops.yaml).
+
+    A rendered repository keeps only the selected kinds' artifacts, platform pieces and tests, and only its
+    own environments, so tests that depend on them parametrise over these instead of naming them.
+    """
+    from genaiops.project import load_project
+
+    project = load_project(REPO_ROOT)
+    return tuple(project.kinds), tuple(e.name for e in project.environments)
+
+
+PRESENT_KINDS, ENVIRONMENTS = _rendered_answers()
+"""Kind names (``prompt``, ``model-config``, ...) and environment names in promotion order."""
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "genaiops tests",
     "GIT_AUTHOR_EMAIL": "tests@genaiops.invalid",

@@ -2,7 +2,8 @@
 
 The build uses a throwaway overlay over copies of platform/base, workflowtemplates, events and
 kinds (the shape `genaiops init` writes to platform/overlays/<env>), so these tests do not depend on
-the committed overlays and always cover all four artifact kinds.
+the committed overlays and cover every artifact kind this repository ships (a rendered repository keeps
+only the kinds selected when it was rendered).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, TOOLS_BIN
+from tests.conftest import PRESENT_KINDS, REPO_ROOT, TOOLS_BIN
 
 PLATFORM = REPO_ROOT / "platform"
-KIND_NAMES = ("prompt", "model-config", "rag", "guardrail")
+KIND_NAMES = PRESENT_KINDS
 NAMESPACE = "genai-pipelines-test"
 IMAGE = "registry.example.com/team/genaiops"
 TAG = "9.9.9"
@@ -98,7 +99,7 @@ def kustomize_build(folder: Path) -> str:
 
 @pytest.fixture(scope="session")
 def built_text(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """`kustomize build` of an overlay with all four kinds, as YAML text."""
+    """`kustomize build` of an overlay with every kind this repository ships, as YAML text."""
     root = tmp_path_factory.mktemp("platform")
     return kustomize_build(make_overlay(root))
 

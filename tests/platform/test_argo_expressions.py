@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from genaiops.kinds import BY_NAME
+from tests.conftest import PRESENT_KINDS, REPO_ROOT
 from tests.platform.conftest import PLATFORM
 
 pytestmark = pytest.mark.tools
@@ -153,12 +154,13 @@ def test_rollback_to_switch(render: Render) -> None:
 
 
 def test_cd_derives_the_artifact_id_from_its_path(render: Render) -> None:
-    tasks = _template("workflowtemplates/rag/cd.yaml", "main")["dag"]["tasks"]
+    kind = BY_NAME[PRESENT_KINDS[-1]]
+    tasks = _template(f"workflowtemplates/{kind.name}/cd.yaml", "main")["dag"]["tasks"]
     ids = {
         p["value"] for t in tasks for p in t.get("arguments", {}).get("parameters", []) if p["name"] == "id"
     }
     assert len(ids) == 1
-    variables = {"workflow.parameters.artifact-path": "artifacts/rag/support-docs"}
+    variables = {"workflow.parameters.artifact-path": f"artifacts/{kind.folder}/support-docs"}
     assert render(ids.pop(), variables) == "support-docs"
 
 
@@ -173,7 +175,7 @@ def test_cd_derives_the_artifact_id_from_its_path(render: Render) -> None:
 def test_watch_runs_only_for_a_pushed_promotion_with_prometheus(
     render: Render, status: str, prometheus: str, expected: str
 ) -> None:
-    tasks = _template("workflowtemplates/guardrail/cd.yaml", "release")["dag"]["tasks"]
+    tasks = _template(f"workflowtemplates/{PRESENT_KINDS[-1]}/cd.yaml", "release")["dag"]["tasks"]
     watch = next(t for t in tasks if t["name"] == "watch")
     assert watch["depends"] == "promote.Succeeded", "the promote report exists only when promote succeeded"
     report = json.dumps({"artifacts": [{"details": {"promotion": {"status": status}}}]})

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from genaiops.kinds import BY_NAME
+from tests.conftest import PRESENT_KINDS
 from tests.platform.conftest import PLATFORM, load_docs, platform_files, tool
 
 pytestmark = pytest.mark.tools
@@ -57,21 +59,23 @@ def _write(tmp_path: Path, docs: list[dict[str, Any]]) -> Path:
 
 def test_unknown_field_fails_naming_the_field(built_text: str, tmp_path: Path) -> None:
     docs = argo_only(load_docs(built_text))
-    ci = next(d for d in docs if d["metadata"]["name"] == "prompt-ci-v1")
+    ci_name = f"{BY_NAME[PRESENT_KINDS[0]].pipeline}-v1"
+    ci = next(d for d in docs if d["metadata"]["name"] == ci_name)
     ci["spec"]["activeDeadline"] = 60
     code, text = argo_lint(_write(tmp_path, docs))
     assert code != 0
-    assert "prompt-ci-v1" in text and 'unknown field "spec.activeDeadline"' in text
+    assert ci_name in text and 'unknown field "spec.activeDeadline"' in text
 
 
 def test_dangling_template_ref_fails_naming_the_template(built_text: str, tmp_path: Path) -> None:
     docs = argo_only(load_docs(built_text))
-    cd = next(d for d in docs if d["metadata"]["name"] == "rag-cd-v1")
+    cd_name = f"{PRESENT_KINDS[-1]}-cd-v1"
+    cd = next(d for d in docs if d["metadata"]["name"] == cd_name)
     release = next(t for t in cd["spec"]["templates"] if t["name"] == "release")
     release["dag"]["tasks"][0]["templateRef"]["name"] = "genaiops-sign-v9"
     code, text = argo_lint(_write(tmp_path, docs))
     assert code != 0
-    assert 'couldn\'t find workflow template "genaiops-sign-v9"' in text and "rag-cd-v1" in text
+    assert 'couldn\'t find workflow template "genaiops-sign-v9"' in text and cd_name in text
 
 
 def test_platform_folder_has_no_jinja_files() -> None:

@@ -74,19 +74,13 @@ def test_kind_folders_build_to_exactly_that_kinds_resources(kind: Kind) -> None:
     assert [(d["kind"], d["metadata"]["name"]) for d in sensors] == [("Sensor", f"{kind.name}-ci")]
 
 
-def test_the_fan_in_example_sits_next_to_the_prompt_sensor_and_is_not_deployed() -> None:
-    example = PLATFORM / "events" / "prompt" / "examples" / "prompt-with-dataset.yaml"
-    assert example.is_file()
-    assert all("examples" not in r for r in _kustomization(PLATFORM / "events" / "prompt")["resources"])
-
-
 def test_generated_overlay_patches_reach_the_built_eventsource(tmp_path: Path) -> None:
     """The EventSource patch `genaiops init` writes applies cleanly to the shipped EventSource."""
     for folder in ("base", "workflowtemplates", "events", "kinds"):
         shutil.copytree(PLATFORM / folder, tmp_path / "platform" / folder)
     (tmp_path / "genaiops.yaml").write_text(
         "repository: {url: 'https://github.com/acme/prompt-lib.git'}\n"
-        "kinds: [prompt]\n"
+        f"kinds: [{PRESENT[0].name}]\n"
         "environments:\n  - name: dev\n    events_url: https://events.acme.example/dev\n",
         encoding="utf-8",
     )
@@ -96,4 +90,4 @@ def test_generated_overlay_patches_reach_the_built_eventsource(tmp_path: Path) -
     assert github["repositories"] == [{"owner": "acme", "names": ["prompt-lib"]}]
     assert github["webhook"]["url"] == "https://events.acme.example/dev"
     assert github["webhook"]["endpoint"] == "/github"  # the rest of the EventSource is untouched
-    assert {d["metadata"]["name"] for d in built if d["kind"] == "Sensor"} == {"prompt-ci"}
+    assert {d["metadata"]["name"] for d in built if d["kind"] == "Sensor"} == {f"{PRESENT[0].name}-ci"}

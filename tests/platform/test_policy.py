@@ -1,5 +1,5 @@
-"""Platform policies over the kustomize-built manifests (all four kinds), and that each policy
-catches a broken template with a message naming the resource and template."""
+"""Platform policies over the kustomize-built manifests (every kind the repository ships), and that each
+policy catches a broken template with a message naming the resource and template."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from typing import Any
 
 import pytest
 
-from genaiops.kinds import KINDS
+from genaiops.kinds import BY_NAME
+from tests.conftest import PRESENT_KINDS
 from tests.platform import platform_policy as policy
 from tests.platform.conftest import IMAGE, NAMESPACE, TAG
 
 pytestmark = pytest.mark.tools
 
 Docs = list[dict[str, Any]]
+# the kinds this repository ships (a rendered project keeps only the selected ones)
+KINDS = [BY_NAME[name] for name in PRESENT_KINDS]
+FIRST, LAST = KINDS[0], KINDS[-1]
 
 
 def find(docs: Docs, kind: str, name: str) -> dict[str, Any]:
@@ -207,43 +211,43 @@ def test_retry_on_any_failure_is_reported(built_docs: Docs) -> None:
 
 
 def test_dangling_template_ref_is_reported(built_docs: Docs) -> None:
-    ci = find(built_docs, "WorkflowTemplate", "rag-ci-v1")
+    ci = find(built_docs, "WorkflowTemplate", f"{LAST.pipeline}-v1")
     template(ci, "artifact")["dag"]["tasks"][0]["templateRef"]["name"] = "genaiops-base-v0"
     assert policy.check_references(built_docs) == [
-        "WorkflowTemplate/rag-ci-v1 template 'artifact' task 'lint': templateRef to unknown WorkflowTemplate "
-        "'genaiops-base-v0'"
+        f"WorkflowTemplate/{LAST.pipeline}-v1 template 'artifact' task 'lint': "
+        "templateRef to unknown WorkflowTemplate 'genaiops-base-v0'"
     ]
 
 
 def test_missing_argument_is_reported(built_docs: Docs) -> None:
-    cd = find(built_docs, "WorkflowTemplate", "prompt-cd-v1")
+    cd = find(built_docs, "WorkflowTemplate", f"{FIRST.name}-cd-v1")
     promote = next(t for t in template(cd, "release")["dag"]["tasks"] if t["name"] == "promote")
     promote["arguments"]["parameters"] = [p for p in promote["arguments"]["parameters"] if p["name"] != "env"]
     assert policy.check_references(built_docs) == [
-        "WorkflowTemplate/prompt-cd-v1 template 'release' task 'promote': "
+        f"WorkflowTemplate/{FIRST.name}-cd-v1 template 'release' task 'promote': "
         "missing parameters ['env'] for 'promote'"
     ]
 
 
 def test_unversioned_trigger_target_is_reported(built_docs: Docs) -> None:
-    ci = find(built_docs, "WorkflowTemplate", "guardrail-ci-v1")
+    ci = find(built_docs, "WorkflowTemplate", f"{LAST.pipeline}-v1")
     del ci["metadata"]["annotations"][policy.DESCRIPTION]
     ci["metadata"]["labels"][policy.VERSION_KEY] = "v2"
     problems = policy.check_described_and_versioned(built_docs)
     assert problems[0] == (
-        f"WorkflowTemplate/guardrail-ci-v1: metadata.annotations['{policy.DESCRIPTION}'] is missing"
+        f"WorkflowTemplate/{LAST.pipeline}-v1: metadata.annotations['{policy.DESCRIPTION}'] is missing"
     )
     assert "label and annotation 'genaiops.dev/template-version' must both be set and equal" in problems[1]
 
 
 def test_sensor_parameter_past_the_end_is_reported(built_docs: Docs) -> None:
-    sensor = find(built_docs, "Sensor", "prompt-ci")
+    sensor = find(built_docs, "Sensor", f"{FIRST.name}-ci")
     sensor["spec"]["triggers"][0]["template"]["k8s"]["parameters"][1]["dest"] = (
         "spec.arguments.parameters.9.value"
     )
     problems = policy.check_sensor_parameters(built_docs)
     assert problems[0] == (
-        "Sensor/prompt-ci trigger 'prompt-ci-push': dest 'spec.arguments.parameters.9.value' "
+        f"Sensor/{FIRST.name}-ci trigger '{FIRST.name}-ci-push': dest 'spec.arguments.parameters.9.value' "
         "points past the 6 workflow parameters"
     )
     assert "needs parameters ['commit-sha'] that the trigger does not supply" in problems[1]

@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 
-from genaiops.kinds import BY_NAME, KINDS
+from genaiops.kinds import BY_NAME
+from tests.conftest import PRESENT_KINDS
 from tests.platform.conftest import PLATFORM, load_docs
 from tests.platform.sensor_sim import Unsupported, dependency_matches, fire
 
 SENSOR_FILES = sorted(PLATFORM.glob("events/*/sensor.yaml"))
-EXAMPLE = PLATFORM / "events" / "prompt" / "examples" / "prompt-with-dataset.yaml"
+EXAMPLES = sorted(PLATFORM.glob("events/*/examples/*.yaml"))
+# the kinds this repository ships (a rendered project keeps only the selected ones)
+KINDS = [BY_NAME[name] for name in PRESENT_KINDS]
 CLONE = "https://git.example.com/ml-platform/genai-platform.git"
 
 
@@ -61,11 +64,11 @@ def targets(fired: list[Any]) -> list[str]:
 
 def test_one_sensor_file_per_kind_opens_with_a_sample_payload() -> None:
     assert [p.parent.name for p in SENSOR_FILES] == sorted(k.name for k in KINDS)
-    for path in [*SENSOR_FILES, EXAMPLE]:
+    for path in [*SENSOR_FILES, *EXAMPLES]:
         assert path.read_text(encoding="utf-8").startswith("# Sample payload"), path
 
 
-@pytest.mark.parametrize("kind", [k.name for k in KINDS])
+@pytest.mark.parametrize("kind", PRESENT_KINDS)
 def test_sample_payload_in_the_sensor_file_routes_to_its_kind(
     kind: str, sensors: list[dict[str, Any]]
 ) -> None:
@@ -94,16 +97,18 @@ def test_a_push_under_a_kind_folder_starts_only_that_kinds_ci(
 
 
 def test_a_fifty_file_merge_starts_one_workflow_per_kind_not_per_file(sensors: list[dict[str, Any]]) -> None:
-    files = [f"artifacts/prompts/p{i}/template.j2" for i in range(30)]
-    files += [f"artifacts/rag/r{i}/eval/corpus.jsonl" for i in range(19)] + ["docs/index.md"]
-    assert len(files) == 50
-    assert targets(fire(sensors, push(*files))) == ["prompt-ci-v1", "rag-ci-v1"]
-
-
-def test_a_removal_still_routes(sensors: list[dict[str, Any]]) -> None:
-    assert targets(fire(sensors, push(removed=("artifacts/guardrails/old/policy.yaml",)))) == [
-        "guardrail-ci-v1"
+    files = [
+        f"artifacts/{KINDS[i % len(KINDS)].folder}/a{i}/{KINDS[i % len(KINDS)].manifest}" for i in range(49)
     ]
+    files.append("docs/index.md")
+    assert len(files) == 50
+    assert targets(fire(sensors, push(*files))) == sorted(f"{k.pipeline}-v1" for k in KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
+def test_a_removal_still_routes(kind: Any, sensors: list[dict[str, Any]]) -> None:
+    removed = (f"artifacts/{kind.folder}/old/{kind.manifest}",)
+    assert targets(fire(sensors, push(removed=removed))) == [f"{kind.pipeline}-v1"]
 
 
 def test_changes_outside_artifacts_start_nothing(sensors: list[dict[str, Any]]) -> None:
@@ -113,7 +118,8 @@ def test_changes_outside_artifacts_start_nothing(sensors: list[dict[str, Any]]) 
 
 
 def test_branch_comes_from_the_ref(sensors: list[dict[str, Any]]) -> None:
-    fired = fire(sensors, push("artifacts/model-configs/m/model-config.yaml", ref="refs/heads/feature/a-b"))
+    kind = KINDS[0]
+    fired = fire(sensors, push(f"artifacts/{kind.folder}/m/{kind.manifest}", ref="refs/heads/feature/a-b"))
     assert fired[0].parameters["branch"] == "feature/a-b"
 
 
@@ -137,26 +143,6 @@ def test_other_events_start_nothing(sensors: list[dict[str, Any]]) -> None:
     event = push("artifacts/prompts/p/template.j2")
     event["body"]["X-GitHub-Event"] = "create"
     assert fire(sensors, event) == []
-
-
-def test_fan_in_example_needs_both_the_prompt_and_its_dataset() -> None:
-    example = load_docs(EXAMPLE.read_text(encoding="utf-8"))
-    deps = {d["name"]: d for d in example[0]["spec"]["dependencies"]}
-    template_only = push("artifacts/prompts/review-sentiment/template.j2")
-    dataset_only = push("artifacts/prompts/review-sentiment/eval/dataset.jsonl")
-    assert dependency_matches(deps["prompt-template"], template_only)
-    assert not dependency_matches(deps["prompt-dataset"], template_only)
-    assert dependency_matches(deps["prompt-dataset"], dataset_only)
-    assert not dependency_matches(deps["prompt-template"], dataset_only)
-    assert fire(example, template_only) == [] and fire(example, dataset_only) == []
-    both = fire(
-        example,
-        push(
-            "artifacts/prompts/review-sentiment/prompt.yaml",
-            "artifacts/prompts/review-sentiment/eval/dataset.jsonl",
-        ),
-    )
-    assert targets(both) == ["prompt-ci-v1"]
 
 
 def test_simulator_refuses_features_it_does_not_model() -> None:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from genaiops.cli import build_parser
-from genaiops.kinds import KINDS
-from tests.conftest import CliResult, git, write
+from genaiops.kinds import BY_NAME
+from tests.conftest import PRESENT_KINDS, CliResult, git, write
 from tests.platform import platform_policy as policy
 from tests.platform.conftest import PLATFORM, load_docs, platform_files
 from tests.platform.sensor_sim import fire
@@ -130,6 +130,7 @@ def _route_push_repo(git_repo: Path) -> tuple[str, str]:
     before = git(git_repo, "rev-parse", "HEAD").strip()
     write(git_repo, "artifacts/prompts/demo/prompt.yaml", 'id: demo\nversion: "1.0.0"\n')
     write(git_repo, "artifacts/prompts/demo/template.j2", "Hello {{ name }}\n")
+    write(git_repo, "artifacts/model-configs/mc/model-config.yaml", 'id: mc\nversion: "1.0.0"\n')
     write(git_repo, "artifacts/rag/kb/rag.yaml", 'id: kb\nversion: "1.0.0"\n')
     write(git_repo, "artifacts/guardrails/strict/README.md", "docs only\n")
     write(git_repo, "artifacts/guardrails/strict/policy.yaml", 'id: strict\nversion: "1.0.0"\n')
@@ -142,7 +143,7 @@ def _route_push_repo(git_repo: Path) -> tuple[str, str]:
     return before, middle
 
 
-@pytest.mark.parametrize("kind", ["prompt", "rag", "guardrail"])
+@pytest.mark.parametrize("kind", PRESENT_KINDS)
 def test_webhook_to_fan_out_end_to_end(
     kind: str, git_repo: Path, tmp_path: Path, docs: list[dict[str, Any]], run_cli: Any
 ) -> None:
@@ -192,7 +193,12 @@ def test_webhook_to_fan_out_end_to_end(
     assert result.code == 0, result.stderr
     items = json.loads(result.stdout)
 
-    expected = {"prompt": [("demo", True)], "rag": [("kb", True)], "guardrail": [("strict", True)]}[kind]
+    expected = {
+        "prompt": [("demo", True)],
+        "model-config": [("mc", True)],
+        "rag": [("kb", True)],
+        "guardrail": [("strict", True)],
+    }[kind]
     assert [(i["id"], i["eval"]) for i in items] == expected
     fan_out = next(t for t in main["dag"]["tasks"] if t.get("withParam"))
     assert fan_out["withParam"] == "{{tasks.route.outputs.result}}"
@@ -219,7 +225,7 @@ def test_webhook_to_fan_out_end_to_end(
 
 
 def test_every_kind_has_ci_and_cd_for_its_pipeline_name() -> None:
-    for kind in KINDS:
+    for kind in (BY_NAME[name] for name in PRESENT_KINDS):
         folder = PLATFORM / "workflowtemplates" / kind.name
         ci = load_docs((folder / "ci.yaml").read_text(encoding="utf-8"))[0]
         cd = load_docs((folder / "cd.yaml").read_text(encoding="utf-8"))[0]

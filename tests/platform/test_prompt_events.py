@@ -1,0 +1,44 @@
+"""The prompt kind's fan-in Sensor example (platform/events/prompt/examples/): it sits next to the prompt
+Sensor, is not deployed, and fires only when a prompt and its eval dataset change together.
+
+Prompt-specific, so named test_prompt_*.py: a repository rendered without the prompt kind drops it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from tests.platform.conftest import PLATFORM, load_docs
+from tests.platform.sensor_sim import dependency_matches, fire
+from tests.platform.test_sensors import push, targets
+
+EXAMPLE = PLATFORM / "events" / "prompt" / "examples" / "prompt-with-dataset.yaml"
+
+
+def test_the_fan_in_example_sits_next_to_the_prompt_sensor_and_is_not_deployed() -> None:
+    assert EXAMPLE.is_file()
+    kustomization: dict[str, Any] = yaml.safe_load(
+        (PLATFORM / "events" / "prompt" / "kustomization.yaml").read_text(encoding="utf-8")
+    )
+    assert all("examples" not in r for r in kustomization["resources"])
+
+
+def test_fan_in_example_needs_both_the_prompt_and_its_dataset() -> None:
+    example = load_docs(EXAMPLE.read_text(encoding="utf-8"))
+    deps = {d["name"]: d for d in example[0]["spec"]["dependencies"]}
+    template_only = push("artifacts/prompts/review-sentiment/template.j2")
+    dataset_only = push("artifacts/prompts/review-sentiment/eval/dataset.jsonl")
+    assert dependency_matches(deps["prompt-template"], template_only)
+    assert not dependency_matches(deps["prompt-dataset"], template_only)
+    assert dependency_matches(deps["prompt-dataset"], dataset_only)
+    assert not dependency_matches(deps["prompt-template"], dataset_only)
+    assert fire(example, template_only) == [] and fire(example, dataset_only) == []
+    both = fire(
+        example,
+        push(
+            "artifacts/prompts/review-sentiment/prompt.yaml",
+            "artifacts/prompts/review-sentiment/eval/dataset.jsonl",
+        ),
+    )
+    assert targets(both) == ["prompt-ci-v1"]
