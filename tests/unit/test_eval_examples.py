@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from genaiops.cli import main
+from tests.conftest import PRESENT_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +45,7 @@ def test_examples_pass_from_cassettes(tmp_path: Path, monkeypatch: pytest.Monkey
     ]
     assert code == 0, problems
     kinds = {a["kind"] for a in data["artifacts"]}
-    assert kinds == {"prompt", "model-config", "rag", "guardrail"}
+    assert kinds == set(PRESENT_KINDS)
     for artifact in data["artifacts"]:
         card = artifact["details"]["scorecard"]
         assert card["provenance"]["calls"] == 0

@@ -12,16 +12,14 @@ from typing import Any
 import pytest
 
 from genaiops.errors import UsageError
+from genaiops.kinds import BY_NAME
 from genaiops.stages import parallel
+from tests.conftest import PRESENT_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
-KINDS = {
-    "prompts": "prompt.yaml",
-    "model-configs": "model-config.yaml",
-    "rag": "rag.yaml",
-    "guardrails": "policy.yaml",
-}
-PER_KIND = 18
+# the kinds this repository ships (a rendered project keeps only the selected ones' examples)
+KINDS = {BY_NAME[name].folder: BY_NAME[name].manifest for name in PRESENT_KINDS}
+PER_KIND = 72 // len(KINDS)  # 72 artifacts in all: enough for two workers (parallel.MIN_ARTIFACTS)
 
 
 def _repo(dest: Path) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from genaiops import rules
+from tests.conftest import ENVIRONMENTS
 from tests.unit.validate_repo import MODEL_CONFIG, Fixture, Mutation, build, finding_ids
 
 CONFIG_PATH = "artifacts/model-configs/assistant"
@@ -224,7 +225,7 @@ def test_unknown_environment_is_a_usage_error(tmp_path: Path, run_cli: Callable[
     assert result.code == 2
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_repository_examples_pass_in_every_environment(env: str, run_cli: Callable[..., Any]) -> None:
     root = Path(__file__).resolve().parents[2]
     result = run_cli("validate", "artifacts/model-configs", "--env", env, cwd=root)

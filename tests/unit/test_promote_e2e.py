@@ -1,9 +1,10 @@
 """The repository's own environments and example artifacts through promote and rollback.
 
 A team repository made of this template's genaiops.yaml, environments/ and example artifacts, with a
-local bare remote: one example of each kind is promoted to dev and staging (pushed) and prod (branch +
-request), one is rolled back, and the environments still pass the manifest validation harness
-(kustomize build + kubeconform -strict against the pinned schemas). The stage reports are written
+local bare remote: one example of each kind it ships is promoted to every environment (pushed, or a
+branch + request where approval is required), one is rolled back in the first environment without
+approval, and the environments still pass the manifest validation harness (kustomize build +
+kubeconform -strict against the pinned schemas). The stage reports are written
 here as fixtures (the gate's own behaviour on them is covered by test_promote_gate.py).
 """
 
@@ -23,7 +24,7 @@ from genaiops.lineage import read_lineage
 from genaiops.manifests.build import find_tool
 from genaiops.manifests.harness import run as run_harness
 from genaiops.manifests.schemas import default_cache_root, ensure_schemas
-from tests.conftest import REPO_ROOT
+from tests.conftest import PRESENT_KINDS, REPO_ROOT
 from tests.unit.promote_support import World, git
 
 pytestmark = pytest.mark.tools
@@ -52,7 +53,7 @@ def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run
     examples = {}
     for artifact in discover_all(world.repo):
         examples.setdefault(artifact.kind.name, artifact)
-    assert set(examples) == {"prompt", "model-config", "rag", "guardrail"}
+    assert set(examples) == set(PRESENT_KINDS)
     chosen = list(examples.values())
     versions = {
         a.key: str(yaml.safe_load(a.manifest_path.read_text(encoding="utf-8"))["version"]) for a in chosen
@@ -78,35 +79,46 @@ def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run
         statuses = {a["details"]["promotion"]["status"] for a in result.report["artifacts"]}
         assert statuses == ({"requested"} if approval else {"pushed"})
 
-    prompt = examples["prompt"]
-    manifest = prompt.manifest_path.read_text(encoding="utf-8")
+    direct = [name for name, approval in envs.items() if not approval]
+    assert direct, "copier asks for approval environments among the environments, not all of them"
+    first = direct[0]
+    rolled_back = chosen[0]
+    manifest = rolled_back.manifest_path.read_text(encoding="utf-8")
     version = yaml.safe_load(manifest)["version"]
-    prompt.manifest_path.write_text(manifest.replace(f'"{version}"', '"99.0.0"', 1), encoding="utf-8")
+    rolled_back.manifest_path.write_text(manifest.replace(f'"{version}"', '"99.0.0"', 1), encoding="utf-8")
     world.write_reports(chosen, scorecard={"verdict": "pass", "metrics": []})
     assert (
         run_cli(
             "promote",
             "--env",
-            "dev",
+            first,
             "--repo",
             str(world.repo),
             "--reports",
             str(world.reports),
-            str(prompt.root),
+            str(rolled_back.root),
         ).code
         == 0
     )
     rolled = run_cli(
-        "rollback", "--env", "dev", "--repo", str(world.repo), f"prompt/{prompt.id}", report=False
+        "rollback",
+        "--env",
+        first,
+        "--repo",
+        str(world.repo),
+        f"{rolled_back.kind.name}/{rolled_back.id}",
+        report=False,
     )
     assert rolled.code == 0, rolled.stderr
     assert json.loads(rolled.stdout)["to"]["version"] == version
 
     checkout = world.clone_remote(tmp_path / "checkout")
     branches = git(world.remote, "branch", "--list", "promote/*").split()
-    assert sorted(branches) == sorted(f"promote/prod/{a.kind.name}-{a.id}-{versions[a.key]}" for a in chosen)
-    dev = [e.version for e in read_lineage(checkout, "dev", "prompt", prompt.id)]
-    assert dev == [version, "99.0.0", version]
+    assert sorted(branches) == sorted(
+        f"promote/{env}/{a.kind.name}-{a.id}-{versions[a.key]}" for env in envs if envs[env] for a in chosen
+    )
+    lineage = [e.version for e in read_lineage(checkout, first, rolled_back.kind.name, rolled_back.id)]
+    assert lineage == [version, "99.0.0", version]
 
     result = run_harness(
         checkout,
@@ -118,15 +130,11 @@ def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run
     report = result.render()
     assert result.ok and not result.failed_builds and not result.invalid, report
     built = {b.rel for b in result.builds}
-    assert {"environments/dev", "environments/staging", "environments/prod"} <= built
+    assert {f"environments/{env}" for env in envs} <= built
     promoted = {
         (r.build, r.name.rsplit("-", 1)[0])
         for r in result.resources
         if r.kind == "ConfigMap" and r.name.startswith("genaiops-") and r.status == "valid"
     }
-    expected = {
-        (f"environments/{env}", f"genaiops-{a.kind.name}-{a.id}")
-        for env in ("dev", "staging")
-        for a in chosen
-    }
+    expected = {(f"environments/{env}", f"genaiops-{a.kind.name}-{a.id}") for env in direct for a in chosen}
     assert promoted == expected, report  # prod changes wait in their approval branches

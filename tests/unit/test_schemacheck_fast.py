@@ -18,8 +18,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genaiops import schemacheck
+from tests.conftest import PRESENT_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
+# the artifact kind whose examples seed each schema (the catalog is shared by every kind)
+SCHEMA_KIND = {
+    "prompt": "prompt",
+    "prompt-test-cases": "prompt",
+    "prompt-dataset": "prompt",
+    "model-config": "model-config",
+    "guardrail-policy": "guardrail",
+    "guardrail-suite": "guardrail",
+    "rag": "rag",
+}
 
 
 def _seeds() -> dict[str, list[Any]]:
@@ -52,7 +63,10 @@ def _seeds() -> dict[str, list[Any]]:
         ],
         "rag": [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(art.glob("rag/*/rag.yaml"))],
     }
-    return seeds
+    # a rendered repository ships only its selected kinds' examples
+    return {
+        name: docs for name, docs in seeds.items() if SCHEMA_KIND.get(name, PRESENT_KINDS[0]) in PRESENT_KINDS
+    }
 
 
 SEEDS = _seeds()
