@@ -33,7 +33,10 @@ PRESENT_KINDS, ENVIRONMENTS = _rendered_answers()
 
 # Test modules named after one kind (copier drops them with it) that also read the example artifacts of
 # other kinds: pytest does not collect them in a repository rendered without those kinds.
-ALSO_NEEDS = {"unit/test_rag_eval_answers.py": ("prompt", "model-config")}
+ALSO_NEEDS = {
+    "unit/test_rag_eval_answers.py": ("prompt", "model-config"),
+    "unit/test_prompt_serve.py": ("guardrail", "model-config"),
+}
 collect_ignore = [path for path, kinds in ALSO_NEEDS.items() if not set(kinds) <= set(PRESENT_KINDS)]
 
 GIT_ENV = {
