@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from genaiops.manifests.harness import HarnessResult
+from tests.conftest import ENVIRONMENTS
 
 pytestmark = pytest.mark.tools
 
@@ -106,10 +107,10 @@ def test_cli_exit_codes_and_tally(
     assert main(["manifests", "--repo", str(repo_copy), "--schema-cache", cache, "-q", "environments"]) == 0
     out = capsys.readouterr().out
     assert "manifests: OK" in out and "0 invalid" in out
-    kustomization = repo_copy / "environments/dev/kustomization.yaml"
+    kustomization = repo_copy / "environments" / ENVIRONMENTS[0] / "kustomization.yaml"
     text = kustomization.read_text(encoding="utf-8")
     kustomization.write_text(text.replace("      - settings.yaml", "      - setings.yaml"), encoding="utf-8")
     assert main(["manifests", "--repo", str(repo_copy), "--schema-cache", cache, "-q", "environments"]) == 1
     out = capsys.readouterr().out
-    assert "environments/dev: kustomize build failed" in out and "setings.yaml" in out
+    assert f"environments/{ENVIRONMENTS[0]}: kustomize build failed" in out and "setings.yaml" in out
     assert "manifests: FAILED" in out

@@ -17,11 +17,11 @@ from genaiops.kinds import BY_NAME
 from genaiops.promote import watch
 from genaiops.promote.snapshot import configmap_name
 from genaiops.serve.metrics import ServingMetrics
-from tests.conftest import REPO_ROOT
+from tests.conftest import ENVIRONMENTS, REPO_ROOT
 
 pytestmark = pytest.mark.tools
 
-ENVIRONMENTS = [e["name"] for e in yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text())["environments"]]
+FIRST = ENVIRONMENTS[0]  # the first environment in promotion order (dev in the default answers)
 
 
 def _build(kustomize: str, path: Path) -> list[dict[str, Any]]:
@@ -41,7 +41,7 @@ def _minutes(duration: str) -> float:
 
 @pytest.fixture(scope="module")
 def dev(tools: dict[str, str]) -> list[dict[str, Any]]:
-    return _build(tools["kustomize"], REPO_ROOT / "environments/dev")
+    return _build(tools["kustomize"], REPO_ROOT / "environments" / FIRST)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -104,16 +104,16 @@ def test_artifact_mounts_follow_the_promotion_layout(dev: list[dict[str, Any]]) 
 
 
 def test_a_promoted_configmap_is_referenced_by_its_hashed_name(tmp_path: Path, tools: dict[str, str]) -> None:
-    for top in ("base", "dev"):
+    for top in ("base", FIRST):
         shutil.copytree(REPO_ROOT / "environments" / top, tmp_path / top)
-    kustomization = tmp_path / "dev/kustomization.yaml"
+    kustomization = tmp_path / FIRST / "kustomization.yaml"
     data = yaml.safe_load(kustomization.read_text())
-    (tmp_path / "dev/prompt.yaml").write_text("id: support-qa-cot\n")
+    (tmp_path / FIRST / "prompt.yaml").write_text("id: support-qa-cot\n")
     data["configMapGenerator"].append(
         {"name": configmap_name("prompt", "support-qa-cot"), "files": ["prompt.yaml"]}
     )
     kustomization.write_text(yaml.safe_dump(data))
-    docs = _build(tools["kustomize"], tmp_path / "dev")
+    docs = _build(tools["kustomize"], tmp_path / FIRST)
     hashed = next(n for n in _by(docs, "ConfigMap") if n.startswith("genaiops-prompt-support-qa-cot-"))
     settings = next(n for n in _by(docs, "ConfigMap") if n.startswith("genai-settings-"))
     volumes = {
