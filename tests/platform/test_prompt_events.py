@@ -1,5 +1,5 @@
 """The prompt kind's fan-in Sensor example (platform/events/prompt/examples/): it sits next to the prompt
-Sensor, is not deployed, and fires only when a prompt and its eval dataset change together.
+Sensor, is not deployed, is schema-valid, and fires only when a prompt and its eval dataset change together.
 
 Prompt-specific, so named test_prompt_*.py: a repository rendered without the prompt kind drops it."""
 
@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 
+from genaiops.manifests.schemas import default_cache_root, ensure_schemas, schema_locations
+from tests.conftest import REPO_ROOT
 from tests.platform.conftest import PLATFORM, load_docs
 from tests.platform.sensor_sim import dependency_matches, fire
+from tests.platform.test_schemas import kubeconform
 from tests.platform.test_sensors import push, targets
 
 EXAMPLE = PLATFORM / "events" / "prompt" / "examples" / "prompt-with-dataset.yaml"
@@ -42,3 +46,10 @@ def test_fan_in_example_needs_both_the_prompt_and_its_dataset() -> None:
         ),
     )
     assert targets(both) == ["prompt-ci-v1"]
+
+
+@pytest.mark.tools
+def test_the_fan_in_example_is_schema_valid() -> None:
+    locations = schema_locations(ensure_schemas(default_cache_root(REPO_ROOT)))
+    resources = kubeconform(locations, EXAMPLE)
+    assert resources and [r["status"] for r in resources] == ["statusValid"] * len(resources)
