@@ -10,9 +10,9 @@ the copier answers (missing answers take the defaults below). Two sorts of files
 
 * *generated* files (Argo CD bootstrap, platform overlays) are derived entirely from the
   settings: written when missing, reported when they differ, rewritten by ``--force``;
-* *seeded* files (``genaiops.yaml``, ``environments/<env>/*``) are written once and then belong to
-  the team and to ``genaiops promote``: never rewritten, only checked for the facts that must
-  agree with the settings.
+* *seeded* files (``genaiops.yaml``, the model catalog, ``environments/<env>/*``) are written
+  once and then belong to the team and to ``genaiops promote``: never rewritten, only checked
+  for the facts that must agree with the settings.
 
 ``--check`` writes nothing and exits 1 when anything is missing, differs or is left over from a
 removed environment. Exit 2 means the settings themselves are invalid.
@@ -436,7 +436,10 @@ def render(settings: Settings) -> list[Output]:
     def out(path: str, template: str, seeded: bool, **extra: Any) -> Output:
         return Output(path, jinja.get_template(template).render(**base, **extra), seeded)
 
-    files = [out(SETTINGS_FILE, "genaiops.yaml.j2", True)]
+    files = [
+        out(SETTINGS_FILE, "genaiops.yaml.j2", True),
+        out("artifacts/catalog/models.yaml", "catalog-models.yaml.j2", True),
+    ]
     for env in settings.environments:
         files += [
             out(f"environments/{env.name}/kustomization.yaml", "env-kustomization.yaml.j2", True, env=env),

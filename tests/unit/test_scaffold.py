@@ -60,7 +60,19 @@ def test_defaults_render_the_documented_layout(tmp_path: Path) -> None:
     ]
     assert settings["kinds"] == ["prompt", "model-config", "rag", "guardrail"]
     assert (tmp_path / "environments/bootstrap/argocd-config.yaml").is_file()
-    assert "20 written" in out
+    assert "21 written" in out
+
+
+def test_catalog_availability_follows_the_environment_names(tmp_path: Path) -> None:
+    answers = _answers(tmp_path, environments=["qa", "preprod", "live"], approval_environments=["live"])
+    code, _, err = _run(tmp_path, answers=answers)
+    assert code == 0, err
+    models = {
+        m["name"]: m["environments"] for m in _load(tmp_path / "artifacts/catalog/models.yaml")["models"]
+    }
+    assert models["gpt-4o"] == ["qa", "preprod", "live"]  # generally available: everywhere
+    assert models["gpt-4.1"] == ["qa", "preprod"]  # rolling out: every environment but the last
+    assert models["gpt-3.5-turbo"] == ["qa"]  # deprecated: only the first
 
 
 def test_answers_drive_every_generated_file(tmp_path: Path) -> None:
