@@ -157,7 +157,7 @@ def test_unreachable_metrics_exit_3_and_do_not_roll_back(
 ) -> None:
     metrics.fail = True
     head = git(world.remote, "rev-parse", "main").strip()
-    result = _watch(run_cli, world, metrics)
+    result = _watch(run_cli, world, metrics, bake="60s")  # exits 3 after consecutive failures
     assert result.code == 3
     assert "metrics backend failed 3 times" in result.stderr
     assert git(world.remote, "rev-parse", "main").strip() == head

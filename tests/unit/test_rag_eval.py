@@ -101,3 +101,27 @@ def test_unusable_eval_set_is_a_finding(repo: Path, tmp_path: Path) -> None:
     assert [f["ruleId"] for f in artifact["findings"] if f["severity"] == "error"] == [
         "rag/eval-set-unusable"
     ]
+
+
+def test_generator_is_skipped_with_a_warning_when_the_repo_has_no_prompts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "artifacts/rag/support-docs",
+        root / "artifacts/rag/support-docs",
+    )
+    (root / "genaiops.yaml").write_text(
+        "kinds: [rag, guardrail]\nenvironments:\n  - name: qa\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("GENAIOPS_RAG_GENERATOR", raising=False)
+    report = tmp_path / "report.json"
+    code = main(["eval", "artifacts/rag/support-docs", "--replay", "--report", str(report), "-q"])
+    (artifact,) = json.loads(report.read_text(encoding="utf-8"))["artifacts"]
+    assert code == 0, artifact["findings"]
+    assert [(f["ruleId"], f["severity"]) for f in artifact["findings"] if f["severity"] != "info"] == [
+        ("rag/eval-generator-skipped", "warning")
+    ]
+    names = {m["name"] for m in artifact["details"]["scorecard"]["metrics"]}
+    assert "answer_token_f1" not in names and any(n.startswith("ndcg") for n in names)

@@ -109,8 +109,8 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         return
     generator_cfg = raganswer.configured(doc.data)
     generator = raganswer.load(artifact, generator_cfg, result) if generator_cfg else None
-    if generator_cfg and generator is None:
-        return
+    if generator is None and any(f.rule_id == raganswer.GENERATOR_UNUSABLE for f in result.findings):
+        return  # a broken generator fails the eval; a skipped one (warning) leaves retrieval eval to run
     session = EvalSession.open(artifact, result, ctx)
     try:
         _run(session, spec, eval_set, sample, generator, thresholds, cutoffs, paths)

@@ -37,6 +37,7 @@ from genaiops.discovery import Artifact
 from genaiops.errors import ArtifactError
 from genaiops.llm.types import ChatRequest
 from genaiops.metrics import text as textmetrics
+from genaiops.project import load_project
 from genaiops.report import ArtifactResult
 from genaiops.safeio import iter_jsonl, load_yaml, read_text
 
@@ -54,6 +55,14 @@ GENERATOR_UNUSABLE = rules.rule(
     "The configured generator cannot run: the prompt artifact, its template or model config is "
     "missing or unrenderable, or the answers dataset is malformed.",
     "Fix eval.generator in rag.yaml (prompt id, dataset path) or the prompt artifact it names.",
+)
+
+GENERATOR_SKIPPED = rules.rule(
+    "rag/eval-generator-skipped",
+    "eval",
+    "eval.generator names a prompt, but this repository does not use the prompt and model-config kinds "
+    "(genaiops.yaml `kinds`), so end-to-end answer quality is not evaluated (warning).",
+    "Add the prompt and model-config kinds to the repository, or remove eval.generator from rag.yaml.",
 )
 
 
@@ -116,6 +125,16 @@ def configured(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
 def load(artifact: Artifact, cfg: Mapping[str, Any], result: ArtifactResult) -> Generator | None:
     """Load the generator prompt and the answers dataset; a problem is a finding and gives None."""
     rel_manifest = artifact.rel(artifact.manifest_path)
+    missing_kinds = [k for k in ("prompt", "model-config") if k not in load_project(artifact.repo).kinds]
+    if missing_kinds:
+        result.add(
+            GENERATOR_SKIPPED,
+            f"answer quality not evaluated: this repository has no {' or '.join(missing_kinds)} artifacts "
+            "(genaiops.yaml kinds), so the generator prompt cannot run",
+            severity="warning",
+            file=rel_manifest,
+        )
+        return None
     prompt_id = str(cfg["prompt"])
     root = artifact.repo / "artifacts" / "prompts" / prompt_id
     if "/" in prompt_id or prompt_id.startswith(".") or not (root / "prompt.yaml").is_file():
