@@ -33,16 +33,18 @@ pytestmark = pytest.mark.tools
 def _template_world(tmp: Path) -> World:
     remote, repo, reports = tmp / "gitops.git", tmp / "team", tmp / "reports"
     reports.mkdir()
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    settings = yaml.safe_load((REPO_ROOT / "genaiops.yaml").read_text(encoding="utf-8"))
+    branch = str((settings.get("repository") or {}).get("branch") or "main")  # the rendered default branch
+    subprocess.run(["git", "init", "-q", "--bare", "-b", branch, str(remote)], check=True)
     repo.mkdir()
     for top in ("environments", "artifacts"):
         shutil.copytree(REPO_ROOT / top, repo / top)
     shutil.copy(REPO_ROOT / "genaiops.yaml", repo / "genaiops.yaml")
-    git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", branch)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "rendered from the template")
     git(repo, "remote", "add", "origin", remote.as_uri())
-    git(repo, "push", "-q", "origin", "main")
+    git(repo, "push", "-q", "origin", branch)
     return World(repo, remote, reports)
 
 
