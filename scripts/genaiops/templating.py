@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 from typing import Any, Literal
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 PORTABLE_FILTERS = frozenset(
@@ -385,15 +385,57 @@ def render(
     return "".join(pieces), False
 
 
+@dataclass(frozen=True)
+class RenderProblem:
+    """Why a template did not render: the sandbox refused (``unsafe``), a name was undefined
+    (``undefined``), loops ran past the iteration limit (``limit``), or anything else (``error``)."""
+
+    kind: Literal["unsafe", "undefined", "limit", "error"]
+    message: str
+
+
+_RENDER_ERRORS = (
+    TemplateError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+)
+
+
+def try_render(
+    ast: nodes.Template, context: Mapping[str, Any], max_chars: int, max_iterations: int = MAX_ITERATIONS
+) -> tuple[str, bool] | RenderProblem:
+    """``render``, with every way a user's template can fail turned into a RenderProblem.
+
+    Each stage maps the problem's kind onto its own rule ids; none of them re-lists the exceptions.
+    """
+    try:
+        return render(ast, context, max_chars, max_iterations)
+    except SecurityError as exc:
+        return RenderProblem("unsafe", str(exc))
+    except UndefinedError as exc:
+        return RenderProblem("undefined", exc.message or str(exc))
+    except IterationLimitExceeded as exc:
+        return RenderProblem("limit", str(exc))
+    except _RENDER_ERRORS as exc:
+        return RenderProblem("error", f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
 __all__ = [
     "PORTABLE_FILTERS",
     "PORTABLE_TESTS",
     "Analysis",
     "Issue",
     "IterationLimitExceeded",
+    "RenderProblem",
     "TemplateSyntaxError",
     "analyze",
     "environment",
     "parse",
     "render",
+    "try_render",
 ]

@@ -21,3 +21,22 @@ def test_huge_values_are_refused_at_render_and_not_folded_at_analysis(source: st
 def test_ordinary_arithmetic_still_works() -> None:
     ast = templating.parse("{{ 2 * 3 }} {{ 'ab' * 3 }} {{ 2 ** 10 }} {{ [1] * 2 }}")
     assert templating.compiled(ast).render() == "6 ababab 1024 [1, 1]"
+
+
+@pytest.mark.parametrize(
+    ("source", "context", "kind"),
+    [
+        ("{{ ''.__class__.__mro__ }}", {}, "unsafe"),
+        ("{{ missing }}", {}, "undefined"),
+        ("{% for a in xs %}{% for b in xs %}{% endfor %}{% endfor %}", {"xs": list(range(2000))}, "limit"),
+        ("{{ 1 // 0 }}", {}, "error"),
+        ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", {}, "error"),  # RecursionError
+    ],
+)
+def test_every_render_failure_becomes_a_problem_of_its_kind(source: str, context: dict, kind: str) -> None:
+    outcome = templating.try_render(templating.parse(source), context, 10_000, max_iterations=1_000_000)
+    assert isinstance(outcome, templating.RenderProblem) and outcome.kind == kind, outcome
+
+
+def test_a_good_render_is_returned_as_text() -> None:
+    assert templating.try_render(templating.parse("Hi {{ name }}"), {"name": "Ada"}, 100) == ("Hi Ada", False)

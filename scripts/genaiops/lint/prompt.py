@@ -24,8 +24,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.exceptions import SecurityError
+from jinja2 import TemplateSyntaxError, nodes
 from jsonschema import Draft202012Validator
 
 from genaiops import rules, schemacheck, templating, tokens
@@ -357,24 +356,16 @@ def _render(
     ast: nodes.Template, context: dict[str, Any], limit: int, what: str, rel: str, result: ArtifactResult
 ) -> tuple[str, bool] | None:
     """Render in the sandbox; a failure becomes a finding and None."""
-    try:
-        return templating.render(ast, context, limit)
-    except SecurityError as exc:
-        result.add(UNSAFE, f"the sandbox refused while rendering {what}: {exc}", file=rel)
-    except UndefinedError as exc:
-        result.add(UNDEFINED_REF, f"rendering {what}: {exc.message}", file=rel)
-    except templating.IterationLimitExceeded as exc:
-        result.add(RENDER_ERROR, f"rendering {what} stopped: {exc}", file=rel)
-    except (
-        TemplateError,
-        TypeError,
-        ValueError,
-        ArithmeticError,
-        AttributeError,
-        KeyError,
-        IndexError,
-    ) as exc:
-        result.add(RENDER_ERROR, f"rendering {what} failed: {type(exc).__name__}: {str(exc)[:300]}", file=rel)
+    outcome = templating.try_render(ast, context, limit)
+    if not isinstance(outcome, templating.RenderProblem):
+        return outcome
+    rule_id, message = {
+        "unsafe": (UNSAFE, f"the sandbox refused while rendering {what}: {outcome.message}"),
+        "undefined": (UNDEFINED_REF, f"rendering {what}: {outcome.message}"),
+        "limit": (RENDER_ERROR, f"rendering {what} stopped: {outcome.message}"),
+        "error": (RENDER_ERROR, f"rendering {what} failed: {outcome.message}"),
+    }[outcome.kind]
+    result.add(rule_id, message, file=rel)
     return None
 
 

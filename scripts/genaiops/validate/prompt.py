@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError
 
 from genaiops import assertions, rules, templating
@@ -302,23 +302,13 @@ def _describe(index: int, case: Mapping[str, Any]) -> str:
 def _render_case(
     ast: nodes.Template, context: Mapping[str, Any], limit: int, what: str, rel: str, result: ArtifactResult
 ) -> tuple[str, bool] | None:
-    try:
-        return templating.render(ast, context, limit)
-    except SecurityError as exc:
-        result.add(SANDBOX_ESCAPE, f"the sandbox refused while rendering {what}: {exc}", file=rel)
-    except UndefinedError as exc:
-        result.add(RENDER_FAILED, f"{what} does not render: {exc.message}", file=rel)
-    except (
-        TemplateError,
-        TypeError,
-        ValueError,
-        ArithmeticError,
-        AttributeError,
-        KeyError,
-        IndexError,
-        RecursionError,
-    ) as exc:
-        result.add(RENDER_FAILED, f"{what} does not render: {type(exc).__name__}: {str(exc)[:300]}", file=rel)
+    outcome = templating.try_render(ast, context, limit)
+    if not isinstance(outcome, templating.RenderProblem):
+        return outcome
+    if outcome.kind == "unsafe":
+        result.add(SANDBOX_ESCAPE, f"the sandbox refused while rendering {what}: {outcome.message}", file=rel)
+    else:
+        result.add(RENDER_FAILED, f"{what} does not render: {outcome.message}", file=rel)
     return None
 
 
