@@ -19,31 +19,16 @@ from typing import Any
 
 import yaml
 
+from genaiops.scaffold import DEFAULT_ANSWERS as SCAFFOLD_DEFAULTS
 from tests.conftest import GIT_ENV, REPO_ROOT
 
 TEMPLATE_ROOT = REPO_ROOT
 TOOLS_DIR = Path(os.environ.get("GENAIOPS_TOOLS_DIR", REPO_ROOT / ".tools"))
 SCHEMA_CACHE = Path(os.environ.get("GENAIOPS_SCHEMA_CACHE", REPO_ROOT / ".cache" / "schemas"))
 
-DEFAULT_ANSWERS: dict[str, Any] = {
-    "project_name": "genai-platform",
-    "team_name": "ml-platform",
-    "repo_url": "https://git.example.com/ml-platform/genai-platform.git",
-    "default_branch": "main",
-    "pipeline_image": "ghcr.io/example/genaiops",
-    "pipeline_image_tag": "0.1.0",
-    "environments": ["dev", "staging", "prod"],
-    "approval_environments": ["prod"],
-    "namespace_workflows": "argo",
-    "namespace_events": "argo-events",
-    "namespace_argocd": "argocd",
-    "namespace_pipelines": "genai-pipelines",
-    "artifact_kinds": ["prompt", "model-config", "rag", "guardrail"],
-    "llm_endpoint": "",
-    "embedding_endpoint": "",
-    "notification_webhook": "",
-}
-"""The documented defaults (docs/template.md): what `copier copy --defaults` must record."""
+DEFAULT_ANSWERS: dict[str, Any] = dict(SCAFFOLD_DEFAULTS)
+"""The documented defaults (docs/template.md): what `copier copy --defaults` must record. They are the
+ones `genaiops init` falls back to, so copier.yml and the scaffold are held to one list."""
 
 # Environment variables of the outer test run that must not leak into a generated repository's tools.
 _DROPPED_ENV = (
