@@ -105,6 +105,20 @@ def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[
     }
 
 
+SIGNATURE_PARAMS = _schema(
+    {
+        "threshold": {**THRESHOLD, "default": 0.5},
+        "disable": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "signature ids to switch off",
+        },
+    }
+)
+"""Parameters shared by the signature detectors (prompt_injection, jailbreak)."""
+
+
 # --- factories -------------------------------------------------------------------------------
 
 
@@ -237,17 +251,7 @@ REGISTRY: dict[str, GuardrailFunction] = {
         GuardrailFunction(
             "prompt_injection",
             "Instruction-override, system-prompt extraction, fake role tags, exfiltration.",
-            _schema(
-                {
-                    "threshold": {**THRESHOLD, "default": 0.5},
-                    "disable": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "default": [],
-                        "description": "signature ids to switch off",
-                    },
-                }
-            ),
+            SIGNATURE_PARAMS,
             {"matches": "signature ids that matched"},
             _signatures(patterns.INJECTION, patterns.INJECTION_SQUASHED),
             "prompt_injection",
@@ -256,17 +260,7 @@ REGISTRY: dict[str, GuardrailFunction] = {
         GuardrailFunction(
             "jailbreak",
             "Persona and mode jailbreaks (DAN, developer mode, 'no restrictions', fictional framing).",
-            _schema(
-                {
-                    "threshold": {**THRESHOLD, "default": 0.5},
-                    "disable": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "default": [],
-                        "description": "signature ids to switch off",
-                    },
-                }
-            ),
+            SIGNATURE_PARAMS,
             {"matches": "signature ids that matched"},
             _signatures(patterns.JAILBREAK),
             "jailbreak",
