@@ -12,19 +12,14 @@ export GOBIN="$tools/bin"
 export GOFLAGS="${GOFLAGS:--mod=mod}"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
-# name|module@version[|pin folder]  (one line per tool; bump a version here and re-run)
-# A pin folder holds a go.mod/go.sum that pins the tool when `go install module@version` cannot be
-# used (see scripts/tools/argo/tools.go for why argo needs one).
-pins=(
-  "kustomize|sigs.k8s.io/kustomize/kustomize/v5@v5.8.1"
-  "kubeconform|github.com/yannh/kubeconform/cmd/kubeconform@v0.7.0"
-  "argo|github.com/argoproj/argo-workflows/v3/cmd/argo@v3.6.18|scripts/tools/argo"
-)
-if [ "${GENAIOPS_WITH_CHAINSAW:-0}" = "1" ]; then
-  pins+=("chainsaw|github.com/kyverno/chainsaw@v0.2.15")
-fi
-
 command -v go >/dev/null || { echo "install-tools: Go >= 1.26 is required (https://go.dev/dl)" >&2; exit 2; }
+
+# name|package@version|pin folder, one line per tool, from scripts/genaiops/pins.py (the one place
+# versions are pinned; bump them there). A pin folder holds a go.mod/go.sum that pins the tool when
+# `go install package@version` cannot be used (see scripts/tools/argo/tools.go for why argo needs one).
+python="${GENAIOPS_PYTHON:-$root/.venv/bin/python}"
+mapfile -t pins < <(PYTHONPATH="$root/scripts" "$python" -m genaiops.pins tools)
+[ "${#pins[@]}" -gt 0 ] || { echo "install-tools: could not read the pins (scripts/genaiops/pins.py)" >&2; exit 2; }
 
 for pin in "${pins[@]}"; do
   IFS='|' read -r name module pindir <<<"$pin"

@@ -38,6 +38,7 @@ COMMAND_MODULES: list[str] = [
     "genaiops.promote.rollback",
     "genaiops.promote.watch",
     "genaiops.serve.command",
+    "genaiops.notify",
 ]
 
 
@@ -94,6 +95,12 @@ def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
         p.add_argument("--changed-since", metavar="REF", help="select the artifacts changed since a git ref")
         p.add_argument("--kind", action="append", choices=sorted(BY_NAME), help="only artifacts of this kind")
         p.add_argument("--env", help="target environment (from genaiops.yaml)", required=stage == "promote")
+        if stage in ("validate", "eval"):
+            p.add_argument(
+                "--deployed",
+                action="store_true",
+                help="check the versions --env deploys (environments/<env>/artifacts) instead of artifacts/",
+            )
         if stage == "promote":
             importlib.import_module("genaiops.promote.options").add_options(p)
         if stage == "eval":
@@ -163,6 +170,21 @@ def _select(args: argparse.Namespace, stage: str) -> tuple[Any, list[Artifact], 
 
 
 def _run_stage_command(args: argparse.Namespace, report: Report) -> None:
+    if getattr(args, "deployed", False):
+        if not args.env:
+            raise UsageError("--deployed needs --env: the environment whose deployed versions to check")
+        from genaiops.deployed import deployed_tree
+
+        source = load_project(args.repo).root
+        with deployed_tree(source, args.env) as tree:
+            args.repo, args.paths = tree, list(args.paths) or ["."]
+            report.context["deployed"] = {"environment": args.env, "repo": str(source)}
+            _run_stage(args, report)
+        return
+    _run_stage(args, report)
+
+
+def _run_stage(args: argparse.Namespace, report: Report) -> None:
     project, artifacts, context = _select(args, args.command)
     report.context.update(context)
     options: dict[str, Any] = {"env": args.env}

@@ -62,9 +62,33 @@ class GitError(Exception):
         super().__init__(redact(f"git {' '.join(args)}: {self.output}"))
 
 
+USERNAME_ENV = "GENAIOPS_GIT_USERNAME"
+PASSWORD_ENV = "GENAIOPS_GIT_PASSWORD"
+"""HTTPS credentials for the GitOps remote (an Argo step maps them from a Secret; never written to disk)."""
+
+
+def credential_env(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """Git configuration, as environment, that answers credential prompts from $GENAIOPS_GIT_USERNAME and
+    $GENAIOPS_GIT_PASSWORD (git's documented inline helper; appended after any GIT_CONFIG_* already set).
+    Empty when the variables are not both set, so a laptop's own credential setup is left alone."""
+    if not (environ.get(USERNAME_ENV) and environ.get(PASSWORD_ENV)):
+        return {}
+    try:
+        count = int(environ.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        count = 0
+    helper = f'!f() {{ echo "username=${{{USERNAME_ENV}}}"; echo "password=${{{PASSWORD_ENV}}}"; }}; f'
+    return {
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": "credential.helper",
+        f"GIT_CONFIG_VALUE_{count}": helper,
+    }
+
+
 def run_git(cwd: Path | None, *args: str) -> str:
     """Run git (without prompts) and return stdout; raise GitError with its output on failure."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    env.update(credential_env(env))
     command = ["git", *(["-C", str(cwd)] if cwd else []), *args]
     try:
         proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)

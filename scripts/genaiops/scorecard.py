@@ -340,9 +340,11 @@ def render_markdown(
                 for c in card.provenance.get("cassettes", [])
                 if c.get("synthetic")
             }
+            | {str(card.provenance.get("syntheticReason") or "")}
         )
+        source = "cassettes" if card.provenance.get("mode") == "replay" else "an endpoint"
         head.append(
-            f"> ⚠️ **Synthetic responses**: scored from cassettes not recorded from a real model "
+            f"> ⚠️ **Synthetic responses**: scored from {source} that are not a real model "
             f"({_cell('; '.join(r for r in reasons if r))})."
         )
     if card.baseline is not None:
@@ -595,8 +597,9 @@ def render_html(card: Scorecard) -> str:
         sections.append("<h2>Per category</h2>" + per_category)
     if card.synthetic:
         banner = (
-            "<p class='warn'>Synthetic responses: these scores come from cassettes that were not recorded "
-            "from a real model.</p>"
+            "<p class='warn'>Synthetic responses: these scores come from "
+            f"{'cassettes' if card.provenance.get('mode') == 'replay' else 'an endpoint'} that are not a real "
+            f"model ({e(str(card.provenance.get('syntheticReason') or 'see the cassettes below'))}).</p>"
         )
     else:
         banner = ""

@@ -50,7 +50,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The evaluation options as StageContext.options entries."""
-    mode = "record" if args.record else "replay" if args.replay else "live"
+    # neither flag: live when an endpoint is configured, else replay (EvalSession decides)
+    mode = "record" if args.record else "replay" if args.replay else "auto"
     return {
         "llm_mode": mode,
         "llm_cache": not args.no_cache,

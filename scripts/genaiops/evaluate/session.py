@@ -152,7 +152,10 @@ class EvalSession:
         project = ctx.project
         env = ctx.options.get("env")
         config = ProviderConfig.from_settings(project.settings, env)
-        mode = ProviderMode(ctx.options.get("llm_mode") or "live")
+        requested = ctx.options.get("llm_mode") or "auto"
+        if requested == "auto":
+            requested = "live" if config.configured else "replay"
+        mode = ProviderMode(requested)
         cache_dir = None
         if ctx.options.get("llm_cache", True) and mode != ProviderMode.REPLAY:
             cache_dir = Path(config.cache_dir)
@@ -165,6 +168,11 @@ class EvalSession:
             display_base=project.root,
         )
         session = cls(artifact, result, ctx, provider, EvalSettings.from_settings(project.settings))
+        if ctx.options.get("llm_mode", "auto") == "auto" and not config.configured:
+            session.notes.append(
+                "No LLM endpoint is configured (llm.baseUrl in genaiops.yaml or $GENAIOPS_LLM_BASE_URL): "
+                "responses were replayed from the recorded cassettes."
+            )
         session.baseline = session._load_baseline(env)
         return session
 
@@ -276,7 +284,8 @@ class EvalSession:
             files = ", ".join(
                 str(c.get("file")) for c in card.provenance.get("cassettes", []) if c.get("synthetic")
             )
-            self.result.add(SYNTHETIC, f"scores come from synthetic cassettes ({files})", severity="info")
+            source = f"synthetic cassettes ({files})" if files else str(card.provenance.get("syntheticReason"))
+            self.result.add(SYNTHETIC, f"scores come from {source}", severity="info")
         self.result.details["scorecard"] = card.to_json()
         self.provider.save()
         out = self.ctx.options.get("scorecard_dir")

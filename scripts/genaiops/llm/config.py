@@ -2,7 +2,9 @@
 
 Read from ``genaiops.yaml``: a top-level ``llm:`` mapping, overridden key by key by the ``llm:`` mapping
 of the selected environment, then by ``$GENAIOPS_LLM_BASE_URL`` (handy for a local server). The API key
-is never written in a file: the settings name the environment variable that holds it.
+is never written in a file: the settings name the environment variable that holds it. ``configured``
+tells whether any of those named an endpoint: with none, eval replays the recorded cassettes instead of
+calling an address where nothing listens (inside a cluster, 127.0.0.1 is the step's own pod).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class ProviderConfig:
     """A server's Retry-After above this is capped (a CI step should not sleep for an hour)."""
     cache_dir: str = ".cache/llm"
     """Response cache folder, relative to the repository root unless absolute."""
+    configured: bool = False
+    """True when genaiops.yaml or ``$GENAIOPS_LLM_BASE_URL`` named the endpoint (not the default)."""
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -92,6 +96,8 @@ class ProviderConfig:
                 raise UsageError(f"unknown llm setting {key!r}", hint=f"Known: {', '.join(sorted(_KEYS))}.")
             name = _KEYS[key]
             changes[name] = _coerce(key, value, str(types[name]))
+        if changes.get("base_url"):
+            changes["configured"] = True
         return replace(self, **changes)
 
     @classmethod
@@ -103,7 +109,7 @@ class ProviderConfig:
                 if isinstance(item, dict) and item.get("name") == env:
                     config = config.with_overrides(_mapping(item.get("llm"), f"environments[{env}].llm"))
         if os.environ.get(BASE_URL_ENV):
-            config = replace(config, base_url=os.environ[BASE_URL_ENV])
+            config = replace(config, base_url=os.environ[BASE_URL_ENV], configured=True)
         return config
 
 

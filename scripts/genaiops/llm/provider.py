@@ -142,13 +142,18 @@ class Provider:
     def provenance(self) -> dict[str, Any]:
         """What the scorecard records about where responses came from."""
         cassettes = self.cassettes.provenance() if self.cassettes is not None else []
+        synthetic_cassettes = [c for c in cassettes if c["synthetic"]]
+        # live answers from the reference server are as synthetic as cassettes recorded from it
+        live_reason = self._synthetic() if self.mode != ProviderMode.REPLAY and self.calls else None
+        reason = live_reason or (synthetic_cassettes[0].get("syntheticReason") if synthetic_cassettes else None)
         return {
             "mode": str(self.mode),
             "endpoint": self.config.base_url if self.mode != "replay" else None,
             "calls": self.calls,
             "cacheHits": self.cache_hits,
             "cassettes": cassettes,
-            "synthetic": any(c["synthetic"] for c in cassettes),
+            "synthetic": bool(synthetic_cassettes) or live_reason is not None,
+            "syntheticReason": reason,
         }
 
     def save(self) -> list[Path]:

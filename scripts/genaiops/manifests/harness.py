@@ -126,7 +126,7 @@ class HarnessResult:
         for kind in self.skipped_kinds:
             out.append(
                 f"{kind}: no schema found for a kind we ship (skipped); add its pin in "
-                "genaiops/manifests/pins.py"
+                "genaiops/pins.py"
             )
         tally = self.tally()
         width = max([len("kind"), *(len(k) for k in tally)])

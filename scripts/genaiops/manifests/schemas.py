@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from genaiops.errors import InfraError, UsageError
-from genaiops.manifests.pins import KUBERNETES, PINS, SchemaPin
+from genaiops.pins import KUBERNETES, PINS, SchemaPin
 
 GENERATOR_VERSION = "1"
 """Bump when the conversion changes so cached folders are regenerated."""

@@ -126,8 +126,13 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     if artifact.kind.name == "rag":  # the index must exist before the environment points at it
         swap_alias(ctx.manifest(artifact).data, ctx.project, env.name, verify_only=True)
     target = _target(ctx)
+    # An environment that needs approval gets a merge-request branch, unless the approval was already
+    # given where the promotion runs (the workflow's approval step names the approver).
+    approved = bool(opts.get("approver"))
     branch = (
-        approval_branch(env.name, artifact.kind.name, artifact.id, result.version) if env.approval else None
+        approval_branch(env.name, artifact.kind.name, artifact.id, result.version)
+        if env.approval and not approved
+        else None
     )
     outcome = deploy(target, env, snapshot, entry, approval_branch=branch)
     promotion: dict[str, Any] = {
@@ -154,5 +159,8 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     if artifact.kind.name == "rag" and outcome.status != "requested":
         promotion["alias"] = swap_alias(ctx.manifest(artifact).data, ctx.project, env.name)
     result.details["promotion"] = promotion
+    if opts.get("status_file"):
+        Path(opts["status_file"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(opts["status_file"]).write_text(outcome.status + "\n", encoding="utf-8")
     result.add(RESULT, _describe(promotion, redact(target.remote)), severity="info")
     result.metrics["promotionAttempts"] = outcome.attempts

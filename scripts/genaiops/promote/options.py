@@ -15,6 +15,7 @@ OPTION_NAMES = (
     "source_commit",
     "request_dir",
     "attempts",
+    "status_file",
 )
 
 
@@ -37,7 +38,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the environment branch (default: repository.branch in genaiops.yaml, else main)",
     )
-    group.add_argument("--approver", help="who approved (recorded in the lineage)")
+    group.add_argument(
+        "--approver",
+        help="who approved this promotion (recorded in the lineage); an environment that requires approval "
+        "is then pushed to directly instead of through a merge-request branch",
+    )
     group.add_argument("--workflow", help="the workflow name (default: $ARGO_WORKFLOW_NAME)")
     group.add_argument(
         "--source-commit", metavar="SHA", help="the source commit (default: HEAD of the checkout)"
@@ -47,6 +52,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         type=Path,
         help="where to write merge-request descriptions (default: the --reports folder)",
+    )
+    group.add_argument(
+        "--status-file",
+        metavar="FILE",
+        type=Path,
+        help="also write the promotion status (pushed, requested, unchanged) to FILE (for workflow conditions)",
     )
     group.add_argument(
         "--attempts", type=int, default=40, help="push attempts when the branch moves (default 40)"

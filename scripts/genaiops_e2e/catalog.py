@@ -1,0 +1,196 @@
+"""Every container image the end-to-end cluster runs, and how each is made where none can be pulled.
+
+Upstream components keep their upstream names and tags (``registry.k8s.io/...``, ``quay.io/argoproj/...``),
+so the manifests are the same whether the image was pulled or built here from the same pinned module. Our
+own images are built from their Dockerfiles: the pipeline image from ``platform/image/Dockerfile`` (the
+file teams build), the git server from ``tests/e2e/infra/git-server/Dockerfile``; only their base images
+are made locally when no registry is reachable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from genaiops import pins
+from genaiops_e2e import cache, gobuild, images
+from genaiops_e2e.proc import HarnessError, log, run
+
+PATH_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+PYTHON_PACKAGES = ("ca-certificates", "python3")
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def control_plane() -> list[images.Image]:
+    """What kubeadm v1.35 and containerd need before the first pod (preloaded into the node image)."""
+    k8s = gobuild.build_binaries(gobuild.KUBERNETES)
+    version = pins.KUBERNETES.version
+    made = [
+        images.Image(
+            f"registry.k8s.io/{name}:{version}",
+            files={f"/usr/local/bin/{name}": k8s / name},
+            entrypoint=(f"/usr/local/bin/{name}",),
+            user="0:0",
+            env=PATH_ENV,
+        )
+        for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+    ]
+    made += [
+        images.Image(
+            f"registry.k8s.io/etcd:{pins.ETCD.version.lstrip('v')}-0",
+            files={"/usr/local/bin/etcd": gobuild.binary(gobuild.ETCD, "etcd")},
+            entrypoint=("/usr/local/bin/etcd",),
+            user="0:0",
+            env=PATH_ENV,
+        ),
+        # upstream runs as a non-root user with the file capability cap_net_bind_service; a COPY cannot
+        # carry file capabilities, so this one runs as root with only NET_BIND_SERVICE (kubeadm's pod
+        # drops every other capability)
+        images.Image(
+            f"registry.k8s.io/coredns/coredns:{pins.COREDNS.version}",
+            files={"/coredns": gobuild.binary(gobuild.COREDNS, "coredns")},
+            entrypoint=("/coredns",),
+            user="0:0",
+        ),
+        images.Image(
+            f"registry.k8s.io/pause:{pins.PAUSE_VERSION}",
+            files={"/pause": gobuild.build_pause() / "pause"},
+            entrypoint=("/pause",),
+        ),
+        # kube-proxy programs iptables: it needs the iptables tools, on the node's backend (nft)
+        images.Image(
+            f"registry.k8s.io/kube-proxy:{version}",
+            files={"/usr/local/bin/kube-proxy": k8s / "kube-proxy"},
+            entrypoint=("/usr/local/bin/kube-proxy",),
+            user="0:0",
+            debian_packages=("iptables", "conntrack", "kmod"),
+            env=PATH_ENV,
+        ),
+    ]
+    return made
+
+
+def argo_workflows() -> tuple[images.Image, images.Image]:
+    """The workflow controller and the executor (argoexec), both as the non-root user Argo uses (8737)."""
+    bins = gobuild.build_binaries(gobuild.ARGO_WORKFLOWS)
+    version = pins.ARGO_WORKFLOWS.version
+    controller = images.Image(
+        f"quay.io/argoproj/workflow-controller:{version}",
+        files={"/bin/workflow-controller": bins / "workflow-controller"},
+        entrypoint=("workflow-controller",),
+        user="8737",
+        env={"PATH": "/bin"},
+    )
+    executor = images.Image(
+        f"quay.io/argoproj/argoexec:{version}",
+        files={"/bin/argoexec": bins / "argoexec"},
+        entrypoint=("argoexec",),
+        user="8737",
+        env={"PATH": "/bin"},
+    )
+    return controller, executor
+
+
+def versitygw() -> images.Image:
+    """The S3-compatible artifact store (the manifests name the binary, so no entrypoint script is needed)."""
+    return images.Image(
+        f"ghcr.io/versity/versitygw:{pins.VERSITYGW.version}",
+        files={"/usr/local/bin/versitygw": gobuild.binary(gobuild.VERSITYGW, "versitygw")},
+        entrypoint=("/usr/local/bin/versitygw",),
+        env=PATH_ENV,
+    )
+
+
+def cosign() -> images.Image:
+    """cosign where the sign templates expect it (ko images put the binary in /ko-app, on PATH)."""
+    return images.Image(
+        f"ghcr.io/sigstore/cosign/cosign:{pins.COSIGN.version}",
+        files={"/ko-app/cosign": gobuild.binary(gobuild.COSIGN, "cosign")},
+        entrypoint=("/ko-app/cosign",),
+        env={"PATH": "/ko-app:/usr/local/bin:/usr/bin:/bin"},
+    )
+
+
+def python_base(env: dict[str, str]) -> str:
+    """A stand-in for ``python:<version>-slim-bookworm``: Debian's Python with the host's CA trust.
+
+    The CA bundle of the host goes in so that builds on machines behind a TLS-inspecting proxy can reach
+    the package index (the same trust the host's own uv uses); ``/usr/local/bin/python3`` is where the
+    official image keeps Python, which the Dockerfile names.
+    """
+    staged = cache.cache_root() / "gowork" / "python-base"
+    staged.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(HOST_CA_BUNDLE, staged / "ca-certificates.crt")
+    image = images.Image(
+        f"{images.LOCAL_PREFIX}/python:3-{pins.DEBIAN_SUITE}",
+        files={"/etc/ssl/certs/ca-certificates.crt": staged / "ca-certificates.crt"},
+        user="0:0",
+        debian_packages=PYTHON_PACKAGES,
+        run_lines=("RUN ln -sf /usr/bin/python3 /usr/local/bin/python3 && ln -sf /usr/bin/python3 /usr/local/bin/python",),
+        env={"SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt", "LANG": "C.UTF-8"},
+    )
+    return images.build(image, env)
+
+
+def uv_image(repo: Path, env: dict[str, str]) -> str:
+    """A stand-in for ``ghcr.io/astral-sh/uv:<version>``: the same uv binary (from its PyPI wheel) at ``/uv``."""
+    tools = Path(os.environ.get("GENAIOPS_TOOLS_DIR", repo / ".tools"))
+    uv = tools / "uv" / "bin" / "uv"
+    if not uv.exists():
+        raise HarnessError(f"{uv} is missing: run `make setup` first")
+    version = run([uv, "--version"], capture=True, quiet=True).stdout.decode().split()[1]
+    if version != pins.UV_VERSION:
+        raise HarnessError(f"{uv} is uv {version}, the pin is {pins.UV_VERSION}: run `make setup`")
+    image = images.Image(f"{images.LOCAL_PREFIX}/uv:{pins.UV_VERSION}", files={"/uv": uv}, entrypoint=("/uv",))
+    return images.build(image, env)
+
+
+def dockerfile_image(
+    ref: str, dockerfile: Path, context: Path, build_args: dict[str, str], env: dict[str, str], key_files: list[Path]
+) -> str:
+    """``docker build`` of one of our Dockerfiles, skipped when an image with the same inputs exists."""
+    key = cache.content_key(ref, str(sorted(build_args.items())), files=key_files)
+    if images.image_key(ref, env) == key:
+        return ref
+    log(f"building {ref} from {dockerfile}")
+    args = [arg for name, value in sorted(build_args.items()) for arg in ("--build-arg", f"{name}={value}")]
+    run(
+        ["docker", "build", "-f", dockerfile, "--label", f"{images.KEY_LABEL}={key}", "-t", ref, *args, context],
+        env=env,
+        timeout=2400,
+    )
+    return ref
+
+
+def _tracked_files(repo: Path, *paths: str) -> list[Path]:
+    """Files of ``paths`` that git tracks or would add (what a build context should depend on)."""
+    out = run(
+        ["git", "-C", repo, "ls-files", "--cached", "--others", "--exclude-standard", "--", *paths],
+        capture=True,
+        quiet=True,
+    ).stdout.decode()
+    return [repo / line for line in out.splitlines() if line and (repo / line).is_file()]
+
+
+def pipeline_image(repo: Path, ref: str, env: dict[str, str]) -> str:
+    """The pipeline image, built from ``platform/image/Dockerfile`` as teams build it."""
+    build_args = {"PYTHON_IMAGE": python_base(env), "UV_IMAGE": uv_image(repo, env)}
+    files = _tracked_files(repo, "platform/image/Dockerfile", "pyproject.toml", "uv.lock", "scripts/genaiops")
+    return dockerfile_image(ref, repo / "platform/image/Dockerfile", repo, build_args, env, files)
+
+
+def git_server_image(repo: Path, env: dict[str, str]) -> str:
+    """The test git server (git's own smart-HTTP backend behind lighttpd)."""
+    folder = repo / "tests/e2e/infra/git-server"
+    build_args = {"BASE_IMAGE": python_base(env)}
+    ref = f"{images.LOCAL_PREFIX}/git-server:{cache.content_key(files=list(folder.iterdir()))}"
+    return dockerfile_image(ref, folder / "Dockerfile", folder, build_args, env, list(folder.iterdir()))
+
+
+def for_cluster(repo: Path, pipeline_ref: str, env: dict[str, str]) -> list[str]:
+    """Build every image loaded into the cluster after it is up; returns their references."""
+    refs = [images.build(image, env) for image in (*argo_workflows(), versitygw(), cosign())]
+    refs.append(pipeline_image(repo, pipeline_ref, env))
+    refs.append(git_server_image(repo, env))
+    return refs
