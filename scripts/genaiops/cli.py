@@ -177,7 +177,8 @@ def _run_stage_command(args: argparse.Namespace, report: Report) -> None:
 
         source = load_project(args.repo).root
         with deployed_tree(source, args.env) as tree:
-            args.repo, args.paths = tree, list(args.paths) or ["."]
+            # paths name artifacts relative to the repository root (not the working directory) here
+            args.repo, args.paths = tree, [str(tree / p) for p in (list(args.paths) or ["."])]
             report.context["deployed"] = {"environment": args.env, "repo": str(source)}
             _run_stage(args, report)
         return

@@ -46,6 +46,8 @@ def deployed_tree(repo: Path, env: str) -> Iterator[Path]:
         for child in sorted((repo / ARTIFACTS_DIR).iterdir()) if (repo / ARTIFACTS_DIR).is_dir() else []:
             if child.name not in BY_FOLDER and child.is_dir() and not child.is_symlink():
                 shutil.copytree(child, artifacts / child.name, symlinks=True)  # the catalog and the like
+        for folder in BY_FOLDER:  # every kind's folder exists, empty when nothing of it is deployed
+            (artifacts / folder).mkdir(exist_ok=True)
         snapshots = snapshot_root(repo, env)
         for kind_dir in sorted(snapshots.iterdir()) if snapshots.is_dir() else []:
             kind = BY_NAME.get(kind_dir.name)
@@ -53,7 +55,7 @@ def deployed_tree(repo: Path, env: str) -> Iterator[Path]:
                 continue
             for artifact in sorted(kind_dir.iterdir()):
                 if artifact.is_dir() and not artifact.is_symlink():
-                    shutil.copytree(artifact, artifacts / kind.folder / artifact.name, symlinks=True)
+                    shutil.copytree(artifact, artifacts / kind.folder / artifact.name, symlinks=True, dirs_exist_ok=True)
         yield tree
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -5,8 +5,9 @@ Argo agent pod, which mounts a long-lived service-account token Secret that Kube
 and reads header secrets through the API.) The webhook gets Slack-compatible JSON ``{text, workflow,
 status}``; a pull request gets the Markdown summary as a comment through the GitHub REST API, with the
 ``Authorization`` header value from ``$GENAIOPS_GITHUB_AUTHORIZATION`` (``Bearer <token>``, mapped from a
-Secret; never printed). Exit codes: 0 delivered (or nothing to deliver), 1 a target refused it (4xx),
-2 usage, 3 unreachable or 5xx/429 (the step may be retried).
+Secret; never printed). Notifications are best effort: an unreachable target or a 5xx/429 is retried a few
+times with backoff, then given up with a warning; a pipeline never fails because a webhook is down.
+Exit codes: 0 (delivered, skipped or given up: the log says which), 2 usage error.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from typing import Any
 
 from genaiops.exitcodes import ExitCode
 
 AUTH_ENV = "GENAIOPS_GITHUB_AUTHORIZATION"
 TIMEOUT_S = 20.0
+ATTEMPTS = 3
+BACKOFF_S = 2.0
 MAX_SUMMARY = 60_000
 """GitHub refuses comments above 65,536 characters; the summary is cut below that with a note."""
 
@@ -30,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
         help="post a pipeline's outcome to the team webhook and/or a pull-request comment",
         description="Post the outcome of a pipeline run: JSON {text, workflow, status} to --webhook-url, and "
         "the summary as a comment on --repository's pull request --pr-number (GitHub API, authorization "
-        f"from ${AUTH_ENV}). An empty target is skipped. Exit 0 delivered, 1 refused, 3 unreachable.",
+        f"from ${AUTH_ENV}). An empty target is skipped; delivery is best effort (exit 0 unless misused).",
     )
     p.add_argument("--status", required=True, help="the outcome (e.g. Succeeded, Failed)")
     p.add_argument("--summary", default="", help="Markdown text: scorecard or failed steps")
@@ -43,21 +47,27 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _deliver(url: str, payload: dict[str, Any], headers: dict[str, str], what: str) -> ExitCode:
+    """POST once per attempt; PASS when delivered, FAIL when refused (4xx), INFRA when it never got through."""
     import httpx
 
-    try:
-        response = httpx.post(url, json=payload, headers=headers, timeout=TIMEOUT_S)
-    except httpx.HTTPError as exc:
-        print(f"notify: {what}: cannot reach {url}: {type(exc).__name__}", file=sys.stderr)
-        return ExitCode.INFRA
-    if response.status_code == 429 or response.status_code >= 500:
-        print(f"notify: {what}: {url} answered {response.status_code} (retryable)", file=sys.stderr)
-        return ExitCode.INFRA
-    if not 200 <= response.status_code < 300:
-        print(f"notify: {what}: {url} refused it with {response.status_code}", file=sys.stderr)
-        return ExitCode.FAIL
-    print(f"notify: {what}: delivered ({response.status_code})", file=sys.stderr)
-    return ExitCode.PASS
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            response = httpx.post(url, json=payload, headers=headers, timeout=TIMEOUT_S)
+        except httpx.HTTPError as exc:
+            problem = f"cannot reach {url}: {type(exc).__name__}"
+        else:
+            if 200 <= response.status_code < 300:
+                print(f"notify: {what}: delivered ({response.status_code})", file=sys.stderr)
+                return ExitCode.PASS
+            if response.status_code != 429 and response.status_code < 500:
+                print(f"notify: warning: {what}: {url} refused it with {response.status_code}", file=sys.stderr)
+                return ExitCode.FAIL
+            problem = f"{url} answered {response.status_code}"
+        if attempt < ATTEMPTS:
+            print(f"notify: {what}: {problem}; retrying", file=sys.stderr)
+            time.sleep(BACKOFF_S * 2 ** (attempt - 1))
+    print(f"notify: warning: {what}: {problem}; gave up after {ATTEMPTS} attempts", file=sys.stderr)
+    return ExitCode.INFRA
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +93,4 @@ def run(args: argparse.Namespace) -> int:
             outcomes.append(_deliver(url, {"body": body}, headers, "pull-request comment"))
     if not outcomes:
         print("notify: no target configured; nothing sent", file=sys.stderr)
-    for code in (ExitCode.FAIL, ExitCode.INFRA):
-        if code in outcomes:
-            return int(code)
     return int(ExitCode.PASS)

@@ -110,6 +110,8 @@ COREDNS = ModulePin("coredns", "github.com/coredns/coredns", "v1.13.1")
 PAUSE_VERSION = "3.10.1"
 """The pod sandbox image kubeadm v1.35 and kind's containerd config name; built from Kubernetes'
 ``build/pause/linux/pause.c``."""
+LOCAL_PATH_PROVISIONER = ModulePin("local-path-provisioner", "github.com/rancher/local-path-provisioner", "v0.0.33")
+"""The kind node's default StorageClass (kind's own choice), so PersistentVolumeClaims work as on any kind."""
 VERSITYGW = ModulePin("versitygw", "github.com/versity/versitygw", "v1.8.0")
 """The S3-compatible artifact store (Apache-2.0; MinIO's server is AGPL)."""
 COSIGN = ModulePin("cosign", "github.com/sigstore/cosign/v2", "v2.4.1")

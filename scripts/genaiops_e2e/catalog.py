@@ -71,6 +71,17 @@ def control_plane() -> list[images.Image]:
     return made
 
 
+def local_path_provisioner() -> images.Image:
+    """kind's default storage provisioner (upstream's image keeps the binary in /usr/bin)."""
+    return images.Image(
+        f"docker.io/rancher/local-path-provisioner:{pins.LOCAL_PATH_PROVISIONER.version}",
+        files={"/usr/bin/local-path-provisioner": gobuild.binary(gobuild.LOCAL_PATH_PROVISIONER, "local-path-provisioner")},
+        entrypoint=("local-path-provisioner",),
+        user="0:0",
+        env=PATH_ENV,
+    )
+
+
 def argo_workflows() -> tuple[images.Image, images.Image]:
     """The workflow controller and the executor (argoexec), both as the non-root user Argo uses (8737)."""
     bins = gobuild.build_binaries(gobuild.ARGO_WORKFLOWS)
@@ -188,9 +199,15 @@ def git_server_image(repo: Path, env: dict[str, str]) -> str:
     return dockerfile_image(ref, folder / "Dockerfile", folder, build_args, env, list(folder.iterdir()))
 
 
-def for_cluster(repo: Path, pipeline_ref: str, env: dict[str, str]) -> list[str]:
-    """Build every image loaded into the cluster after it is up; returns their references."""
-    refs = [images.build(image, env) for image in (*argo_workflows(), versitygw(), cosign())]
-    refs.append(pipeline_image(repo, pipeline_ref, env))
-    refs.append(git_server_image(repo, env))
-    return refs
+def for_cluster(repo: Path, pipeline_ref: str, env: dict[str, str]) -> dict[str, str]:
+    """Build every image loaded into the cluster after it is up: role -> reference."""
+    controller, executor = argo_workflows()
+    made = {
+        "workflow-controller": images.build(controller, env),
+        "argoexec": images.build(executor, env),
+        "versitygw": images.build(versitygw(), env),
+        "cosign": images.build(cosign(), env),
+        "pipeline": pipeline_image(repo, pipeline_ref, env),
+        "git-server": git_server_image(repo, env),
+    }
+    return made

@@ -68,6 +68,12 @@ def create(engine_env: dict[str, str], node_image: str, name: str = CLUSTER_NAME
     """Create the cluster (or reuse one of the same name left by an earlier ``up``)."""
     kubeconfig = docker.RUN_DIR / f"{name}.kubeconfig"
     env = {**engine_env, "KUBECONFIG": str(kubeconfig)}
+    node = f"{name}-control-plane"
+    if exists(engine_env, name):
+        running = output(["docker", "inspect", "--format", "{{.Config.Image}}", node], env=engine_env, quiet=True)
+        if running.strip() != node_image:
+            log(f"the running cluster {name} uses another node image: recreating it")
+            delete(engine_env, name)
     if not exists(engine_env, name):
         config = docker.RUN_DIR / f"{name}.kind.yaml"
         config.write_text(yaml.safe_dump(kind_config(node_image), sort_keys=False))
@@ -75,7 +81,6 @@ def create(engine_env: dict[str, str], node_image: str, name: str = CLUSTER_NAME
     else:
         log(f"reusing the running kind cluster {name}")
         kubeconfig.write_text(output([_kind(), "get", "kubeconfig", "--name", name], env=env, quiet=True))
-    node = f"{name}-control-plane"
     inspect = json.loads(output(["docker", "inspect", node], env=engine_env, quiet=True))
     networks = inspect[0]["NetworkSettings"]["Networks"]
     node_ip = next((net["IPAddress"] for net in networks.values() if net.get("IPAddress")), "")
@@ -90,6 +95,7 @@ def load_images(cluster: Cluster, refs: list[str]) -> None:
 
 
 def delete(engine_env: dict[str, str], name: str = CLUSTER_NAME) -> None:
-    """Delete the cluster and its node container."""
+    """Delete the cluster and its node container (and the run's state, whose credentials die with it)."""
     if exists(engine_env, name):
         run([_kind(), "delete", "cluster", "--name", name], env=engine_env, timeout=300)
+    (docker.RUN_DIR / "e2e.json").unlink(missing_ok=True)

@@ -96,13 +96,16 @@ KIND = GoBuild(pins.KIND, {"kind": pins.KIND.module})
 CHAINSAW = GoBuild(pins.CHAINSAW, {"chainsaw": pins.CHAINSAW.module})
 COREDNS = GoBuild(pins.COREDNS, {"coredns": pins.COREDNS.module})
 VERSITYGW = GoBuild(pins.VERSITYGW, {"versitygw": f"{pins.VERSITYGW.module}/cmd/versitygw"})
+LOCAL_PATH_PROVISIONER = GoBuild(
+    pins.LOCAL_PATH_PROVISIONER, {"local-path-provisioner": pins.LOCAL_PATH_PROVISIONER.module}
+)
 COSIGN = GoBuild(
     pins.COSIGN,
     {"cosign": f"{pins.COSIGN.module}/cmd/cosign"},
     ldflags=(f"-X sigs.k8s.io/release-utils/version.gitVersion={pins.COSIGN.version}",),
 )
 
-ALL = (KIND, CHAINSAW, KUBERNETES, ETCD, COREDNS, ARGO_WORKFLOWS, VERSITYGW, COSIGN)
+ALL = (KIND, CHAINSAW, KUBERNETES, ETCD, COREDNS, LOCAL_PATH_PROVISIONER, ARGO_WORKFLOWS, VERSITYGW, COSIGN)
 
 
 def go_env(workdir: Path) -> dict[str, str]:

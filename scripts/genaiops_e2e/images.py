@@ -45,7 +45,7 @@ class Image:
         described = json.dumps(
             {
                 "ref": self.ref,
-                "files": {dest: str(src) for dest, src in sorted(self.files.items())},
+                "files": {dest: _fingerprint(src) for dest, src in sorted(self.files.items())},
                 "entrypoint": self.entrypoint,
                 "user": self.user,
                 "packages": self.debian_packages,
@@ -55,6 +55,21 @@ class Image:
             sort_keys=True,
         )
         return cache.content_key(described)
+
+
+_BIG = 32 * 1024 * 1024
+
+
+def _fingerprint(path: Path) -> str:
+    """What a file or folder holds: a content digest (large files, which are versioned cache entries,
+    by path and size)."""
+    items = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    parts = []
+    for item in items:
+        size = item.stat().st_size
+        rel = str(item.relative_to(path)) if path.is_dir() else str(item)
+        parts.append(f"{rel}:{size}" if size > _BIG else f"{rel}:{cache.content_key(item.read_bytes())}")
+    return cache.content_key(*parts)
 
 
 def image_key(ref: str, env: dict[str, str]) -> str | None:

@@ -3,9 +3,9 @@
 A Debian root filesystem with systemd, containerd, runc and the CNI plugins; kind's own base-image files
 (``images/base/files`` of the pinned kind module) laid in as kind's Dockerfile does; kubelet, kubeadm and
 kubectl built from the pinned Kubernetes; a static ptp CNI configuration (kind's kindnet image cannot be
-pulled, so the cluster is created with ``disableDefaultCNI`` and this single-node network); the legacy
-host-path StorageClass; and the control-plane images preloaded into the node's containerd as kind's
-image importer does. The result is an ordinary image tag passed to ``kind create cluster --image``.
+pulled, so the cluster is created with ``disableDefaultCNI`` and this single-node network); kind's default
+storage (rancher's local-path-provisioner, the upstream manifest from its pinned module); and the
+control-plane and storage images preloaded into the node's containerd as kind's image importer does. The result is an ordinary image tag passed to ``kind create cluster --image``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
+
+import yaml
 
 from genaiops import pins
 from genaiops_e2e import cache, catalog, gobuild, images
@@ -60,16 +62,28 @@ CNI_CONFIG = {
         {"type": "portmap", "capabilities": {"portMappings": True}},
     ],
 }
-STORAGE_CLASS = """\
-# The legacy host-path StorageClass (kind's fallback; no provisioner image is needed)
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: standard
-  annotations:
-    storageclass.kubernetes.io/is-default-class: "true"
-provisioner: kubernetes.io/host-path
-"""
+
+
+def storage_manifest(env: dict[str, str]) -> str:
+    """rancher's local-path-storage.yaml (what kind installs), with the images this harness provides and the
+    StorageClass marked default as kind does."""
+    workdir = cache.cache_root() / "gowork" / "local-path"
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = gobuild.module_dir(pins.LOCAL_PATH_PROVISIONER.spec, workdir) / "deploy" / "local-path-storage.yaml"
+    docs = [doc for doc in yaml.safe_load_all(source.read_text()) if doc]
+    helper = catalog.python_base(env)
+    for doc in docs:
+        if doc["kind"] == "Deployment":
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                container["image"] = catalog.local_path_provisioner().ref
+        elif doc["kind"] == "StorageClass":
+            doc["metadata"].setdefault("annotations", {})["storageclass.kubernetes.io/is-default-class"] = "true"
+        elif doc["kind"] == "ConfigMap" and "helperPod.yaml" in doc.get("data", {}):
+            pod = yaml.safe_load(doc["data"]["helperPod.yaml"])
+            for container in pod["spec"]["containers"]:
+                container["image"] = helper
+            doc["data"]["helperPod.yaml"] = yaml.safe_dump(pod, sort_keys=False)
+    return yaml.safe_dump_all(docs, sort_keys=False)
 
 
 def _kind_base_files() -> Path:
@@ -87,7 +101,7 @@ def _base_image(env: dict[str, str]) -> images.Image:
     (staged / "kind").mkdir(parents=True)
     (staged / "kind" / "version").write_text(pins.KUBERNETES.version + "\n")
     (staged / "kind" / "manifests").mkdir()
-    (staged / "kind" / "manifests" / "default-storage.yaml").write_text(STORAGE_CLASS)
+    (staged / "kind" / "manifests" / "default-storage.yaml").write_text(storage_manifest(env))
     (staged / "cni").mkdir()
     (staged / "cni" / "10-genaiops-e2e.conflist").write_text(json.dumps(CNI_CONFIG, indent=2))
     files = {
@@ -135,7 +149,8 @@ def _base_image(env: dict[str, str]) -> images.Image:
 def node_image(env: dict[str, str]) -> str:
     """The kind node image with the control-plane images preloaded (built once per content key)."""
     base = _base_image(env)
-    preload = [images.build(image, env) for image in catalog.control_plane()]
+    preload = [images.build(image, env) for image in (*catalog.control_plane(), catalog.local_path_provisioner())]
+    preload.append(catalog.python_base(env))  # the local-path helper pod's image
     key = cache.content_key(base.key(), *(f"{ref}={images.image_id(ref, env)}" for ref in preload))
     ref = f"{images.LOCAL_PREFIX}/kind-node:{pins.KUBERNETES.version}-{key}"
     if images.image_key(ref, env) is not None:

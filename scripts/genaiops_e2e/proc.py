@@ -10,13 +10,27 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
+SECRETS: set[str] = set()
+"""Values never to print (per-run tokens); ``log`` and ``HarnessError`` replace them with ***."""
+
+
+def redact(text: str) -> str:
+    for secret in SECRETS:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 class HarnessError(RuntimeError):
     """A step of the harness failed; the message says which and why (no traceback is shown)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 def log(message: str) -> None:
     """One progress line on stderr, prefixed so it stands out among tool output."""
-    print(f"e2e: {message}", file=sys.stderr, flush=True)
+    print(f"e2e: {redact(message)}", file=sys.stderr, flush=True)
 
 
 def run(

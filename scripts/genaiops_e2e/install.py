@@ -1,0 +1,296 @@
+"""What runs in the cluster, installed as a team would: Argo Workflows, the platform, and the test services.
+
+- Argo Workflows v3.6 (controller only: CRDs, controller, RBAC from the pinned module's ``manifests/``),
+  with the platform's own controller settings (``platform/cluster/argo-workflows``), and Argo Events' CRDs
+  (the platform ships EventBus/EventSource/Sensors; their controller belongs to the GitOps-loop suite).
+- The test services of ``tests/e2e/infra`` (git server, LLM reference server).
+- The platform overlay of the first environment, exactly as ``genaiops init`` wrote it, in a pipelines
+  namespace that enforces Pod Security ``restricted`` (as the Argo CD Application creates it), with the
+  Secrets a team creates by hand (docs/cluster.md) and three e2e settings: the git server as the repository,
+  the pipeline image built here, and the artifact store reachable from the host for the assertions.
+
+Everything is recorded in ``<run dir>/e2e.json`` for the scenarios (``genaiops_e2e.state``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from genaiops import pins
+from genaiops.project import load_project
+from genaiops_e2e import docker, gobuild, kube
+from genaiops_e2e.cluster import Cluster
+from genaiops_e2e.proc import HarnessError, log, run
+from genaiops_e2e.state import State
+
+ARGO_NAMESPACE = "argo"
+INFRA_NAMESPACE = "genaiops-e2e"
+GIT_NODE_PORT = 30080
+S3_NODE_PORT = 30070
+REPOSITORY = "ml-platform/genai-platform"
+GIT_USER = "genaiops-bot"
+
+
+def _install_dir(name: str) -> Path:
+    return docker.RUN_DIR / "install" / name
+
+
+def argo_workflows(cluster: Cluster, repo: Path) -> None:
+    """CRDs (Workflows and Events), the workflow controller and its RBAC, plus platform/cluster settings."""
+    workdir = _install_dir("argo-workflows")
+    workdir.mkdir(parents=True, exist_ok=True)
+    manifests = gobuild.module_dir(pins.ARGO_WORKFLOWS.spec, workdir) / "manifests"
+    events = gobuild.module_dir(pins.ARGO_EVENTS.spec, workdir) / "manifests"
+    (workdir / "namespace.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ARGO_NAMESPACE}})
+    )
+    controller_env = [
+        # a test cluster: requeue quickly (the default 10s makes every step wait), one replica, no election
+        {"name": "DEFAULT_REQUEUE_TIME", "value": "2s"},
+        {"name": "LEADER_ELECTION_DISABLE", "value": "true"},
+    ]
+    kube.write_kustomization(
+        workdir,
+        {
+            "namespace": ARGO_NAMESPACE,
+            "resources": [
+                "namespace.yaml",
+                kube.relative(workdir, manifests / "base" / "crds" / "minimal"),
+                kube.relative(workdir, manifests / "base" / "workflow-controller"),
+                kube.relative(workdir, manifests / "cluster-install" / "workflow-controller-rbac"),
+            ],
+            "images": [
+                {"name": "quay.io/argoproj/workflow-controller", "newTag": pins.ARGO_WORKFLOWS.version},
+            ],
+            "patches": [
+                {"path": kube.relative(workdir, repo / "platform/cluster/argo-workflows/workflow-controller-configmap.yaml")},
+                {
+                    "target": {"kind": "Deployment", "name": "workflow-controller"},
+                    "patch": yaml.safe_dump(
+                        [{"op": "add", "path": "/spec/template/spec/containers/0/env", "value": controller_env}]
+                    ),
+                },
+            ],
+        },
+    )
+    kube.apply(cluster, kube.build(repo, workdir), what="Argo Workflows")
+    crds = kube.build(repo, events / "base" / "crds") if (events / "base" / "crds").is_dir() else ""
+    kube.apply(cluster, crds, what="Argo Events CRDs")
+
+
+def infra(cluster: Cluster, repo: Path, git_image: str, pipeline_image: str, token: str) -> None:
+    """The git server and the LLM reference server (tests/e2e/infra), with the images built here.
+
+    The reference server answers from the repository's recorded cassettes (what the examples' real model
+    said), so a change that leaves the requests alone scores as its recording did; it still says it is a
+    reference server, so every scorecard is marked synthetic.
+    """
+    workdir = _install_dir("infra")
+    responses = workdir / "responses"
+    shutil.rmtree(responses, ignore_errors=True)
+    responses.mkdir(parents=True)
+    for cassette in sorted(repo.glob("artifacts/*/*/eval/cassettes/*.jsonl")):
+        kind_folder, artifact = cassette.parts[-5], cassette.parts[-4]
+        shutil.copyfile(cassette, responses / f"{kind_folder}-{artifact}-{cassette.name}")
+    kube.write_kustomization(
+        workdir,
+        {
+            "resources": [kube.relative(workdir, repo / "tests/e2e/infra")],
+            "images": [
+                _image("genaiops-e2e/git-server", git_image),
+                _image("genaiops", pipeline_image),
+            ],
+            "configMapGenerator": [
+                {
+                    "name": "llm-responses",
+                    "namespace": INFRA_NAMESPACE,
+                    "files": [f"responses/{f.name}" for f in sorted(responses.iterdir())],
+                    "options": {"disableNameSuffixHash": True},
+                }
+            ],
+            "secretGenerator": [
+                {
+                    "name": "git-server-users",
+                    "namespace": INFRA_NAMESPACE,
+                    "literals": [f"users={GIT_USER}:{token}"],
+                    # hash-suffixed: new credentials roll the server's pod (a mounted Secret updates late)
+                }
+            ],
+        },
+    )
+    kube.apply(cluster, kube.build(repo, workdir), what="e2e infrastructure")
+
+
+def _image(name: str, ref: str) -> dict[str, str]:
+    base, _, tag = ref.rpartition(":")
+    return {"name": name, "newName": base, "newTag": tag}
+
+
+def _overlay(repo: Path, env: str) -> tuple[Path, str]:
+    overlay = repo / "platform" / "overlays" / env
+    data = yaml.safe_load((overlay / "kustomization.yaml").read_text())
+    namespace = data.get("namespace")
+    if not namespace:
+        raise HarnessError(f"{overlay}/kustomization.yaml names no namespace")
+    return overlay, namespace
+
+
+def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, cosign_dir: Path) -> None:
+    """The first environment's platform overlay with the e2e settings, its namespace and Secrets."""
+    overlay, namespace = _overlay(repo, state.environment)
+    image_name = load_project(repo).settings.get("image", {}).get("name", "genaiops")
+    kube.apply(
+        cluster,
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": namespace,
+                    # what the Argo CD Application's managedNamespaceMetadata sets
+                    "labels": {
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                        "pod-security.kubernetes.io/enforce-version": "latest",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                    },
+                },
+            }
+        ),
+        what="pipelines namespace",
+    )
+    workdir = _install_dir("platform")
+    workdir.mkdir(parents=True, exist_ok=True)
+    cosign_files = [f"{name}={kube.relative(workdir, cosign_dir / name)}" for name in ("cosign.key", "cosign.pub")]
+    kube.write_kustomization(
+        workdir,
+        {
+            "namespace": namespace,
+            "resources": [kube.relative(workdir, overlay)],
+            "images": [_image(image_name, pipeline_image)],
+            "configMapGenerator": [
+                {
+                    "name": "genaiops-settings",
+                    "behavior": "merge",
+                    "literals": [f"repo-url={state.git_url_cluster}", "require-approval=false"],
+                }
+            ],
+            # the Secrets a team creates with kubectl (docs/cluster.md)
+            "secretGenerator": [
+                _secret("genaiops-git-credentials", {"username": GIT_USER, "password": state.git_token}),
+                _secret("genaiops-artifacts-s3", {"accesskey": state.s3_access_key, "secretkey": state.s3_secret_key}),
+                _secret("genaiops-cosign", {"cosign.password": state.cosign_password}, files=cosign_files),
+                _secret("genaiops-pipeline-env", {"GENAIOPS_LLM_BASE_URL": state.llm_url}),
+            ],
+            # e2e only: the test reads the artifact store from the host
+            "patches": [
+                {
+                    "target": {"kind": "Service", "name": "genaiops-artifacts"},
+                    "patch": yaml.safe_dump(
+                        [
+                            {"op": "replace", "path": "/spec/type", "value": "NodePort"},
+                            {"op": "add", "path": "/spec/ports/0/nodePort", "value": S3_NODE_PORT},
+                        ]
+                    ),
+                }
+            ],
+        },
+    )
+    kube.apply(cluster, kube.build(repo, workdir), what="platform overlay")
+
+
+def _secret(name: str, literals: dict[str, str], files: list[str] | None = None) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "name": name,
+        "literals": [f"{key}={value}" for key, value in literals.items()],
+        "options": {"disableNameSuffixHash": True},
+    }
+    if files:
+        entry["files"] = files
+    return entry
+
+
+def cosign_keys(state: State) -> Path:
+    """A fresh cosign key pair (what `cosign generate-key-pair` gives a team), in the run folder."""
+    folder = docker.RUN_DIR / "cosign"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    cosign = gobuild.binary(gobuild.COSIGN, "cosign")
+    run([cosign, "generate-key-pair"], cwd=folder, env={"COSIGN_PASSWORD": state.cosign_password}, capture=True)
+    return folder
+
+
+def seed_repository(repo: Path, state: State) -> str:
+    """Push the repository's current files (tracked and new, not ignored) to the git server's main branch."""
+    files = run(["git", "-C", repo, "ls-files", "-co", "--exclude-standard", "-z"], capture=True, quiet=True)
+    with tempfile.TemporaryDirectory(prefix="genaiops-e2e-seed-") as scratch:
+        tree = Path(scratch)
+        for rel in filter(None, files.stdout.decode().split("\0")):
+            source = repo / rel
+            if source.is_file() and not source.is_symlink():
+                (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, tree / rel)
+        git = ["git", "-C", str(tree), "-c", "user.name=genaiops e2e", "-c", "user.email=e2e@genaiops.invalid"]
+        run([*git, "init", "--quiet", "--initial-branch=main"], quiet=True)
+        run([*git, "add", "-A"], quiet=True)
+        run([*git, "commit", "--quiet", "-m", "e2e: the repository under test"], quiet=True)
+        run([*git, "push", "--quiet", "--force", state.git_url_host_auth, "main"], timeout=300)
+        sha = run([*git, "rev-parse", "HEAD"], capture=True, quiet=True).stdout.decode().strip()
+    log(f"seeded {state.git_url_cluster} at {sha[:12]}")
+    return sha
+
+
+def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
+    """Credentials and addresses of this run."""
+    project = load_project(repo)
+    env = project.environments[0].name
+    _, namespace = _overlay(repo, env)
+    if State.path().exists():  # the same cluster again: keep the credentials its Secrets already hold
+        earlier = State.load()
+        if earlier.kubeconfig == str(cluster.kubeconfig) and earlier.node_ip == cluster.node_ip:
+            earlier.pipeline_image = pipeline_image
+            return earlier
+    return State(
+        kubeconfig=str(cluster.kubeconfig),
+        node_ip=cluster.node_ip,
+        repo=str(repo),
+        environment=env,
+        namespace=namespace,
+        pipeline_image=pipeline_image,
+        git_token=secrets.token_hex(16),
+        git_user=GIT_USER,
+        git_url_cluster=f"http://git-server.{INFRA_NAMESPACE}.svc.cluster.local:8080/git/{REPOSITORY}.git",
+        git_url_host=f"http://{cluster.node_ip}:{GIT_NODE_PORT}/git/{REPOSITORY}.git",
+        s3_endpoint_host=f"{cluster.node_ip}:{S3_NODE_PORT}",
+        s3_access_key="genaiops-" + secrets.token_hex(4),
+        s3_secret_key=secrets.token_hex(20),
+        cosign_password=secrets.token_hex(12),
+        llm_url=f"http://llm.{INFRA_NAMESPACE}.svc.cluster.local:8089/v1",
+        bucket="genai-pipelines",
+    )
+
+
+def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
+    """Argo, test services and the platform; waits until each is ready; returns the run's state."""
+    state = new_state(cluster, repo, images["pipeline"])
+    argo_workflows(cluster, repo)
+    infra(cluster, repo, images["git-server"], images["pipeline"], state.git_token)
+    platform(cluster, repo, images["pipeline"], state, cosign_keys(state))
+    kube.rollout(cluster, ARGO_NAMESPACE, "workflow-controller")
+    kube.rollout(cluster, INFRA_NAMESPACE, "git-server")
+    kube.rollout(cluster, INFRA_NAMESPACE, "llm")
+    kube.rollout(cluster, state.namespace, "genaiops-artifacts")
+    state.seed_commit = seed_repository(repo, state)
+    state.save()
+    log(f"installed; state in {state.path()}")
+    return state
+
+
+def describe(state: State) -> str:
+    """A short, credential-free summary."""
+    return json.dumps({k: v for k, v in state.public().items()}, indent=2)

@@ -1,0 +1,90 @@
+"""Talking to the cluster: the pinned kubectl and kustomize, applying built manifests, waiting on conditions.
+
+Every wait is on a condition (a rollout finished, a resource reached a state) with a timeout that names
+what was awaited, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from genaiops_e2e.cluster import Cluster
+from genaiops_e2e.proc import HarnessError, output, run
+
+
+def tools_bin(repo: Path) -> Path:
+    """``.tools/bin`` of the repository (kustomize, argo), installed by ``make setup``."""
+    return Path(os.environ.get("GENAIOPS_TOOLS_DIR", repo / ".tools")) / "bin"
+
+
+def kubectl(cluster: Cluster, *args: str, input_text: str | None = None, timeout: float = 300) -> str:
+    """Run the pinned kubectl against the cluster and return its output."""
+    return output(
+        ["kubectl", *args],
+        env=cluster.env,
+        timeout=timeout,
+        input_bytes=input_text.encode() if input_text is not None else None,
+    )
+
+
+def build(repo: Path, folder: Path) -> str:
+    """``kustomize build`` as Argo CD runs it (folders outside the root allowed: generated overlays)."""
+    kustomize = tools_bin(repo) / "kustomize"
+    if not kustomize.exists():
+        raise HarnessError(f"{kustomize} is missing: run `make setup` first")
+    return output([kustomize, "build", "--load-restrictor", "LoadRestrictionsNone", folder], quiet=True)
+
+
+def apply(cluster: Cluster, manifests: str, *, what: str) -> None:
+    """Server-side apply of a multi-document YAML stream."""
+    if not manifests.strip():
+        raise HarnessError(f"{what}: nothing to apply")
+    kubectl(cluster, "apply", "--server-side", "--force-conflicts", "-f", "-", input_text=manifests)
+
+
+def relative(folder: Path, target: Path) -> str:
+    """``target`` relative to ``folder`` (kustomize refuses absolute paths for folders it loads)."""
+    return os.path.relpath(target, folder)
+
+
+def write_kustomization(folder: Path, content: dict[str, object]) -> Path:
+    """A generated kustomization (in the harness's run folder, never in the repository)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", **content}
+    (folder / "kustomization.yaml").write_text(yaml.safe_dump(body, sort_keys=False))
+    return folder
+
+
+def rollout(cluster: Cluster, namespace: str, deployment: str, timeout_s: int = 300) -> None:
+    """Wait until the Deployment's new pods are all ready."""
+    try:
+        kubectl(
+            cluster,
+            "-n",
+            namespace,
+            "rollout",
+            "status",
+            f"deployment/{deployment}",
+            f"--timeout={timeout_s}s",
+            timeout=timeout_s + 30,
+        )
+    except HarnessError as exc:
+        events = kubectl(cluster, "-n", namespace, "get", "events", "--sort-by=.lastTimestamp")
+        pods = kubectl(cluster, "-n", namespace, "get", "pods", "-o", "wide")
+        raise HarnessError(
+            f"deployment {namespace}/{deployment} not ready within {timeout_s}s\n{exc}\n{pods}\n{events[-4000:]}"
+        ) from None
+
+
+def wait_for(cluster: Cluster, resource: str, condition: str, namespace: str | None = None, timeout_s: int = 120) -> None:
+    """``kubectl wait --for=<condition>`` with a timeout that names what was awaited."""
+    args = ["wait", f"--for={condition}", resource, f"--timeout={timeout_s}s"]
+    if namespace:
+        args = ["-n", namespace, *args]
+    try:
+        kubectl(cluster, *args, timeout=timeout_s + 30)
+    except HarnessError as exc:
+        raise HarnessError(f"{resource} did not reach {condition} within {timeout_s}s: {exc}") from None
