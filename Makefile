@@ -1,5 +1,6 @@
 # Every task of this repository. `make` (or `make help`) lists them.
-# The two you need: `make demo` (set up, render a team repo, run its pipeline) and `make test`.
+# The two you need: `make demo` (set up, render a team repo, run its pipeline) and `make test`
+# (everything, the end-to-end suite on a real kind cluster included).
 
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
@@ -39,8 +40,13 @@ pipeline: setup ## Run the pipeline on this repo's artifacts (route, lint, ..., 
 	scripts/pipeline.sh
 
 .PHONY: test
-test: setup ## Set up and run the whole test suite
+test: setup ## Set up and run the whole test suite: pytest, then the e2e suite on a kind cluster
 	$(UV) run --locked --quiet pytest -n 2 $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory e2e
+
+.PHONY: e2e
+e2e: setup ## Real cluster: kind up, every platform component, tests/e2e scenarios, teardown, timings
+	PYTHONPATH=$(CURDIR)/scripts $(CURDIR)/.venv/bin/python -m genaiops_e2e all
 
 .PHONY: check
 check: setup lint-code validate ## The generated repo's own checks: code lint, manifests, tests

@@ -60,8 +60,3 @@ def deployed_tree(repo: Path, env: str) -> Iterator[Path]:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-
-def deployed_count(tree: Path) -> int:
-    """How many artifacts the materialised tree holds."""
-    base = tree / ARTIFACTS_DIR
-    return sum(1 for folder in BY_FOLDER if (base / folder).is_dir() for _ in (base / folder).iterdir())

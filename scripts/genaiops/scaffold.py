@@ -76,6 +76,10 @@ REPOSITORY_PLACEHOLDER = ("ml-platform", "genai-platform")
 PLATFORM_KINDS: tuple[tuple[str, str], ...] = (
     ("", "ConfigMap"),
     ("", "ServiceAccount"),
+    # the built-in artifact store (platform/artifact-store)
+    ("", "PersistentVolumeClaim"),
+    ("", "Service"),
+    ("apps", "Deployment"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
     ("argoproj.io", "WorkflowTemplate"),

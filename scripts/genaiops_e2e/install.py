@@ -286,6 +286,9 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     kube.rollout(cluster, INFRA_NAMESPACE, "llm")
     kube.rollout(cluster, state.namespace, "genaiops-artifacts")
     state.seed_commit = seed_repository(repo, state)
+    # a fresh history: workflows and records of scenarios run against the previous one are void
+    kube.kubectl(cluster, "-n", state.namespace, "delete", "workflows", "-l", "genaiops.dev/e2e=true", "--wait=false")
+    shutil.rmtree(docker.RUN_DIR / "scenarios", ignore_errors=True)
     state.save()
     log(f"installed; state in {state.path()}")
     return state

@@ -1,18 +1,28 @@
-"""``python -m genaiops_e2e.probe``: what the chainsaw scenarios do from the host.
+"""``python -m genaiops_e2e.probe``: what the chainsaw scenarios do and check from the host.
 
-- ``change KIND WORKFLOW [--broken]``: commit a change to one example artifact of KIND on the git server's
-  main branch and submit KIND's CI WorkflowTemplate for that commit with the parameters its Sensor would
-  pass (a GitHub push payload for the commit). ``--broken`` declares no variable the template uses.
-- ``submit-cd KIND WORKFLOW --env ENV [--rollback]``: submit KIND's CD template for the last change.
-- ``reports WORKFLOW FILE...``: the files exist in the artifact store under ``WORKFLOW/<pod>/``;
-  ``--rule ID`` also checks that the lint report names that rule.
-- ``signed WORKFLOW``: the scorecard's signature in the store verifies with the run's cosign public key.
-- ``promoted WORKFLOW ENV`` / ``not-promoted WORKFLOW``: a promotion commit for the change is (or is not)
-  on the git server's main branch; with one, ``kustomize build environments/ENV`` carries its digest.
-- ``approve WORKFLOW`` / ``reject WORKFLOW``: resume or stop the suspended approval (the argo CLI).
-- ``snapshot ENV KIND`` / ``same-snapshot FILE ENV KIND``: save / compare the environment's files of the
-  changed artifact (byte-identical rollback).
-Each prints what it found and exits non-zero with a clear message when the expectation does not hold.
+Changes and submissions (as a push and its Sensor would make them):
+- ``change KIND|first WORKFLOW [--broken]``: commit a change to one example artifact of KIND on the git
+  server's main branch and submit KIND's CI WorkflowTemplate for it with the Sensor's parameters (a GitHub
+  push payload for the commit). ``--broken`` uses a template variable the prompt does not declare.
+- ``change-all PREFIX``: the same for every kind the repository ships (workflows ``PREFIX-<kind>``).
+- ``submit-cd CHANGE WORKFLOW --env ENV [--approval] [--rollback]``: KIND's CD template for CHANGE's commit.
+- ``cron NAME WORKFLOW``: one run of a CronWorkflow (as its schedule would start it).
+Waiting (on conditions, failing fast with the failed steps when the workflow ends otherwise):
+- ``wait WORKFLOW... --phase PHASE --timeout S``; ``wait-node WORKFLOW NODE --phase PHASE``.
+Checks:
+- ``reports WORKFLOW FILE... [--absent FILE...] [--rule ID]``: in the artifact store under WORKFLOW/.
+- ``signed WORKFLOW``: the scorecard's signature verifies with the run's cosign public key.
+- ``promoted WORKFLOW ENV [--count N]`` / ``not-promoted WORKFLOW``: promotion commits on main.
+- ``ran WORKFLOW --failed NODE --absent NODE...``: which steps ran.
+- ``check-ci PREFIX ENV``: reports, signature and promotion for every ``PREFIX-<kind>``.
+- ``deployed WORKFLOW ENV STAGE``: the stage's report covers exactly what ENV deploys on main.
+- ``restricted PREFIX...``: every pod of those workflows was admitted under Pod Security ``restricted``.
+- ``snapshot WORKFLOW ENV --save F | --compare F``: the environment's files of the changed artifact.
+- ``approve`` / ``reject WORKFLOW``: resume or stop the approval (the argo CLI).
+- ``revert WORKFLOW``: undo WORKFLOW's change on main (after a scenario that pushed a broken artifact).
+Faults: ``git-outage WORKFLOW`` (stop the git server from just before promote until its first attempt
+failed), ``controller-restart WORKFLOW NODE`` (delete the workflow-controller pod while NODE runs).
+Each prints what it found and exits 1 with a clear message when the expectation does not hold.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,6 +128,14 @@ def _push_payload(state: State, before: str, after: str, rel: str, changed: list
     }
 
 
+def _submit(state: State, manifest: str) -> None:
+    """Create the Workflow, replacing one of the same name left by an earlier run of the scenario."""
+    name = json.loads(manifest)["metadata"]["name"]
+    cluster = _cluster(state)
+    kube.kubectl(cluster, "-n", state.namespace, "delete", "workflow", name, "--ignore-not-found", "--wait=true")
+    kube.kubectl(cluster, "-n", state.namespace, "create", "-f", "-", input_text=manifest)
+
+
 def _workflow(name: str, template: str, parameters: dict[str, str], labels_: dict[str, str]) -> str:
     return json.dumps(
         {
@@ -131,12 +150,29 @@ def _workflow(name: str, template: str, parameters: dict[str, str], labels_: dic
     )
 
 
+def _kinds(state: State) -> list[str]:
+    from genaiops.project import load_project
+
+    return [k for k in load_project(Path(state.repo)).kinds if k in EXAMPLES]
+
+
 def change(args: argparse.Namespace) -> None:
     state = State.load()
-    kind, artifact_id = args.kind, args.artifact or EXAMPLES[args.kind]
+    kind = _kinds(state)[0] if args.kind == "first" else args.kind
+    _change(state, kind, args.workflow, args.artifact, args.broken)
+
+
+def change_all(args: argparse.Namespace) -> None:
+    state = State.load()
+    for kind in _kinds(state):
+        _change(state, kind, f"{args.prefix}-{kind}", None, False)
+
+
+def _change(state: State, kind: str, workflow: str, artifact: str | None, broken: bool) -> None:
+    artifact_id = artifact or EXAMPLES[kind]
     with clone(state) as tree:
         before = _git(tree, "rev-parse", "HEAD").strip()
-        rel = _edit(tree, kind, artifact_id, args.broken)
+        rel = _edit(tree, kind, artifact_id, broken)
         changed = [line[3:] for line in _git(tree, "status", "--porcelain").splitlines()]
         _git(tree, "commit", "--quiet", "-am", f"e2e: change {rel}")
         after = _git(tree, "rev-parse", "HEAD").strip()
@@ -153,13 +189,12 @@ def change(args: argparse.Namespace) -> None:
         "event": json.dumps(payload),
         "repository": str(payload["repository"]["full_name"]),  # type: ignore[index]
     }
-    manifest = _workflow(args.workflow, f"{kind}-ci-v1", parameters, {"genaiops.dev/trigger": "push"})
-    kube.kubectl(_cluster(state), "-n", state.namespace, "create", "-f", "-", input_text=manifest)
+    _submit(state, _workflow(workflow, f"{kind}-ci-v1", parameters, {"genaiops.dev/trigger": "push"}))
     _save_record(
-        args.workflow,
+        workflow,
         {"kind": kind, "id": artifact_id, "path": rel, "before": before, "after": after, "digest": snapshot_digest},
     )
-    print(f"pushed {after[:12]} changing {rel}; submitted {args.workflow} from {kind}-ci-v1")
+    print(f"pushed {after[:12]} changing {rel}; submitted {workflow} from {kind}-ci-v1")
 
 
 def submit_cd(args: argparse.Namespace) -> None:
@@ -172,8 +207,7 @@ def submit_cd(args: argparse.Namespace) -> None:
         "require-approval": "true" if args.approval else "false",
         "rollback": "true" if args.rollback else "false",
     }
-    manifest = _workflow(args.workflow, f"{record['kind']}-cd-v1", parameters, {})
-    kube.kubectl(_cluster(state), "-n", state.namespace, "create", "-f", "-", input_text=manifest)
+    _submit(state, _workflow(args.workflow, f"{record['kind']}-cd-v1", parameters, {}))
     _save_record(args.workflow, record)
     print(f"submitted {args.workflow} from {record['kind']}-cd-v1 for {record['path']} to {args.env}")
 
@@ -220,7 +254,7 @@ def reports(args: argparse.Namespace) -> None:
     if args.rule:
         body = _s3(state).get_object(Bucket=state.bucket, Key=names["lint-report.json"])["Body"].read()
         report = json.loads(body)
-        rules = {f.get("rule") for a in report.get("artifacts", []) for f in a.get("findings", [])}
+        rules = {f.get("ruleId") for a in report.get("artifacts", []) for f in a.get("findings", [])}
         if args.rule not in rules:
             raise ProbeFailed(f"the lint report does not name {args.rule}; it names {sorted(filter(None, rules))}")
     print(f"s3://{state.bucket}/{args.workflow}/: {', '.join(sorted(args.files))} present")
@@ -292,6 +326,16 @@ def not_promoted(args: argparse.Namespace) -> None:
     print(f"{args.workflow} pushed nothing after {record['after'][:12]}")
 
 
+def revert(args: argparse.Namespace) -> None:
+    """Undo the change of WORKFLOW on main (a scenario that pushed a broken artifact cleans up after itself)."""
+    state = State.load()
+    record = _record(args.workflow)
+    with clone(state) as tree:
+        _git(tree, "revert", "--no-edit", record["after"])
+        _git(tree, "push", "--quiet", "origin", "main")
+    print(f"reverted {record['after'][:12]} on main")
+
+
 def snapshot(args: argparse.Namespace) -> None:
     state = State.load()
     record = _record(args.workflow)
@@ -327,15 +371,219 @@ def reject(args: argparse.Namespace) -> None:
     _argo(State.load(), "stop", args.workflow)
 
 
+
+def _get_workflow(state: State, name: str) -> dict[str, object]:
+    return json.loads(kube.kubectl(_cluster(state), "-n", state.namespace, "get", "workflow", name, "-o", "json"))
+
+
+def _nodes(workflow: dict[str, object]) -> list[dict[str, object]]:
+    return list(((workflow.get("status") or {}).get("nodes") or {}).values())  # type: ignore[union-attr]
+
+
+def _failures(workflow: dict[str, object]) -> str:
+    failed = [
+        f"{n.get('displayName')}: {n.get('phase')} {n.get('message') or ''}".strip()
+        for n in _nodes(workflow)
+        if n.get("phase") in ("Failed", "Error") and n.get("type") == "Pod"
+    ]
+    return "; ".join(failed) or str((workflow.get("status") or {}).get("message") or "no failed step")  # type: ignore[union-attr]
+
+
+TERMINAL = ("Succeeded", "Failed", "Error")
+
+
+def wait(args: argparse.Namespace) -> None:
+    state = State.load()
+    deadline = time.monotonic() + args.timeout
+    pending = list(args.workflows)
+    if args.prefix:
+        listed = json.loads(kube.kubectl(_cluster(state), "-n", state.namespace, "get", "workflows", "-o", "json"))
+        pending += [w["metadata"]["name"] for w in listed["items"] if w["metadata"]["name"].startswith(args.prefix)]
+    if not pending:
+        raise ProbeFailed("no workflow to wait for")
+    while pending:
+        for name in list(pending):
+            workflow = _get_workflow(state, name)
+            phase = (workflow.get("status") or {}).get("phase")  # type: ignore[union-attr]
+            if phase == args.phase:
+                print(f"{name}: {phase}")
+                pending.remove(name)
+            elif phase in TERMINAL:
+                raise ProbeFailed(f"{name} ended {phase}, not {args.phase}: {_failures(workflow)}")
+        if pending and time.monotonic() > deadline:
+            raise ProbeFailed(f"{pending} did not reach {args.phase} within {args.timeout}s")
+        if pending:
+            time.sleep(2)
+
+
+def _node(workflow: dict[str, object], display: str) -> dict[str, object] | None:
+    matches = [n for n in _nodes(workflow) if n.get("displayName") == display]
+    return matches[-1] if matches else None
+
+
+def wait_node(args: argparse.Namespace) -> None:
+    state = State.load()
+    deadline = time.monotonic() + args.timeout
+    while True:
+        workflow = _get_workflow(state, args.workflow)
+        node = _node(workflow, args.node)
+        if node is not None and node.get("phase") == args.phase:
+            print(f"{args.workflow} step {args.node}: {args.phase}")
+            return
+        phase = (workflow.get("status") or {}).get("phase")  # type: ignore[union-attr]
+        if phase in TERMINAL:
+            raise ProbeFailed(f"{args.workflow} ended {phase} before step {args.node} was {args.phase}")
+        if time.monotonic() > deadline:
+            raise ProbeFailed(f"step {args.node} of {args.workflow} was not {args.phase} within {args.timeout}s")
+        time.sleep(1)
+
+
+def ran(args: argparse.Namespace) -> None:
+    state = State.load()
+    workflow = _get_workflow(state, args.workflow)
+    pods = {str(n.get("displayName")).split("(")[0]: n for n in _nodes(workflow) if n.get("type") == "Pod"}
+    if args.failed and (args.failed not in pods or pods[args.failed].get("phase") != "Failed"):
+        raise ProbeFailed(f"step {args.failed} of {args.workflow} did not fail: {sorted(pods)}")
+    ran_anyway = [name for name in args.absent if name in pods]
+    if ran_anyway:
+        raise ProbeFailed(f"{args.workflow} ran {ran_anyway}, which must not run")
+    print(f"{args.workflow}: {args.failed or 'nothing'} failed; {', '.join(args.absent)} never ran")
+
+
+def check_ci(args: argparse.Namespace) -> None:
+    state = State.load()
+    for kind in _kinds(state):
+        name = f"{args.prefix}-{kind}"
+        for check in (
+            ["reports", name, "lint-report.json", "validate-report.json", "eval-report.json", "eval-report.json.sig"],
+            ["signed", name],
+            ["promoted", name, args.env, "--count", "1"],
+        ):
+            if main(check) != 0:
+                raise ProbeFailed(f"{name}: {check[0]} failed")
+
+
+def deployed(args: argparse.Namespace) -> None:
+    state = State.load()
+    report_name = f"{args.stage}-report.json"
+    keys = [k for k in _objects(state, args.workflow) if k.endswith("/" + report_name)]
+    if not keys:
+        raise ProbeFailed(f"no {report_name} of {args.workflow} in the artifact store")
+    report = json.loads(_s3(state).get_object(Bucket=state.bucket, Key=keys[0])["Body"].read())
+    context = report.get("context") or {}
+    if (context.get("deployed") or {}).get("environment") != args.env:
+        raise ProbeFailed(f"the {args.stage} report did not check what {args.env} deploys: context {context}")
+    checked = sorted(f"{a.get('kind')}/{a.get('id')}" for a in report.get("artifacts", []))
+    with clone(state) as tree:
+        root = tree / "environments" / args.env / "artifacts"
+        wanted = sorted(
+            f"{kind.name}/{d.name}"
+            for kind in BY_NAME.values()
+            if (root / kind.name).is_dir()
+            for d in (root / kind.name).iterdir()
+            if d.is_dir() and (args.kind is None or kind.name == args.kind)
+        )
+    if not wanted:
+        raise ProbeFailed(f"nothing is deployed in {args.env}: the check proves nothing")
+    if checked != wanted:
+        raise ProbeFailed(f"{args.stage} checked {checked}, but {args.env} deploys {wanted}")
+    print(f"{args.workflow}: {args.stage} checked exactly what {args.env} deploys: {', '.join(checked)}")
+
+
+def cron(args: argparse.Namespace) -> None:
+    state = State.load()
+    kube.kubectl(_cluster(state), "-n", state.namespace, "delete", "workflow", args.workflow, "--ignore-not-found")
+    _argo(state, "submit", "--from", f"cronwf/{args.cron}", "--name", args.workflow, "--labels", "genaiops.dev/e2e=true")
+
+
+def restricted(args: argparse.Namespace) -> None:
+    state = State.load()
+    cluster = _cluster(state)
+    namespace = json.loads(kube.kubectl(cluster, "get", "namespace", state.namespace, "-o", "json"))
+    level = namespace["metadata"].get("labels", {}).get("pod-security.kubernetes.io/enforce")
+    if level != "restricted":
+        raise ProbeFailed(f"namespace {state.namespace} enforces {level!r}, not restricted")
+    workflows = json.loads(kube.kubectl(cluster, "-n", state.namespace, "get", "workflows", "-o", "json"))["items"]
+    chosen = [w for w in workflows if any(w["metadata"]["name"].startswith(p) for p in args.prefixes)]
+    if not chosen:
+        raise ProbeFailed(f"no workflow named {args.prefixes}*")
+    pods = 0
+    for workflow in chosen:
+        for node in _nodes(workflow):
+            if node.get("type") != "Pod":
+                continue
+            message = str(node.get("message") or "")
+            if "forbidden" in message.lower() or "violates PodSecurity" in message:
+                raise ProbeFailed(f"{workflow['metadata']['name']} step {node.get('displayName')}: {message}")
+            if node.get("phase") in ("Succeeded", "Failed") and node.get("hostNodeName"):
+                pods += 1
+    events = kube.kubectl(cluster, "-n", state.namespace, "get", "events", "-o", "json")
+    refused = [e["message"] for e in json.loads(events)["items"] if "violates PodSecurity" in e.get("message", "")]
+    if refused:
+        raise ProbeFailed(f"pods refused by Pod Security admission: {refused[:3]}")
+    print(f"{pods} pods of {len(chosen)} workflows ran in {state.namespace} (enforce: restricted); none refused")
+
+
+def git_outage(args: argparse.Namespace) -> None:
+    """Stop the git server once the release starts (verify runs), until promote's first attempt failed."""
+    state = State.load()
+    cluster = _cluster(state)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        workflow = _get_workflow(state, args.workflow)
+        if _node(workflow, "verify") is not None:
+            break
+        if (workflow.get("status") or {}).get("phase") in TERMINAL:  # type: ignore[union-attr]
+            raise ProbeFailed(f"{args.workflow} ended before its release: {_failures(workflow)}")
+        if time.monotonic() > deadline:
+            raise ProbeFailed(f"{args.workflow} never reached verify within {args.timeout}s")
+        time.sleep(1)
+    kube.kubectl(cluster, "-n", "genaiops-e2e", "scale", "deployment/git-server", "--replicas=0")
+    kube.kubectl(cluster, "-n", "genaiops-e2e", "wait", "--for=delete", "pod", "-l", "app.kubernetes.io/name=git-server", "--timeout=120s", timeout=150)
+    print("git server stopped")
+    try:
+        while True:
+            node = _node(_get_workflow(state, args.workflow), "promote(0)")
+            if node is not None and node.get("phase") in ("Failed", "Error"):
+                print(f"promote(0): {node.get('phase')} {node.get('message') or ''}")
+                exit_code = ((node.get("outputs") or {}).get("exitCode"))  # type: ignore[union-attr]
+                if str(exit_code) != "3":
+                    raise ProbeFailed(f"promote's first attempt exited {exit_code}, not 3 (infrastructure)")
+                break
+            if node is not None and node.get("phase") == "Succeeded":
+                raise ProbeFailed("promote succeeded while the git server was down")
+            if (workflow := _get_workflow(state, args.workflow)).get("status", {}).get("phase") in TERMINAL:  # type: ignore[union-attr]
+                raise ProbeFailed(f"{args.workflow} ended during the outage: {_failures(workflow)}")
+            if time.monotonic() > deadline:
+                raise ProbeFailed(f"promote(0) of {args.workflow} did not fail within {args.timeout}s")
+            time.sleep(1)
+    finally:
+        kube.kubectl(cluster, "-n", "genaiops-e2e", "scale", "deployment/git-server", "--replicas=1")
+        kube.rollout(cluster, "genaiops-e2e", "git-server", timeout_s=180)
+        print("git server started again")
+
+
+def controller_restart(args: argparse.Namespace) -> None:
+    state = State.load()
+    cluster = _cluster(state)
+    wait_node(argparse.Namespace(workflow=args.workflow, node=args.node, phase="Running", timeout=args.timeout))
+    kube.kubectl(cluster, "-n", "argo", "delete", "pod", "-l", "app=workflow-controller", "--wait=true")
+    print(f"deleted the workflow-controller pod while {args.node} of {args.workflow} ran")
+    kube.rollout(cluster, "argo", "workflow-controller", timeout_s=180)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m genaiops_e2e.probe", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("change")
-    p.add_argument("kind", choices=sorted(EXAMPLES))
+    p.add_argument("kind", choices=["first", *sorted(EXAMPLES)])
     p.add_argument("workflow")
     p.add_argument("--artifact")
     p.add_argument("--broken", action="store_true")
     p.set_defaults(handler=change)
+    p = sub.add_parser("change-all")
+    p.add_argument("prefix")
+    p.set_defaults(handler=change_all)
     p = sub.add_parser("submit-cd")
     p.add_argument("change", help="the workflow whose change to deliver")
     p.add_argument("workflow")
@@ -343,6 +591,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--approval", action="store_true")
     p.add_argument("--rollback", action="store_true")
     p.set_defaults(handler=submit_cd)
+    p = sub.add_parser("cron")
+    p.add_argument("cron")
+    p.add_argument("workflow")
+    p.set_defaults(handler=cron)
+    p = sub.add_parser("wait")
+    p.add_argument("workflows", nargs="*")
+    p.add_argument("--prefix", help="also every workflow whose name starts with this")
+    p.add_argument("--phase", default="Succeeded")
+    p.add_argument("--timeout", type=int, default=900)
+    p.set_defaults(handler=wait)
+    p = sub.add_parser("wait-node")
+    p.add_argument("workflow")
+    p.add_argument("node")
+    p.add_argument("--phase", default="Running")
+    p.add_argument("--timeout", type=int, default=900)
+    p.set_defaults(handler=wait_node)
+    p = sub.add_parser("ran")
+    p.add_argument("workflow")
+    p.add_argument("--failed")
+    p.add_argument("--absent", nargs="*", default=[])
+    p.set_defaults(handler=ran)
     p = sub.add_parser("reports")
     p.add_argument("workflow")
     p.add_argument("files", nargs="*")
@@ -360,6 +629,22 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("not-promoted")
     p.add_argument("workflow")
     p.set_defaults(handler=not_promoted)
+    p = sub.add_parser("check-ci")
+    p.add_argument("prefix")
+    p.add_argument("env")
+    p.set_defaults(handler=check_ci)
+    p = sub.add_parser("deployed")
+    p.add_argument("workflow")
+    p.add_argument("env")
+    p.add_argument("stage", choices=("eval", "validate"))
+    p.add_argument("--kind")
+    p.set_defaults(handler=deployed)
+    p = sub.add_parser("restricted")
+    p.add_argument("prefixes", nargs="+")
+    p.set_defaults(handler=restricted)
+    p = sub.add_parser("revert")
+    p.add_argument("workflow")
+    p.set_defaults(handler=revert)
     p = sub.add_parser("snapshot")
     p.add_argument("workflow")
     p.add_argument("env")
@@ -371,6 +656,15 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name)
         p.add_argument("workflow")
         p.set_defaults(handler=handler)
+    p = sub.add_parser("git-outage")
+    p.add_argument("workflow")
+    p.add_argument("--timeout", type=int, default=900)
+    p.set_defaults(handler=git_outage)
+    p = sub.add_parser("controller-restart")
+    p.add_argument("workflow")
+    p.add_argument("node")
+    p.add_argument("--timeout", type=int, default=900)
+    p.set_defaults(handler=controller_restart)
     args = parser.parse_args(argv)
     try:
         args.handler(args)

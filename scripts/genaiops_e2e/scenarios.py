@@ -30,6 +30,10 @@ def discover(repo: Path, names: list[str]) -> list[Path]:
 def run_all(timings: Timings, repo: Path, names: list[str]) -> bool:
     """Run each scenario; True when all passed."""
     state = State.load()
+    from genaiops.project import load_project
+
+    environments = load_project(repo).environments
+    approval_env = next((e.name for e in reversed(environments) if e.approval), environments[-1].name)
     chainsaw = gobuild.binary(gobuild.CHAINSAW, "chainsaw")
     scripts = str(repo / "scripts")
     env = {
@@ -38,13 +42,14 @@ def run_all(timings: Timings, repo: Path, names: list[str]) -> bool:
         "PYTHONPATH": scripts + os.pathsep + os.environ.get("PYTHONPATH", ""),
         "E2E_NAMESPACE": state.namespace,
         "E2E_ENVIRONMENT": state.environment,
+        "E2E_APPROVAL_ENV": approval_env,
     }
     ok = True
     for folder in discover(repo, names):
-        with timings.phase(f"scenario {folder.name}"):
+        with timings.phase(f"scenario {folder.name}") as marks:
             proc = run(
                 [chainsaw, "test", "--config", repo / "tests/e2e/.chainsaw.yaml", "--test-dir", folder,
-                 "--no-color"],
+                 "--namespace", state.namespace, "--no-color"],
                 env=env,
                 cwd=repo,
                 check=False,
@@ -52,5 +57,6 @@ def run_all(timings: Timings, repo: Path, names: list[str]) -> bool:
             )
             if proc.returncode != 0:
                 ok = False
+                marks.append("failed")
                 log(f"scenario {folder.name} FAILED")
     return ok

@@ -17,13 +17,15 @@ class Timings:
     phases: list[tuple[str, float, str]] = field(default_factory=list)
 
     @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
+    def phase(self, name: str) -> Iterator[list[str]]:
+        """Time a phase; the phase may append "failed" to the yielded list to record a failure it handled."""
         log(f"--- {name}")
         start = time.monotonic()
         outcome = "failed"
+        marks: list[str] = []
         try:
-            yield
-            outcome = "ok"
+            yield marks
+            outcome = "failed" if "failed" in marks else "ok"
         finally:
             seconds = time.monotonic() - start
             self.phases.append((name, seconds, outcome))

@@ -18,7 +18,9 @@ Doc = dict[str, Any]
 
 DESCRIPTION = "workflows.argoproj.io/description"
 VERSION_KEY = "genaiops.dev/template-version"
-RETRY_EXPRESSION = "asInt(lastRetry.exitCode) == 3"
+RETRY_EXPRESSION = "asInt(lastRetry.exitCode) == 3 || lastRetry.status == 'Error'"
+"""Exit code 3 (genaiops' infrastructure error) or a pod error (a failed clone or artifact download)."""
+NOTIFY_RETRY = "asInt(lastRetry.exitCode) == 3"
 MAX_ATTEMPTS = 5
 POD_TYPES = ("container", "script", "containerSet")
 TEMPLATE_TYPES = (
@@ -104,32 +106,94 @@ def _restricted_container(sc: Doc | None, pod_sc: Doc, where: str) -> list[str]:
     return problems
 
 
-def check_pod_security(docs: list[Doc]) -> list[str]:
-    """Every pod our manifests create is PSA-restricted, with a writable /tmp on an emptyDir."""
-    problems: list[str] = []
-    for at in templates(docs):
-        if at.type not in POD_TYPES:
+def _merge_by(key: str, defaults: list[Doc], own: list[Doc]) -> list[Doc]:
+    """A strategic merge of two lists keyed by ``key`` (the template's entries win)."""
+    merged = {item.get(key): item for item in defaults}
+    merged.update({item.get(key): item for item in own})
+    return list(merged.values())
+
+
+def effective_container(container: Doc, defaults: Doc) -> Doc:
+    """A container as Argo runs it: the workflow's templateDefaults.container merged in (strategic merge:
+    securityContext field by field, env by name, volumeMounts by mountPath; the template wins)."""
+    merged = {**defaults, **container}
+    merged["securityContext"] = {**(defaults.get("securityContext") or {}), **(container.get("securityContext") or {})}
+    merged["env"] = _merge_by("name", defaults.get("env") or [], container.get("env") or [])
+    merged["volumeMounts"] = _merge_by(
+        "mountPath", defaults.get("volumeMounts") or [], container.get("volumeMounts") or []
+    )
+    return merged
+
+
+def entry_workflows(docs: list[Doc]) -> list[Doc]:
+    """What workflows are started from: WorkflowTemplates labelled genaiops.dev/pipeline, and
+    CronWorkflows that carry their own templates."""
+    entries = [
+        d for d in by_kind(docs, "WorkflowTemplate") if "genaiops.dev/pipeline" in (d["metadata"].get("labels") or {})
+    ]
+    return entries + [d for d in by_kind(docs, "CronWorkflow") if workflow_spec(d).get("templates")]
+
+
+def reachable(entry: Doc, docs: list[Doc]) -> list[TemplateAt]:
+    """Every template a workflow started from ``entry`` can run: its own, and those it reaches through
+    templateRef (transitively), which Argo runs under ``entry``'s pod settings and templateDefaults."""
+    library = {d["metadata"]["name"]: d for d in by_kind(docs, "WorkflowTemplate")}
+    seen: set[tuple[str, str]] = set()
+    found: list[TemplateAt] = []
+    queue = [(entry, t) for t in workflow_spec(entry).get("templates") or []]
+    while queue:
+        doc, template = queue.pop()
+        key = (ident(doc), template.get("name", ""))
+        if key in seen:
             continue
-        pod_sc = workflow_spec(at.doc).get("securityContext") or {}
-        if at.type == "containerSet":
-            containers = (at.template["containerSet"] or {}).get("containers") or []
-        else:
-            containers = [at.template[at.type]]
-        volumes = {v.get("name"): v for v in (at.template.get("volumes") or [])}
-        for container in containers:
-            problems += _restricted_container(container.get("securityContext"), pod_sc, at.where)
-            mounts = {m.get("mountPath"): m.get("name") for m in container.get("volumeMounts") or []}
-            tmp = volumes.get(mounts.get("/tmp"))
-            if tmp is None or "emptyDir" not in tmp:
-                problems.append(
-                    f"{at.where}: /tmp must be an emptyDir volume of the template "
-                    "(the root filesystem is read-only)"
-                )
+        seen.add(key)
+        at = TemplateAt(doc, template)
+        found.append(at)
+        local = {t["name"]: t for t in workflow_spec(doc).get("templates") or []}
+        for _, call in _calls(at):
+            if "templateRef" in call:
+                target_doc = library.get(call["templateRef"].get("name"))
+                targets = workflow_spec(target_doc).get("templates") if target_doc else []
+                queue += [(target_doc, t) for t in targets or [] if t["name"] == call["templateRef"].get("template")]
+            elif call.get("template") in local:
+                queue.append((doc, local[call["template"]]))
+    return found
+
+
+def check_pod_security(docs: list[Doc]) -> list[str]:
+    """Every pod a workflow runs is PSA-restricted with a writable /tmp on an emptyDir, evaluated as Argo
+    runs it: each pipeline's pod securityContext, volumes and templateDefaults applied to every container
+    template it reaches, its own and the library's."""
+    problems: list[str] = []
+    for entry in entry_workflows(docs):
+        spec = workflow_spec(entry)
+        pod_sc = spec.get("securityContext") or {}
+        if not pod_sc:
+            problems.append(f"{ident(entry)}: spec.securityContext (pod level) is missing")
+        defaults = (spec.get("templateDefaults") or {}).get("container") or {}
+        workflow_volumes = {v.get("name"): v for v in spec.get("volumes") or []}
+        for at in reachable(entry, docs):
+            if at.type not in POD_TYPES:
+                continue
+            where = f"{at.where} (run by {ident(entry)})"
+            if at.type == "containerSet":
+                containers = (at.template["containerSet"] or {}).get("containers") or []
+            else:
+                containers = [at.template[at.type]]
+            volumes = {**workflow_volumes, **{v.get("name"): v for v in (at.template.get("volumes") or [])}}
+            template_sc = at.template.get("securityContext") or pod_sc
+            for container in containers:
+                effective = effective_container(container, defaults)
+                problems += _restricted_container(effective.get("securityContext"), template_sc, where)
+                mounts = {m.get("mountPath"): m.get("name") for m in effective.get("volumeMounts") or []}
+                tmp = volumes.get(mounts.get("/tmp"))
+                if tmp is None or "emptyDir" not in tmp:
+                    problems.append(
+                        f"{where}: /tmp must be an emptyDir volume (the root filesystem is read-only)"
+                    )
             for volume in volumes.values():
                 if "hostPath" in volume:
-                    problems.append(f"{at.where}: hostPath volume {volume.get('name')!r} is not allowed")
-        if not pod_sc:
-            problems.append(f"{ident(at.doc)}: spec.securityContext (pod level) is missing")
+                    problems.append(f"{where}: hostPath volume {volume.get('name')!r} is not allowed")
     for doc in by_kind(docs, "Sensor") + by_kind(docs, "EventSource"):
         tpl = (doc.get("spec") or {}).get("template") or {}
         pod_sc = tpl.get("securityContext") or {}
@@ -212,7 +276,7 @@ def check_retries(docs: list[Doc]) -> list[str]:
         if at.type not in POD_TYPES:
             problems.append(f"{at.where}: only container templates may retry (this is a {at.type} template)")
             continue
-        if str(retry.get("expression", "")).strip() != RETRY_EXPRESSION:
+        if str(retry.get("expression", "")).strip() not in (RETRY_EXPRESSION, NOTIFY_RETRY):
             problems.append(
                 f"{at.where}: retryStrategy.expression must be {RETRY_EXPRESSION!r} "
                 f"(got {retry.get('expression')!r}): only infrastructure errors are retried"

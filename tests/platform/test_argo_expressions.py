@@ -1,7 +1,7 @@
 """Our Argo expressions, rendered by Argo's own template engine (util/template, the code the controller
-runs): the notification bodies are valid JSON even for Markdown with quotes, backticks, newlines and
-braces; the rollback `--to` switch, the artifact id derived from its path, and the post-promotion watch
-condition give what the templates expect. A tiny Go program is built offline against the argo module
+runs): the notification arguments carry Markdown with quotes, backticks, newlines and braces unchanged;
+the rollback `--to` switch, the `--deployed` switch, the approver of a gated promotion, the artifact id
+derived from its path, and the post-promotion watch condition give what the templates expect. A tiny Go program is built offline against the argo module
 pinned in scripts/tools/argo (already in the Go module and build caches after scripts/install-tools.sh)."""
 
 from __future__ import annotations
@@ -99,46 +99,32 @@ def render(tmp_path_factory: pytest.TempPathFactory) -> Render:
     return run
 
 
-def http_templates() -> dict[str, dict[str, object]]:
-    doc = yaml.safe_load(NOTIFY.read_text(encoding="utf-8"))
-    return {t["name"]: t["http"] for t in doc["spec"]["templates"] if "http" in t}
-
-
 VARS = {
     "workflow.name": "prompt-ci-x7k2p",
     "inputs.parameters.status": "Failed",
     "inputs.parameters.summary": MARKDOWN,
+    "inputs.parameters.webhook-url": "https://hooks.example.com/x",
+    "inputs.parameters.repository": "ml-platform/genai-platform",
+    "inputs.parameters.pr-number": "42",
+    "inputs.parameters.github-api": "https://api.github.com",
 }
 
 
-def test_webhook_body_is_json_with_the_summary(render: Render) -> None:
-    body = json.loads(render(str(http_templates()["webhook"]["body"]), VARS))
-    assert body == {
-        "text": f"genaiops prompt-ci-x7k2p: Failed\n{MARKDOWN}",
-        "workflow": "prompt-ci-x7k2p",
-        "status": "Failed",
-    }
-
-
-def test_pull_request_comment_body_is_json_with_the_markdown(render: Render) -> None:
-    body = json.loads(render(str(http_templates()["pr-comment"]["body"]), VARS))
-    assert body == {"body": f"### genaiops `prompt-ci-x7k2p`: Failed\n\n{MARKDOWN}"}
-
-
-def test_comment_url_is_the_github_issue_comments_endpoint(render: Render) -> None:
+def test_notify_arguments_carry_the_summary_unchanged(render: Render) -> None:
     doc = yaml.safe_load(NOTIFY.read_text(encoding="utf-8"))
-    notify = next(t for t in doc["spec"]["templates"] if t["name"] == "notify")
-    task = next(t for t in notify["dag"]["tasks"] if t["name"] == "pr-comment")
-    url = next(p["value"] for p in task["arguments"]["parameters"] if p["name"] == "url")
-    rendered = render(
-        url,
-        {
-            "inputs.parameters.github-api": "https://api.github.com",
-            "inputs.parameters.repository": "ml-platform/genai-platform",
-            "inputs.parameters.pr-number": "42",
-        },
-    )
-    assert rendered == "https://api.github.com/repos/ml-platform/genai-platform/issues/42/comments"
+    [notify] = doc["spec"]["templates"]
+    args = [render(arg, VARS) for arg in notify["container"]["args"]]
+    options = dict(zip(args[1::2], args[2::2], strict=True))
+    assert args[0] == "notify"
+    assert options == {
+        "--status": "Failed",
+        "--summary": MARKDOWN,
+        "--workflow": "prompt-ci-x7k2p",
+        "--webhook-url": "https://hooks.example.com/x",
+        "--repository": "ml-platform/genai-platform",
+        "--pr-number": "42",
+        "--github-api": "https://api.github.com",
+    }
 
 
 def _template(path: str, name: str) -> dict[str, Any]:
@@ -153,9 +139,27 @@ def test_rollback_to_switch(render: Render) -> None:
     assert render(expression, {"inputs.parameters.to": "1.2.0"}) == "--to=1.2.0"
 
 
+@pytest.mark.parametrize("stage", ["validate", "eval"])
+def test_deployed_switch(render: Render, stage: str) -> None:
+    args = _template("workflowtemplates/base.yaml", stage)["container"]["args"]
+    [expression] = [a for a in args if a.startswith("{{=")]
+    assert render(expression, {"inputs.parameters.deployed": "true"}) == "--deployed"
+    assert render(expression, {"inputs.parameters.deployed": "false"}) == "--repo=/work/src"
+
+
+def test_gated_promotion_names_its_approval(render: Render) -> None:
+    tasks = _template("workflowtemplates/pipeline/cd.yaml", "release")["dag"]["tasks"]
+    promote = next(t for t in tasks if t["name"] == "promote")
+    assert promote["depends"] == "verify.Succeeded && (approval.Succeeded || approval.Skipped)"
+    [approver] = [p["value"] for p in promote["arguments"]["parameters"] if p["name"] == "approver"]
+    gated = {"inputs.parameters.require-approval": "true", "workflow.name": "prompt-cd-v1-abc"}
+    assert render(approver, gated) == "approved in prompt-cd-v1-abc"
+    assert render(approver, {**gated, "inputs.parameters.require-approval": "false"}) == ""
+
+
 def test_cd_derives_the_artifact_id_from_its_path(render: Render) -> None:
     kind = BY_NAME[PRESENT_KINDS[-1]]
-    tasks = _template(f"workflowtemplates/{kind.name}/cd.yaml", "main")["dag"]["tasks"]
+    tasks = _template("workflowtemplates/pipeline/cd.yaml", "main")["dag"]["tasks"]
     ids = {
         p["value"] for t in tasks for p in t.get("arguments", {}).get("parameters", []) if p["name"] == "id"
     }
@@ -175,12 +179,11 @@ def test_cd_derives_the_artifact_id_from_its_path(render: Render) -> None:
 def test_watch_runs_only_for_a_pushed_promotion_with_prometheus(
     render: Render, status: str, prometheus: str, expected: str
 ) -> None:
-    tasks = _template(f"workflowtemplates/{PRESENT_KINDS[-1]}/cd.yaml", "release")["dag"]["tasks"]
+    tasks = _template("workflowtemplates/pipeline/cd.yaml", "release")["dag"]["tasks"]
     watch = next(t for t in tasks if t["name"] == "watch")
-    assert watch["depends"] == "promote.Succeeded", "the promote report exists only when promote succeeded"
-    report = json.dumps({"artifacts": [{"details": {"promotion": {"status": status}}}]})
+    assert watch["depends"] == "promote.Succeeded", "the promotion status exists only when promote succeeded"
     variables = {
-        "tasks.promote.outputs.parameters.report": report,
+        "tasks.promote.outputs.parameters.status": status,
         "inputs.parameters.prometheus-url": prometheus,
     }
     assert render(watch["when"], variables) == expected

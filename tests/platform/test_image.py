@@ -35,14 +35,14 @@ def test_base_images_are_pinned_to_exact_versions(dockerfile: str) -> None:
         assert tag and tag != "latest" and re.search(r"\d+\.\d+\.\d+", tag), f"{image} is not pinned"
 
 
-def test_runs_as_the_non_root_user_the_templates_expect(dockerfile: str) -> None:
+def test_runs_as_the_non_root_user_the_templates_expect(dockerfile: str, built_docs: list[Any]) -> None:
     users = re.findall(r"^USER (\S+)$", final_stage(dockerfile), re.M)
     assert users == ["10001:10001"]
-    docs = [d for p in platform_files() for d in load_docs(p.read_text(encoding="utf-8"))]
+    # every pipeline a workflow is started from (the library's templates run under its pod settings)
     run_as = {
         policy.workflow_spec(d).get("securityContext", {}).get("runAsUser")
-        for d in docs
-        if d.get("kind") in ("WorkflowTemplate", "CronWorkflow")
+        for d in built_docs
+        if d.get("kind") == "WorkflowTemplate" and "genaiops.dev/pipeline" in d["metadata"].get("labels", {})
     }
     assert run_as == {10001}
 

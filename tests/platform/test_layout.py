@@ -14,7 +14,7 @@ import yaml
 
 from genaiops import scaffold
 from genaiops.kinds import KINDS, Kind
-from tests.platform.conftest import PLATFORM, kustomize_build, load_docs
+from tests.platform.conftest import OVERLAY_SOURCES, PLATFORM, kustomize_build, load_docs
 
 pytestmark = pytest.mark.tools
 
@@ -35,7 +35,8 @@ def test_one_subfolder_per_kind_in_the_library_and_the_events() -> None:
     """A kind is in all three folders or in none (copier's `_exclude` must drop all three)."""
     components = _subfolders(PLATFORM / "kinds")
     assert components and set(components) <= set(KIND_DIRS), components
-    assert _subfolders(PLATFORM / "workflowtemplates") == components
+    shared = {"defaults", "pipeline"}  # the pipelines every kind shares, and their workflow defaults
+    assert [f for f in _subfolders(PLATFORM / "workflowtemplates") if f not in shared] == components
     assert _subfolders(PLATFORM / "events") == components
 
 
@@ -76,7 +77,7 @@ def test_kind_folders_build_to_exactly_that_kinds_resources(kind: Kind) -> None:
 
 def test_generated_overlay_patches_reach_the_built_eventsource(tmp_path: Path) -> None:
     """The EventSource patch `genaiops init` writes applies cleanly to the shipped EventSource."""
-    for folder in ("base", "workflowtemplates", "events", "kinds"):
+    for folder in OVERLAY_SOURCES:
         shutil.copytree(PLATFORM / folder, tmp_path / "platform" / folder)
     (tmp_path / "genaiops.yaml").write_text(
         "repository: {url: 'https://github.com/acme/prompt-lib.git'}\n"

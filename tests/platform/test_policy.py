@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from genaiops.kinds import BY_NAME
 from tests.conftest import PRESENT_KINDS
@@ -30,12 +31,19 @@ def template(doc: dict[str, Any], name: str) -> dict[str, Any]:
 
 def test_build_has_the_whole_library(built_docs: Docs) -> None:
     names = {(d["kind"], d["metadata"]["name"]) for d in built_docs}
-    expected_templates = {"genaiops-base-v1", "genaiops-route-v1", "genaiops-notify-v1", "genaiops-sign-v1"}
+    expected_templates = {
+        "genaiops-base-v1",
+        "genaiops-route-v1",
+        "genaiops-notify-v1",
+        "genaiops-sign-v1",
+        "genaiops-deployed-check-v1",
+    }
     for kind in KINDS:
         expected_templates |= {f"{kind.pipeline}-v1", f"{kind.name}-cd-v1"}
         assert ("Sensor", f"{kind.name}-ci") in names
     assert {n for k, n in names if k == "WorkflowTemplate"} == expected_templates
-    assert 6 <= len(expected_templates) <= 12
+    # the seed's "six to twelve", plus the scheduled checks' template (the CronWorkflows stay one-liners)
+    assert 6 <= len(expected_templates) <= 13
     assert {n for k, n in names if k == "CronWorkflow"} == {"genaiops-drift-v1", "genaiops-rag-freshness-v1"}
     assert ("EventBus", "default") in names and ("EventSource", "github") in names
     assert {"genaiops-workflow", "genaiops-sensor", "genaiops-eventsource"} <= {
@@ -134,24 +142,26 @@ def test_synchronization_promotions_and_evals(built_docs: Docs) -> None:
 
 
 def test_workflow_hygiene_on_every_entry_template(built_docs: Docs) -> None:
-    for doc in built_docs:
-        if (doc["kind"] == "WorkflowTemplate" and "entrypoint" in doc["spec"]) or doc[
-            "kind"
-        ] == "CronWorkflow":
-            spec = policy.workflow_spec(doc)
-            where = policy.ident(doc)
-            assert spec.get("activeDeadlineSeconds", 0) > 0, where
-            assert spec.get("ttlStrategy"), where
-            assert spec.get("podGC", {}).get("strategy"), where
-            assert spec.get("artifactGC", {}).get("strategy") == "OnWorkflowDeletion", where
-            assert spec.get("serviceAccountName") == "genaiops-workflow", where
-            assert spec.get("onExit"), where
+    entries = policy.entry_workflows(built_docs)
+    assert len(entries) == 2 * len(KINDS) + 1  # CI and CD per kind, the scheduled checks
+    for doc in entries:
+        spec = policy.workflow_spec(doc)
+        where = policy.ident(doc)
+        assert spec.get("activeDeadlineSeconds", 0) > 0, where
+        assert spec.get("ttlStrategy"), where
+        assert spec.get("podGC", {}).get("strategy"), where
+        assert spec.get("artifactGC", {}).get("strategy") == "OnWorkflowDeletion", where
+        assert spec.get("artifactGC", {}).get("forceFinalizerRemoval") is True, where
+        assert spec.get("serviceAccountName") == "genaiops-workflow", where
+        assert spec.get("onExit"), where
+    names = {d["metadata"]["name"] for d in entries}
     for cron in (d for d in built_docs if d["kind"] == "CronWorkflow"):
         assert cron["spec"]["concurrencyPolicy"] == "Replace"
         assert cron["spec"]["startingDeadlineSeconds"] > 0
+        assert cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] in names, "a cron runs a pipeline"
 
 
-def test_lint_output_is_collected_on_completion_and_scorecards_kept(built_docs: Docs) -> None:
+def test_reports_and_scorecards_are_kept_with_the_workflow(built_docs: Docs) -> None:
     base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
     gc = {
         t["name"]: {
@@ -160,10 +170,14 @@ def test_lint_output_is_collected_on_completion_and_scorecards_kept(built_docs: 
         }
         for t in base["spec"]["templates"]
     }
-    assert gc["lint"] == {"report": "OnWorkflowCompletion"}
+    assert gc["lint"] == {"report": "OnWorkflowDeletion"}, "the lint report is evidence too (audit)"
     assert gc["eval"] == {"scorecard": "OnWorkflowDeletion", "scorecards": "OnWorkflowDeletion"}
     repo = find(built_docs, "ConfigMap", "artifact-repositories")
-    assert 'keyFormat: "{{workflow.name}}/{{pod.name}}"' in repo["data"]["genaiops-minio"]
+    config = yaml.safe_load(repo["data"]["genaiops-s3"])["s3"]
+    assert config["keyFormat"] == "{{workflow.name}}/{{pod.name}}"
+    # the built-in store of the same build, not an address that exists nowhere
+    service = find(built_docs, "Service", "genaiops-artifacts")
+    assert config["endpoint"] == f"genaiops-artifacts:{service['spec']['ports'][0]['port']}"
 
 
 def test_approval_suspend_only_where_required(built_docs: Docs) -> None:
@@ -183,21 +197,27 @@ def test_approval_suspend_only_where_required(built_docs: Docs) -> None:
 
 
 def test_missing_security_context_is_reported(built_docs: Docs) -> None:
-    base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
-    del template(base, "lint")["container"]["securityContext"]
-    assert policy.check_pod_security(built_docs) == [
-        "WorkflowTemplate/genaiops-base-v1 template 'lint': container has no securityContext "
-        "(restricted pods need one on every container)"
-    ]
+    ci = find(built_docs, "WorkflowTemplate", f"{FIRST.pipeline}-v1")
+    del ci["spec"]["templateDefaults"]["container"]["securityContext"]
+    problems = policy.check_pod_security(built_docs)
+    assert problems, "every container of that pipeline lost its securityContext"
+    assert all(
+        f"(run by WorkflowTemplate/{FIRST.pipeline}-v1): container has no securityContext" in p for p in problems
+    ), problems
+    assert any("WorkflowTemplate/genaiops-base-v1 template 'lint'" in p for p in problems)
 
 
 def test_writable_root_filesystem_is_reported(built_docs: Docs) -> None:
     sign = find(built_docs, "WorkflowTemplate", "genaiops-sign-v1")
-    template(sign, "verify")["container"]["securityContext"]["readOnlyRootFilesystem"] = False
-    assert policy.check_pod_security(built_docs) == [
-        "WorkflowTemplate/genaiops-sign-v1 template 'verify': "
-        "securityContext.readOnlyRootFilesystem must be true"
-    ]
+    template(sign, "verify")["container"]["securityContext"] = {"readOnlyRootFilesystem": False}
+    problems = policy.check_pod_security(built_docs)
+    # every CI (through its release) and every CD runs verify
+    assert len(problems) == 2 * len(KINDS), problems
+    assert all(
+        p.startswith("WorkflowTemplate/genaiops-sign-v1 template 'verify' (run by ")
+        and p.endswith("securityContext.readOnlyRootFilesystem must be true")
+        for p in problems
+    ), problems
 
 
 def test_retry_on_any_failure_is_reported(built_docs: Docs) -> None:

@@ -37,7 +37,7 @@ MARKERS = [
     "platform/overlays/dev/kustomization.yaml",
     *(f"artifacts/{k.folder}/example/{k.manifest}" for k in KINDS),
     *(f"platform/kinds/{k.name}/kustomization.yaml" for k in KINDS),
-    *(f"platform/workflowtemplates/{k.name}/ci.yaml" for k in KINDS),
+    *(f"platform/workflowtemplates/{k.name}/kustomization.yaml" for k in KINDS),
     *(f"platform/events/{k.name}/sensor.yaml" for k in KINDS),
     "platform/workflowtemplates/base.yaml",
     "platform/events/eventbus.yaml",
@@ -109,7 +109,7 @@ def test_unselected_kinds_are_left_out(template: Path, tmp_path: Path, kinds: li
         kind_files = {
             f"artifacts/{kind.folder}/example/{kind.manifest}",
             f"platform/kinds/{kind.name}/kustomization.yaml",
-            f"platform/workflowtemplates/{kind.name}/ci.yaml",
+            f"platform/workflowtemplates/{kind.name}/kustomization.yaml",
             f"platform/events/{kind.name}/sensor.yaml",
             f"tests/unit/test_{module}_lint.py",
             f"tests/test_{module}_eval.py",

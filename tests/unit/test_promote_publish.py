@@ -123,7 +123,7 @@ def test_approval_environment_gets_a_branch_and_a_request_not_a_push(world: Worl
     artifact = world.write_artifact("model-config", "chat", "3.1.0")
     world.write_reports([artifact])
     main_before = git(world.remote, "rev-parse", "main").strip()
-    result = _promote(run_cli, world, artifact.root, "prod", "--approver", "alice")
+    result = _promote(run_cli, world, artifact.root, "prod")
     assert result.code == 0, result.stderr
     promotion = result.report["artifacts"][0]["details"]["promotion"]
     assert promotion["status"] == "requested"
@@ -136,7 +136,7 @@ def test_approval_environment_gets_a_branch_and_a_request_not_a_push(world: Worl
     assert "| exact_match | 0.9 | 0.85 | 0.05 |" in request and ">= 0.5" in request
     assert digest(artifact) in request
     lineage = remote_file(world, promotion["branch"], "environments/prod/lineage/model-config/chat.yaml")
-    assert yaml.safe_load(lineage)["entries"][0]["approver"] == "alice"
+    assert yaml.safe_load(lineage)["entries"][0]["approver"] is None  # nobody approved yet: the request asks
 
     again = _promote(run_cli, world, artifact.root, "prod")  # the request exists already: nothing new
     assert again.report["artifacts"][0]["details"]["promotion"]["status"] == "unchanged"
@@ -146,6 +146,25 @@ def test_approval_environment_gets_a_branch_and_a_request_not_a_push(world: Worl
     merged = _promote(run_cli, world, artifact.root, "prod")
     assert merged.report["artifacts"][0]["details"]["promotion"]["status"] == "unchanged"
     assert git(world.remote, "rev-parse", "main").strip() == promotion["commit"]
+
+
+def test_an_approval_given_in_the_workflow_is_pushed_directly_and_recorded(
+    world: World, run_cli: Any, tmp_path: Path
+) -> None:
+    """The workflow's approval step is the one human approval: no merge request waits for a second."""
+    artifact = world.write_artifact("model-config", "chat", "3.2.0")
+    world.write_reports([artifact])
+    status = tmp_path / "out" / "promotion-status"
+    result = _promote(
+        run_cli, world, artifact.root, "prod", "--approver", "approved in prompt-cd-v1-x", "--status-file", str(status)
+    )
+    assert result.code == 0, result.stderr
+    promotion = result.report["artifacts"][0]["details"]["promotion"]
+    assert promotion["status"] == "pushed" and promotion["branch"] == "main"
+    assert _log(world)[0] == "promote model-config/chat 3.2.0 in prod"
+    lineage = remote_file(world, "main", "environments/prod/lineage/model-config/chat.yaml")
+    assert yaml.safe_load(lineage)["entries"][-1]["approver"] == "approved in prompt-cd-v1-x"
+    assert status.read_text(encoding="utf-8") == "pushed\n"  # what the CD workflow's watch keys off
 
 
 def test_several_kinds_in_one_run_and_git_history_is_clean(world: World, run_cli: Any) -> None:
@@ -242,3 +261,32 @@ def test_commit_identity_comes_from_git_else_a_default(
         git(world.remote, "log", "-1", "--format=%an <%ae>", "main").strip()
         == "Release Bot <bot@example.org>"
     )
+
+
+def test_push_credentials_come_from_the_environment_and_are_written_nowhere(tmp_path: Path) -> None:
+    """In a pipeline step the git token arrives as GENAIOPS_GIT_USERNAME/PASSWORD (from a Secret): git's
+    credential prompt is answered from them, after any GIT_CONFIG_* the image already sets."""
+    import os
+
+    from genaiops.gitops import credential_env
+
+    assert credential_env({}) == {}
+    environ = {
+        "GENAIOPS_GIT_USERNAME": "bot",
+        "GENAIOPS_GIT_PASSWORD": "s3cr3t",
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "safe.directory",
+        "GIT_CONFIG_VALUE_0": "*",
+    }
+    extra = credential_env(environ)
+    assert extra["GIT_CONFIG_COUNT"] == "2" and extra["GIT_CONFIG_KEY_1"] == "credential.helper"
+    assert "s3cr3t" not in extra["GIT_CONFIG_VALUE_1"], "the helper reads the variable, it holds no secret"
+    proc = subprocess.run(
+        ["git", "credential", "fill"],
+        input="protocol=https\nhost=git.example.com\n\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, **environ, **extra, "GIT_TERMINAL_PROMPT": "0", "HOME": str(tmp_path)},
+        check=True,
+    )
+    assert "username=bot" in proc.stdout and "password=s3cr3t" in proc.stdout

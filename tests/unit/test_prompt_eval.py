@@ -185,6 +185,37 @@ def test_record_then_replay_offline(repo: Path, tmp_path: Path, monkeypatch: pyt
     assert "<svg" in (tmp_path / "cards/prompt-capitals.html").read_text(encoding="utf-8")
 
 
+def test_without_an_endpoint_eval_replays_the_cassettes_and_says_so(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing configured (no llm.baseUrl, no $GENAIOPS_LLM_BASE_URL): no call to an address where nothing
+    listens (inside a pod, 127.0.0.1 is the step itself), but the recorded cassettes, with a note."""
+    with _server(tmp_path, CAPITALS) as server:
+        monkeypatch.setenv("GENAIOPS_LLM_BASE_URL", server.base_url)
+        assert _eval(repo, tmp_path, "--record", "--no-cache")[0] == 0
+    monkeypatch.delenv("GENAIOPS_LLM_BASE_URL")
+    code, report = _eval(repo, tmp_path)
+    card = _artifact(report)["details"]["scorecard"]
+    assert code == 0
+    assert card["provenance"]["mode"] == "replay" and card["provenance"]["calls"] == 0
+    assert any("No LLM endpoint is configured" in note for note in card["notes"])
+
+
+def test_live_answers_of_the_reference_server_are_marked_synthetic(
+    repo: Path, tmp_path: Path, good: ReferenceServer
+) -> None:
+    code, report = _eval(repo, tmp_path, "--no-cache", "--scorecard-dir", str(tmp_path / "cards"))
+    card = _artifact(report)["details"]["scorecard"]
+    assert code == 0 and card["provenance"]["mode"] == "live"
+    assert card["synthetic"] is True
+    assert "reference server" in card["provenance"]["syntheticReason"]
+    (finding,) = [f for f in _artifact(report)["findings"] if f["ruleId"] == "eval/synthetic-responses"]
+    assert "reference server" in finding["message"]
+    assert "scored from an endpoint that are not a real model" in (tmp_path / "cards/prompt-capitals.md").read_text(
+        encoding="utf-8"
+    )
+
+
 def test_replay_miss_names_the_request(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with _server(tmp_path, CAPITALS) as server:
         monkeypatch.setenv("GENAIOPS_LLM_BASE_URL", server.base_url)

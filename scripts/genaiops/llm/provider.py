@@ -143,13 +143,14 @@ class Provider:
         """What the scorecard records about where responses came from."""
         cassettes = self.cassettes.provenance() if self.cassettes is not None else []
         synthetic_cassettes = [c for c in cassettes if c["synthetic"]]
+        calls = self.calls  # the model calls (asking the server for its models below is not one)
         # live answers from the reference server are as synthetic as cassettes recorded from it
-        live_reason = self._synthetic() if self.mode != ProviderMode.REPLAY and self.calls else None
+        live_reason = self._synthetic() if self.mode != ProviderMode.REPLAY and calls else None
         reason = live_reason or (synthetic_cassettes[0].get("syntheticReason") if synthetic_cassettes else None)
         return {
             "mode": str(self.mode),
             "endpoint": self.config.base_url if self.mode != "replay" else None,
-            "calls": self.calls,
+            "calls": calls,
             "cacheHits": self.cache_hits,
             "cassettes": cassettes,
             "synthetic": bool(synthetic_cassettes) or live_reason is not None,
