@@ -55,8 +55,9 @@ def deployed_tree(repo: Path, env: str) -> Iterator[Path]:
                 continue
             for artifact in sorted(kind_dir.iterdir()):
                 if artifact.is_dir() and not artifact.is_symlink():
-                    shutil.copytree(artifact, artifacts / kind.folder / artifact.name, symlinks=True, dirs_exist_ok=True)
+                    shutil.copytree(
+                        artifact, artifacts / kind.folder / artifact.name, symlinks=True, dirs_exist_ok=True
+                    )
         yield tree
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-

@@ -47,7 +47,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _deliver(url: str, payload: dict[str, Any], headers: dict[str, str], what: str) -> ExitCode:
-    """POST once per attempt; PASS when delivered, FAIL when refused (4xx), INFRA when it never got through."""
+    """POST, retrying what is transient; PASS delivered, FAIL refused (4xx), INFRA never got through."""
     import httpx
 
     for attempt in range(1, ATTEMPTS + 1):
@@ -60,7 +60,9 @@ def _deliver(url: str, payload: dict[str, Any], headers: dict[str, str], what: s
                 print(f"notify: {what}: delivered ({response.status_code})", file=sys.stderr)
                 return ExitCode.PASS
             if response.status_code != 429 and response.status_code < 500:
-                print(f"notify: warning: {what}: {url} refused it with {response.status_code}", file=sys.stderr)
+                print(
+                    f"notify: warning: {what}: {url} refused it with {response.status_code}", file=sys.stderr
+                )
                 return ExitCode.FAIL
             problem = f"{url} answered {response.status_code}"
         if attempt < ATTEMPTS:

@@ -81,7 +81,9 @@ ARGO_EVENTS = SchemaPin(
 )
 """Argo Events CRDs carry no schema; its published JSON Schema does."""
 ARGO_CD = SchemaPin("argo-cd", "github.com/argoproj/argo-cd/v3", "v3.5.1", paths=("manifests/crds",))
-ARGO_ROLLOUTS = SchemaPin("argo-rollouts", "github.com/argoproj/argo-rollouts", "v1.9.1", paths=("manifests/crds",))
+ARGO_ROLLOUTS = SchemaPin(
+    "argo-rollouts", "github.com/argoproj/argo-rollouts", "v1.9.1", paths=("manifests/crds",)
+)
 
 PINS: tuple[SchemaPin, ...] = (KUBERNETES, ARGO_WORKFLOWS, ARGO_EVENTS, ARGO_CD, ARGO_ROLLOUTS)
 """Schema sources, searched in this order; Kubernetes first supplies ObjectMeta to the CRD schemas."""
@@ -89,7 +91,10 @@ PINS: tuple[SchemaPin, ...] = (KUBERNETES, ARGO_WORKFLOWS, ARGO_EVENTS, ARGO_CD,
 # Command-line tools of `make setup` (scripts/install-tools.sh).
 KUSTOMIZE = ToolPin("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", "v5.8.1")
 KUBECONFORM = ToolPin(
-    "kubeconform", "github.com/yannh/kubeconform", "v0.7.0", package="github.com/yannh/kubeconform/cmd/kubeconform"
+    "kubeconform",
+    "github.com/yannh/kubeconform",
+    "v0.7.0",
+    package="github.com/yannh/kubeconform/cmd/kubeconform",
 )
 ARGO_CLI = ToolPin(
     "argo",
@@ -110,7 +115,9 @@ COREDNS = ModulePin("coredns", "github.com/coredns/coredns", "v1.13.1")
 PAUSE_VERSION = "3.10.1"
 """The pod sandbox image kubeadm v1.35 and kind's containerd config name; built from Kubernetes'
 ``build/pause/linux/pause.c``."""
-LOCAL_PATH_PROVISIONER = ModulePin("local-path-provisioner", "github.com/rancher/local-path-provisioner", "v0.0.33")
+LOCAL_PATH_PROVISIONER = ModulePin(
+    "local-path-provisioner", "github.com/rancher/local-path-provisioner", "v0.0.33"
+)
 """The kind node's default StorageClass (kind's own choice), so PersistentVolumeClaims work as on any kind."""
 VERSITYGW = ModulePin("versitygw", "github.com/versity/versitygw", "v1.8.0")
 """The S3-compatible artifact store (Apache-2.0; MinIO's server is AGPL)."""

@@ -598,7 +598,8 @@ def render_html(card: Scorecard) -> str:
     if card.synthetic:
         banner = (
             "<p class='warn'>Synthetic responses: these scores come from "
-            f"{'cassettes' if card.provenance.get('mode') == 'replay' else 'an endpoint'} that are not a real "
+            f"{'cassettes' if card.provenance.get('mode') == 'replay' else 'an endpoint'} that are not a "
+            "real "
             f"model ({e(str(card.provenance.get('syntheticReason') or 'see the cassettes below'))}).</p>"
         )
     else:

@@ -75,7 +75,11 @@ def local_path_provisioner() -> images.Image:
     """kind's default storage provisioner (upstream's image keeps the binary in /usr/bin)."""
     return images.Image(
         f"docker.io/rancher/local-path-provisioner:{pins.LOCAL_PATH_PROVISIONER.version}",
-        files={"/usr/bin/local-path-provisioner": gobuild.binary(gobuild.LOCAL_PATH_PROVISIONER, "local-path-provisioner")},
+        files={
+            "/usr/bin/local-path-provisioner": gobuild.binary(
+                gobuild.LOCAL_PATH_PROVISIONER, "local-path-provisioner"
+            )
+        },
         entrypoint=("local-path-provisioner",),
         user="0:0",
         env=PATH_ENV,
@@ -138,14 +142,17 @@ def python_base(env: dict[str, str]) -> str:
         files={"/etc/ssl/certs/ca-certificates.crt": staged / "ca-certificates.crt"},
         user="0:0",
         debian_packages=PYTHON_PACKAGES,
-        run_lines=("RUN ln -sf /usr/bin/python3 /usr/local/bin/python3 && ln -sf /usr/bin/python3 /usr/local/bin/python",),
+        run_lines=(
+            "RUN ln -sf /usr/bin/python3 /usr/local/bin/python3"
+            " && ln -sf /usr/bin/python3 /usr/local/bin/python",
+        ),
         env={"SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt", "LANG": "C.UTF-8"},
     )
     return images.build(image, env)
 
 
 def uv_image(repo: Path, env: dict[str, str]) -> str:
-    """A stand-in for ``ghcr.io/astral-sh/uv:<version>``: the same uv binary (from its PyPI wheel) at ``/uv``."""
+    """A stand-in for ``ghcr.io/astral-sh/uv:<version>``: the same uv binary (its PyPI wheel's) at ``/uv``."""
     tools = Path(os.environ.get("GENAIOPS_TOOLS_DIR", repo / ".tools"))
     uv = tools / "uv" / "bin" / "uv"
     if not uv.exists():
@@ -153,12 +160,19 @@ def uv_image(repo: Path, env: dict[str, str]) -> str:
     version = run([uv, "--version"], capture=True, quiet=True).stdout.decode().split()[1]
     if version != pins.UV_VERSION:
         raise HarnessError(f"{uv} is uv {version}, the pin is {pins.UV_VERSION}: run `make setup`")
-    image = images.Image(f"{images.LOCAL_PREFIX}/uv:{pins.UV_VERSION}", files={"/uv": uv}, entrypoint=("/uv",))
+    image = images.Image(
+        f"{images.LOCAL_PREFIX}/uv:{pins.UV_VERSION}", files={"/uv": uv}, entrypoint=("/uv",)
+    )
     return images.build(image, env)
 
 
 def dockerfile_image(
-    ref: str, dockerfile: Path, context: Path, build_args: dict[str, str], env: dict[str, str], key_files: list[Path]
+    ref: str,
+    dockerfile: Path,
+    context: Path,
+    build_args: dict[str, str],
+    env: dict[str, str],
+    key_files: list[Path],
 ) -> str:
     """``docker build`` of one of our Dockerfiles, skipped when an image with the same inputs exists."""
     key = cache.content_key(ref, str(sorted(build_args.items())), files=key_files)
@@ -167,7 +181,18 @@ def dockerfile_image(
     log(f"building {ref} from {dockerfile}")
     args = [arg for name, value in sorted(build_args.items()) for arg in ("--build-arg", f"{name}={value}")]
     run(
-        ["docker", "build", "-f", dockerfile, "--label", f"{images.KEY_LABEL}={key}", "-t", ref, *args, context],
+        [
+            "docker",
+            "build",
+            "-f",
+            dockerfile,
+            "--label",
+            f"{images.KEY_LABEL}={key}",
+            "-t",
+            ref,
+            *args,
+            context,
+        ],
         env=env,
         timeout=2400,
     )

@@ -70,7 +70,9 @@ def create(engine_env: dict[str, str], node_image: str, name: str = CLUSTER_NAME
     env = {**engine_env, "KUBECONFIG": str(kubeconfig)}
     node = f"{name}-control-plane"
     if exists(engine_env, name):
-        running = output(["docker", "inspect", "--format", "{{.Config.Image}}", node], env=engine_env, quiet=True)
+        running = output(
+            ["docker", "inspect", "--format", "{{.Config.Image}}", node], env=engine_env, quiet=True
+        )
         if running.strip() != node_image:
             log(f"the running cluster {name} uses another node image: recreating it")
             delete(engine_env, name)

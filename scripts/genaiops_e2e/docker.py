@@ -88,7 +88,11 @@ def missing_capabilities() -> list[int]:
 
 
 def _ensure_packages() -> None:
-    needed = [pkg for pkg, cmd in (("docker.io", "dockerd"), ("debootstrap", "debootstrap")) if not shutil.which(cmd)]
+    needed = [
+        pkg
+        for pkg, cmd in (("docker.io", "dockerd"), ("debootstrap", "debootstrap"))
+        if not shutil.which(cmd)
+    ]
     if not needed:
         return
     if os.geteuid() != 0:
@@ -152,4 +156,6 @@ def _start_dockerd(env: dict[str, str]) -> Engine:
         if _reachable(env):
             return Engine(env, proc.pid, f"dockerd started by this harness ({SOCKET})")
         time.sleep(0.5)
-    raise HarnessError(f"dockerd did not answer on {SOCKET} within {START_TIMEOUT}s; see {RUN_DIR / 'dockerd.log'}")
+    raise HarnessError(
+        f"dockerd did not answer on {SOCKET} within {START_TIMEOUT}s; see {RUN_DIR / 'dockerd.log'}"
+    )

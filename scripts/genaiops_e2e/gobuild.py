@@ -59,7 +59,14 @@ def _k8s_version_flags(version: str) -> tuple[str, ...]:
     return tuple(flags)
 
 
-_K8S_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubelet", "kubeadm")
+_K8S_COMMANDS = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+    "kubelet",
+    "kubeadm",
+)
 
 KUBERNETES = GoBuild(
     pins.KUBERNETES,
@@ -129,7 +136,14 @@ def module_dir(spec: str, workdir: Path) -> Path:
 
 def _wrapper_go_mod(build: GoBuild, workdir: Path) -> str:
     pin = build.pin
-    lines = ["module genaiops.local/e2e/" + pin.name, "", "go 1.26", "", f"require {pin.module} {pin.version}", ""]
+    lines = [
+        "module genaiops.local/e2e/" + pin.name,
+        "",
+        "go 1.26",
+        "",
+        f"require {pin.module} {pin.version}",
+        "",
+    ]
     replaces: list[str] = []
     if build.staging_replaces:
         upstream = (module_dir(pin.spec, workdir) / "go.mod").read_text()
@@ -194,7 +208,19 @@ def build_pause() -> Path:
         workdir = cache.cache_root() / "gowork" / "pause"
         workdir.mkdir(parents=True, exist_ok=True)
         source = module_dir(pins.KUBERNETES.spec, workdir) / "build" / "pause" / "linux" / "pause.c"
-        run(["gcc", "-Os", "-static", "-Wall", "-Werror", f"-DVERSION=v{pins.PAUSE_VERSION}", "-o", out / "pause", source])
+        run(
+            [
+                "gcc",
+                "-Os",
+                "-static",
+                "-Wall",
+                "-Werror",
+                f"-DVERSION=v{pins.PAUSE_VERSION}",
+                "-o",
+                out / "pause",
+                source,
+            ]
+        )
         run(["strip", out / "pause"])
 
     return cache.entry("bin", key, make)

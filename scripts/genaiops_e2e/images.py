@@ -101,7 +101,11 @@ def build(image: Image, env: dict[str, str]) -> str:
     key = image.key()
     if image_key(image.ref, env) == key:
         return image.ref
-    base = debian_base(image.ref.rsplit("/", 1)[-1].split(":")[0], image.debian_packages, env) if image.debian_packages else "scratch"
+    base = (
+        debian_base(image.ref.rsplit("/", 1)[-1].split(":")[0], image.debian_packages, env)
+        if image.debian_packages
+        else "scratch"
+    )
     with tempfile.TemporaryDirectory(prefix="genaiops-image-") as scratch:
         context = Path(scratch)
         lines = [f"FROM {base}"]
@@ -129,7 +133,9 @@ def build(image: Image, env: dict[str, str]) -> str:
         lines.append(f"USER {image.user}")
         if image.entrypoint:
             lines.append(f"ENTRYPOINT {json.dumps(list(image.entrypoint))}")
-        lines.append(f'LABEL {KEY_LABEL}="{key}" org.opencontainers.image.description="built locally by genaiops_e2e"')
+        lines.append(
+            f'LABEL {KEY_LABEL}="{key}" org.opencontainers.image.description="built locally by genaiops_e2e"'
+        )
         (context / "Dockerfile").write_text("\n".join(lines) + "\n")
         log(f"building image {image.ref}")
         run(["docker", "build", "--quiet", "-t", image.ref, context], env=env, timeout=1800)

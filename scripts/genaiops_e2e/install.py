@@ -69,11 +69,21 @@ def argo_workflows(cluster: Cluster, repo: Path) -> None:
                 {"name": "quay.io/argoproj/workflow-controller", "newTag": pins.ARGO_WORKFLOWS.version},
             ],
             "patches": [
-                {"path": kube.relative(workdir, repo / "platform/cluster/argo-workflows/workflow-controller-configmap.yaml")},
+                {
+                    "path": kube.relative(
+                        workdir, repo / "platform/cluster/argo-workflows/workflow-controller-configmap.yaml"
+                    )
+                },
                 {
                     "target": {"kind": "Deployment", "name": "workflow-controller"},
                     "patch": yaml.safe_dump(
-                        [{"op": "add", "path": "/spec/template/spec/containers/0/env", "value": controller_env}]
+                        [
+                            {
+                                "op": "add",
+                                "path": "/spec/template/spec/containers/0/env",
+                                "value": controller_env,
+                            }
+                        ]
                     ),
                 },
             ],
@@ -166,7 +176,9 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
     )
     workdir = _install_dir("platform")
     workdir.mkdir(parents=True, exist_ok=True)
-    cosign_files = [f"{name}={kube.relative(workdir, cosign_dir / name)}" for name in ("cosign.key", "cosign.pub")]
+    cosign_files = [
+        f"{name}={kube.relative(workdir, cosign_dir / name)}" for name in ("cosign.key", "cosign.pub")
+    ]
     kube.write_kustomization(
         workdir,
         {
@@ -183,7 +195,10 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
             # the Secrets a team creates with kubectl (docs/cluster.md)
             "secretGenerator": [
                 _secret("genaiops-git-credentials", {"username": GIT_USER, "password": state.git_token}),
-                _secret("genaiops-artifacts-s3", {"accesskey": state.s3_access_key, "secretkey": state.s3_secret_key}),
+                _secret(
+                    "genaiops-artifacts-s3",
+                    {"accesskey": state.s3_access_key, "secretkey": state.s3_secret_key},
+                ),
                 _secret("genaiops-cosign", {"cosign.password": state.cosign_password}, files=cosign_files),
                 _secret("genaiops-pipeline-env", {"GENAIOPS_LLM_BASE_URL": state.llm_url}),
             ],
@@ -221,7 +236,12 @@ def cosign_keys(state: State) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     cosign = gobuild.binary(gobuild.COSIGN, "cosign")
-    run([cosign, "generate-key-pair"], cwd=folder, env={"COSIGN_PASSWORD": state.cosign_password}, capture=True)
+    run(
+        [cosign, "generate-key-pair"],
+        cwd=folder,
+        env={"COSIGN_PASSWORD": state.cosign_password},
+        capture=True,
+    )
     return folder
 
 
@@ -235,7 +255,15 @@ def seed_repository(repo: Path, state: State) -> str:
             if source.is_file() and not source.is_symlink():
                 (tree / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, tree / rel)
-        git = ["git", "-C", str(tree), "-c", "user.name=genaiops e2e", "-c", "user.email=e2e@genaiops.invalid"]
+        git = [
+            "git",
+            "-C",
+            str(tree),
+            "-c",
+            "user.name=genaiops e2e",
+            "-c",
+            "user.email=e2e@genaiops.invalid",
+        ]
         run([*git, "init", "--quiet", "--initial-branch=main"], quiet=True)
         run([*git, "add", "-A"], quiet=True)
         run([*git, "commit", "--quiet", "-m", "e2e: the repository under test"], quiet=True)
@@ -287,7 +315,9 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     kube.rollout(cluster, state.namespace, "genaiops-artifacts")
     state.seed_commit = seed_repository(repo, state)
     # a fresh history: workflows and records of scenarios run against the previous one are void
-    kube.kubectl(cluster, "-n", state.namespace, "delete", "workflows", "-l", "genaiops.dev/e2e=true", "--wait=false")
+    kube.kubectl(
+        cluster, "-n", state.namespace, "delete", "workflows", "-l", "genaiops.dev/e2e=true", "--wait=false"
+    )
     shutil.rmtree(docker.RUN_DIR / "scenarios", ignore_errors=True)
     state.save()
     log(f"installed; state in {state.path()}")

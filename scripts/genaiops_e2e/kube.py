@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from genaiops_e2e.cluster import Cluster
-from genaiops_e2e.proc import HarnessError, output, run
+from genaiops_e2e.proc import HarnessError, output
 
 
 def tools_bin(repo: Path) -> Path:
@@ -75,11 +75,14 @@ def rollout(cluster: Cluster, namespace: str, deployment: str, timeout_s: int = 
         events = kubectl(cluster, "-n", namespace, "get", "events", "--sort-by=.lastTimestamp")
         pods = kubectl(cluster, "-n", namespace, "get", "pods", "-o", "wide")
         raise HarnessError(
-            f"deployment {namespace}/{deployment} not ready within {timeout_s}s\n{exc}\n{pods}\n{events[-4000:]}"
+            f"deployment {namespace}/{deployment} not ready within {timeout_s}s\n{exc}\n{pods}\n"
+            f"{events[-4000:]}"
         ) from None
 
 
-def wait_for(cluster: Cluster, resource: str, condition: str, namespace: str | None = None, timeout_s: int = 120) -> None:
+def wait_for(
+    cluster: Cluster, resource: str, condition: str, namespace: str | None = None, timeout_s: int = 120
+) -> None:
     """``kubectl wait --for=<condition>`` with a timeout that names what was awaited."""
     args = ["wait", f"--for={condition}", resource, f"--timeout={timeout_s}s"]
     if namespace:

@@ -5,7 +5,8 @@ A Debian root filesystem with systemd, containerd, runc and the CNI plugins; kin
 kubectl built from the pinned Kubernetes; a static ptp CNI configuration (kind's kindnet image cannot be
 pulled, so the cluster is created with ``disableDefaultCNI`` and this single-node network); kind's default
 storage (rancher's local-path-provisioner, the upstream manifest from its pinned module); and the
-control-plane and storage images preloaded into the node's containerd as kind's image importer does. The result is an ordinary image tag passed to ``kind create cluster --image``.
+control-plane and storage images preloaded into the node's containerd as kind's image importer does.
+The result is an ordinary image tag passed to ``kind create cluster --image``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def storage_manifest(env: dict[str, str]) -> str:
     StorageClass marked default as kind does."""
     workdir = cache.cache_root() / "gowork" / "local-path"
     workdir.mkdir(parents=True, exist_ok=True)
-    source = gobuild.module_dir(pins.LOCAL_PATH_PROVISIONER.spec, workdir) / "deploy" / "local-path-storage.yaml"
+    source = (
+        gobuild.module_dir(pins.LOCAL_PATH_PROVISIONER.spec, workdir) / "deploy" / "local-path-storage.yaml"
+    )
     docs = [doc for doc in yaml.safe_load_all(source.read_text()) if doc]
     helper = catalog.python_base(env)
     for doc in docs:
@@ -77,7 +80,9 @@ def storage_manifest(env: dict[str, str]) -> str:
             for container in doc["spec"]["template"]["spec"]["containers"]:
                 container["image"] = catalog.local_path_provisioner().ref
         elif doc["kind"] == "StorageClass":
-            doc["metadata"].setdefault("annotations", {})["storageclass.kubernetes.io/is-default-class"] = "true"
+            doc["metadata"].setdefault("annotations", {})["storageclass.kubernetes.io/is-default-class"] = (
+                "true"
+            )
         elif doc["kind"] == "ConfigMap" and "helperPod.yaml" in doc.get("data", {}):
             pod = yaml.safe_load(doc["data"]["helperPod.yaml"])
             for container in pod["spec"]["containers"]:
@@ -123,7 +128,8 @@ def _base_image(env: dict[str, str]) -> images.Image:
         f'RUN sed -i -e \'s#sandbox_image = ".*"#sandbox_image = "{sandbox}"#\''
         " -e 's#restrict_oom_score_adj = false#restrict_oom_score_adj = true#' /etc/containerd/config.toml",
         "RUN ctr oci spec"
-        " | jq '.hooks.createContainer[.hooks.createContainer| length] |= . + {\"path\": \"/kind/bin/mount-product-files.sh\"}'"
+        " | jq '.hooks.createContainer[.hooks.createContainer| length] |= . + "
+        '{"path": "/kind/bin/mount-product-files.sh"}\''
         " | jq 'del(.process.rlimits)' > /etc/containerd/cri-base.json",
         "RUN find /lib/systemd/system/sysinit.target.wants/ -name systemd-tmpfiles-setup.service -delete"
         " && rm -f /lib/systemd/system/multi-user.target.wants/* /etc/systemd/system/*.wants/*"
@@ -149,7 +155,9 @@ def _base_image(env: dict[str, str]) -> images.Image:
 def node_image(env: dict[str, str]) -> str:
     """The kind node image with the control-plane images preloaded (built once per content key)."""
     base = _base_image(env)
-    preload = [images.build(image, env) for image in (*catalog.control_plane(), catalog.local_path_provisioner())]
+    preload = [
+        images.build(image, env) for image in (*catalog.control_plane(), catalog.local_path_provisioner())
+    ]
     preload.append(catalog.python_base(env))  # the local-path helper pod's image
     key = cache.content_key(base.key(), *(f"{ref}={images.image_id(ref, env)}" for ref in preload))
     ref = f"{images.LOCAL_PREFIX}/kind-node:{pins.KUBERNETES.version}-{key}"
@@ -162,33 +170,47 @@ def node_image(env: dict[str, str]) -> str:
         name = f"genaiops-e2e-preload-{key}"
         run(["docker", "rm", "-f", name], env=env, check=False, quiet=True, capture=True)
         run(
-            ["docker", "run", "-d", "--init", "--name", name, "--entrypoint=sleep", "--security-opt", "seccomp=unconfined",
-             base.ref, "infinity"],
+            [
+                "docker",
+                "run",
+                "-d",
+                "--init",
+                "--name",
+                name,
+                "--entrypoint=sleep",
+                "--security-opt",
+                "seccomp=unconfined",
+                base.ref,
+                "infinity",
+            ],
             env=env,
             capture=True,
         )
+
+        def in_container(command: list[str], stdin: bytes | None = None) -> None:
+            flags = ["-i"] if stdin is not None else []
+            run(["docker", "exec", *flags, name, *command], env=env, input_bytes=stdin, timeout=900)
+
         try:
-            run(["docker", "exec", name, "bash", "-c", "nohup containerd >/dev/null 2>&1 &"], env=env)
+            in_container(["bash", "-c", "nohup containerd >/dev/null 2>&1 &"])
+            in_container(["bash", "-c", "until ctr version >/dev/null 2>&1; do sleep 0.2; done"])
+            import_all = ["images", "import", "--all-platforms", "--no-unpack", "--digests", "-"]
+            in_container(["ctr", "-n", "k8s.io", *import_all], stdin=archive.read_bytes())
+            in_container(["pkill", "containerd"])
+            in_container(["bash", "-c", "while pgrep -x containerd >/dev/null; do sleep 0.2; done"])
             run(
-                ["docker", "exec", name, "bash", "-c",
-                 "for i in $(seq 100); do ctr version >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1"],
-                env=env,
-            )
-            run(
-                ["docker", "exec", "-i", name, "ctr", "-n", "k8s.io", "images", "import", "--all-platforms",
-                 "--no-unpack", "--digests", "-"],
-                env=env,
-                input_bytes=archive.read_bytes(),
-                timeout=900,
-            )
-            run(["docker", "exec", name, "pkill", "containerd"], env=env)
-            run(["docker", "exec", name, "bash", "-c", "while pgrep -x containerd >/dev/null; do sleep 0.2; done"], env=env)
-            run(
-                ["docker", "commit",
-                 "--change", 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
-                 "--change", "CMD []",
-                 "--change", f'LABEL {images.KEY_LABEL}="{key}"',
-                 name, ref],
+                [
+                    "docker",
+                    "commit",
+                    "--change",
+                    'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
+                    "--change",
+                    "CMD []",
+                    "--change",
+                    f'LABEL {images.KEY_LABEL}="{key}"',
+                    name,
+                    ref,
+                ],
                 env=env,
                 capture=True,
             )

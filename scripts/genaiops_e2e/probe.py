@@ -20,6 +20,9 @@ Checks:
 - ``snapshot WORKFLOW ENV --save F | --compare F``: the environment's files of the changed artifact.
 - ``approve`` / ``reject WORKFLOW``: resume or stop the approval (the argo CLI).
 - ``revert WORKFLOW``: undo WORKFLOW's change on main (after a scenario that pushed a broken artifact).
+- ``settings KEY VALUE``: change one key of the instance's genaiops-settings ConfigMap.
+A workflow name may say ``{first}`` (the first kind the repository ships) or ``released-by:CI`` (the CD
+workflow CI's hand-off step started).
 Faults: ``git-outage WORKFLOW`` (stop the git server from just before promote until its first attempt
 failed), ``controller-restart WORKFLOW NODE`` (delete the workflow-controller pod while NODE runs).
 Each prints what it found and exits 1 with a clear message when the expectation does not hold.
@@ -49,7 +52,12 @@ from genaiops_e2e import gobuild, kube
 from genaiops_e2e.proc import HarnessError
 from genaiops_e2e.state import State
 
-EXAMPLES = {"prompt": "review-sentiment", "model-config": "support-assistant", "rag": "internal-kb", "guardrail": "customer-support"}
+EXAMPLES = {
+    "prompt": "review-sentiment",
+    "model-config": "support-assistant",
+    "rag": "internal-kb",
+    "guardrail": "customer-support",
+}
 """The example artifact each kind's scenario changes (its recorded cassettes still answer the eval)."""
 
 
@@ -66,7 +74,9 @@ def _git(cwd: Path, *args: str) -> str:
         "GIT_COMMITTER_EMAIL": "e2e@genaiops.invalid",
         "GIT_TERMINAL_PROMPT": "0",
     }
-    proc = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        ["git", "-C", str(cwd), *args], capture_output=True, text=True, env=env, check=False
+    )
     if proc.returncode != 0:
         raise HarnessError(f"git {args[0]}: {proc.stderr.strip()}".replace(State.load().git_token, "***"))
     return proc.stdout
@@ -132,7 +142,9 @@ def _submit(state: State, manifest: str) -> None:
     """Create the Workflow, replacing one of the same name left by an earlier run of the scenario."""
     name = json.loads(manifest)["metadata"]["name"]
     cluster = _cluster(state)
-    kube.kubectl(cluster, "-n", state.namespace, "delete", "workflow", name, "--ignore-not-found", "--wait=true")
+    kube.kubectl(
+        cluster, "-n", state.namespace, "delete", "workflow", name, "--ignore-not-found", "--wait=true"
+    )
     kube.kubectl(cluster, "-n", state.namespace, "create", "-f", "-", input_text=manifest)
 
 
@@ -179,7 +191,9 @@ def _change(state: State, kind: str, workflow: str, artifact: str | None, broken
         _git(tree, "push", "--quiet", "origin", "main")
         artifact = resolve_paths(tree, [str(tree / rel)])[0]
         version = str(yaml.safe_load((tree / rel / BY_NAME[kind].manifest).read_text())["version"])
-        snapshot_digest = labels(Snapshot(kind, artifact_id, version, digest(artifact), {}))["genaiops.dev/digest"]
+        snapshot_digest = labels(Snapshot(kind, artifact_id, version, digest(artifact), {}))[
+            "genaiops.dev/digest"
+        ]
     payload = _push_payload(state, before, after, rel, changed)
     parameters = {
         "repo-url": state.git_url_cluster,
@@ -192,7 +206,14 @@ def _change(state: State, kind: str, workflow: str, artifact: str | None, broken
     _submit(state, _workflow(workflow, f"{kind}-ci-v1", parameters, {"genaiops.dev/trigger": "push"}))
     _save_record(
         workflow,
-        {"kind": kind, "id": artifact_id, "path": rel, "before": before, "after": after, "digest": snapshot_digest},
+        {
+            "kind": kind,
+            "id": artifact_id,
+            "path": rel,
+            "before": before,
+            "after": after,
+            "digest": snapshot_digest,
+        },
     )
     print(f"pushed {after[:12]} changing {rel}; submitted {workflow} from {kind}-ci-v1")
 
@@ -256,7 +277,9 @@ def reports(args: argparse.Namespace) -> None:
         report = json.loads(body)
         rules = {f.get("ruleId") for a in report.get("artifacts", []) for f in a.get("findings", [])}
         if args.rule not in rules:
-            raise ProbeFailed(f"the lint report does not name {args.rule}; it names {sorted(filter(None, rules))}")
+            raise ProbeFailed(
+                f"the lint report does not name {args.rule}; it names {sorted(filter(None, rules))}"
+            )
     print(f"s3://{state.bucket}/{args.workflow}/: {', '.join(sorted(args.files))} present")
 
 
@@ -274,13 +297,25 @@ def signed(args: argparse.Namespace) -> None:
         report_key = next((k for k in keys if k.endswith("/eval-report.json")), None)
         if report_key is None:
             raise ProbeFailed("no eval-report.json next to the signature")
-        (folder / "report.json").write_bytes(client.get_object(Bucket=state.bucket, Key=report_key)["Body"].read())
-        (folder / "report.sig").write_bytes(client.get_object(Bucket=state.bucket, Key=sig_key)["Body"].read())
+        (folder / "report.json").write_bytes(
+            client.get_object(Bucket=state.bucket, Key=report_key)["Body"].read()
+        )
+        (folder / "report.sig").write_bytes(
+            client.get_object(Bucket=state.bucket, Key=sig_key)["Body"].read()
+        )
         public = State.path().parent / "cosign" / "cosign.pub"
         proc = subprocess.run(
-            [str(cosign), "verify-blob", f"--key={public}", "--insecure-ignore-tlog=true",
-             f"--signature={folder / 'report.sig'}", str(folder / "report.json")],
-            capture_output=True, text=True, check=False,
+            [
+                str(cosign),
+                "verify-blob",
+                f"--key={public}",
+                "--insecure-ignore-tlog=true",
+                f"--signature={folder / 'report.sig'}",
+                str(folder / "report.json"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if proc.returncode != 0:
             raise ProbeFailed(f"the scorecard signature does not verify: {proc.stderr.strip()}")
@@ -304,7 +339,9 @@ def promoted(args: argparse.Namespace) -> None:
     with clone(state) as tree:
         commits = _promotions(tree, record["after"], args.workflow)
         if args.count is not None and len(commits) != args.count:
-            raise ProbeFailed(f"expected {args.count} commit(s) by {args.workflow}, found {len(commits)}: {commits}")
+            raise ProbeFailed(
+                f"expected {args.count} commit(s) by {args.workflow}, found {len(commits)}: {commits}"
+            )
         if not commits:
             raise ProbeFailed(f"no promotion commit by {args.workflow} on main after {record['after'][:12]}")
         built = kube.build(Path(state.repo), tree / "environments" / args.env)
@@ -313,7 +350,10 @@ def promoted(args: argparse.Namespace) -> None:
         snapshot = tree / env_artifact_dir(args.env, record["kind"], record["id"])
         if not snapshot.is_dir():
             raise ProbeFailed(f"{snapshot.relative_to(tree)} is missing")
-    print(f"{commits[0][:12]} by {args.workflow} promoted {record['id']} to {args.env}; the build carries {record['digest']}")
+    print(
+        f"{commits[0][:12]} by {args.workflow} promoted {record['id']} to {args.env}; "
+        f"the build carries {record['digest']}"
+    )
 
 
 def not_promoted(args: argparse.Namespace) -> None:
@@ -327,7 +367,7 @@ def not_promoted(args: argparse.Namespace) -> None:
 
 
 def revert(args: argparse.Namespace) -> None:
-    """Undo the change of WORKFLOW on main (a scenario that pushed a broken artifact cleans up after itself)."""
+    """Undo WORKFLOW's change on main (a scenario that pushed a broken artifact cleans up after itself)."""
     state = State.load()
     record = _record(args.workflow)
     with clone(state) as tree:
@@ -357,7 +397,9 @@ def snapshot(args: argparse.Namespace) -> None:
 def _argo(state: State, *args: str) -> None:
     argo = kube.tools_bin(Path(state.repo)) / "argo"
     env = {**os.environ, "KUBECONFIG": state.kubeconfig}
-    proc = subprocess.run([str(argo), "-n", state.namespace, *args], capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [str(argo), "-n", state.namespace, *args], capture_output=True, text=True, env=env, check=False
+    )
     if proc.returncode != 0:
         raise HarnessError(f"argo {' '.join(args)}: {proc.stderr.strip()}")
     print(proc.stdout.strip())
@@ -371,9 +413,10 @@ def reject(args: argparse.Namespace) -> None:
     _argo(State.load(), "stop", args.workflow)
 
 
-
 def _get_workflow(state: State, name: str) -> dict[str, object]:
-    return json.loads(kube.kubectl(_cluster(state), "-n", state.namespace, "get", "workflow", name, "-o", "json"))
+    return json.loads(
+        kube.kubectl(_cluster(state), "-n", state.namespace, "get", "workflow", name, "-o", "json")
+    )
 
 
 def _nodes(workflow: dict[str, object]) -> list[dict[str, object]]:
@@ -397,8 +440,12 @@ def wait(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + args.timeout
     pending = list(args.workflows)
     if args.prefix:
-        listed = json.loads(kube.kubectl(_cluster(state), "-n", state.namespace, "get", "workflows", "-o", "json"))
-        pending += [w["metadata"]["name"] for w in listed["items"] if w["metadata"]["name"].startswith(args.prefix)]
+        listed = json.loads(
+            kube.kubectl(_cluster(state), "-n", state.namespace, "get", "workflows", "-o", "json")
+        )
+        pending += [
+            w["metadata"]["name"] for w in listed["items"] if w["metadata"]["name"].startswith(args.prefix)
+        ]
     if not pending:
         raise ProbeFailed("no workflow to wait for")
     while pending:
@@ -434,7 +481,9 @@ def wait_node(args: argparse.Namespace) -> None:
         if phase in TERMINAL:
             raise ProbeFailed(f"{args.workflow} ended {phase} before step {args.node} was {args.phase}")
         if time.monotonic() > deadline:
-            raise ProbeFailed(f"step {args.node} of {args.workflow} was not {args.phase} within {args.timeout}s")
+            raise ProbeFailed(
+                f"step {args.node} of {args.workflow} was not {args.phase} within {args.timeout}s"
+            )
         time.sleep(1)
 
 
@@ -455,7 +504,14 @@ def check_ci(args: argparse.Namespace) -> None:
     for kind in _kinds(state):
         name = f"{args.prefix}-{kind}"
         for check in (
-            ["reports", name, "lint-report.json", "validate-report.json", "eval-report.json", "eval-report.json.sig"],
+            [
+                "reports",
+                name,
+                "lint-report.json",
+                "validate-report.json",
+                "eval-report.json",
+                "eval-report.json.sig",
+            ],
             ["signed", name],
             ["promoted", name, args.env, "--count", "1"],
         ):
@@ -492,8 +548,19 @@ def deployed(args: argparse.Namespace) -> None:
 
 def cron(args: argparse.Namespace) -> None:
     state = State.load()
-    kube.kubectl(_cluster(state), "-n", state.namespace, "delete", "workflow", args.workflow, "--ignore-not-found")
-    _argo(state, "submit", "--from", f"cronwf/{args.cron}", "--name", args.workflow, "--labels", "genaiops.dev/e2e=true")
+    kube.kubectl(
+        _cluster(state), "-n", state.namespace, "delete", "workflow", args.workflow, "--ignore-not-found"
+    )
+    _argo(
+        state,
+        "submit",
+        "--from",
+        f"cronwf/{args.cron}",
+        "--name",
+        args.workflow,
+        "--labels",
+        "genaiops.dev/e2e=true",
+    )
 
 
 def restricted(args: argparse.Namespace) -> None:
@@ -503,7 +570,9 @@ def restricted(args: argparse.Namespace) -> None:
     level = namespace["metadata"].get("labels", {}).get("pod-security.kubernetes.io/enforce")
     if level != "restricted":
         raise ProbeFailed(f"namespace {state.namespace} enforces {level!r}, not restricted")
-    workflows = json.loads(kube.kubectl(cluster, "-n", state.namespace, "get", "workflows", "-o", "json"))["items"]
+    workflows = json.loads(kube.kubectl(cluster, "-n", state.namespace, "get", "workflows", "-o", "json"))[
+        "items"
+    ]
     chosen = [w for w in workflows if any(w["metadata"]["name"].startswith(p) for p in args.prefixes)]
     if not chosen:
         raise ProbeFailed(f"no workflow named {args.prefixes}*")
@@ -518,10 +587,14 @@ def restricted(args: argparse.Namespace) -> None:
             if node.get("phase") in ("Succeeded", "Failed") and node.get("hostNodeName"):
                 pods += 1
     events = kube.kubectl(cluster, "-n", state.namespace, "get", "events", "-o", "json")
-    refused = [e["message"] for e in json.loads(events)["items"] if "violates PodSecurity" in e.get("message", "")]
+    refused = [
+        e["message"] for e in json.loads(events)["items"] if "violates PodSecurity" in e.get("message", "")
+    ]
     if refused:
         raise ProbeFailed(f"pods refused by Pod Security admission: {refused[:3]}")
-    print(f"{pods} pods of {len(chosen)} workflows ran in {state.namespace} (enforce: restricted); none refused")
+    print(
+        f"{pods} pods of {len(chosen)} workflows ran in {state.namespace} (enforce: restricted); none refused"
+    )
 
 
 def git_outage(args: argparse.Namespace) -> None:
@@ -539,14 +612,25 @@ def git_outage(args: argparse.Namespace) -> None:
             raise ProbeFailed(f"{args.workflow} never reached verify within {args.timeout}s")
         time.sleep(1)
     kube.kubectl(cluster, "-n", "genaiops-e2e", "scale", "deployment/git-server", "--replicas=0")
-    kube.kubectl(cluster, "-n", "genaiops-e2e", "wait", "--for=delete", "pod", "-l", "app.kubernetes.io/name=git-server", "--timeout=120s", timeout=150)
+    kube.kubectl(
+        cluster,
+        "-n",
+        "genaiops-e2e",
+        "wait",
+        "--for=delete",
+        "pod",
+        "-l",
+        "app.kubernetes.io/name=git-server",
+        "--timeout=120s",
+        timeout=150,
+    )
     print("git server stopped")
     try:
         while True:
             node = _node(_get_workflow(state, args.workflow), "promote(0)")
             if node is not None and node.get("phase") in ("Failed", "Error"):
                 print(f"promote(0): {node.get('phase')} {node.get('message') or ''}")
-                exit_code = ((node.get("outputs") or {}).get("exitCode"))  # type: ignore[union-attr]
+                exit_code = (node.get("outputs") or {}).get("exitCode")  # type: ignore[union-attr]
                 if str(exit_code) != "3":
                     raise ProbeFailed(f"promote's first attempt exited {exit_code}, not 3 (infrastructure)")
                 break
@@ -566,107 +650,124 @@ def git_outage(args: argparse.Namespace) -> None:
 def controller_restart(args: argparse.Namespace) -> None:
     state = State.load()
     cluster = _cluster(state)
-    wait_node(argparse.Namespace(workflow=args.workflow, node=args.node, phase="Running", timeout=args.timeout))
+    wait_node(
+        argparse.Namespace(workflow=args.workflow, node=args.node, phase="Running", timeout=args.timeout)
+    )
     kube.kubectl(cluster, "-n", "argo", "delete", "pod", "-l", "app=workflow-controller", "--wait=true")
     print(f"deleted the workflow-controller pod while {args.node} of {args.workflow} ran")
     kube.rollout(cluster, "argo", "workflow-controller", timeout_s=180)
 
 
+def settings(args: argparse.Namespace) -> None:
+    """Change one key of the platform instance's genaiops-settings (what `genaiops init` writes)."""
+    state = State.load()
+    patch = json.dumps({"data": {args.key: args.value}})
+    kube.kubectl(
+        _cluster(state), "-n", state.namespace, "patch", "configmap", "genaiops-settings", "-p", patch
+    )
+    print(f"genaiops-settings: {args.key}={args.value}")
+
+
+FIRST = "{first}"
+"""In a workflow name: the first artifact kind the repository ships (rendered repositories may lack some)."""
+RELEASED_BY = "released-by:"
+"""A workflow name ``released-by:CI`` means the CD workflow CI's hand-off step started."""
+
+
+def _resolve(state: State, name: str) -> str:
+    name = name.replace(FIRST, _kinds(state)[0])
+    if not name.startswith(RELEASED_BY):
+        return name
+    source = name.removeprefix(RELEASED_BY)
+    listed = json.loads(
+        kube.kubectl(
+            _cluster(state),
+            "-n",
+            state.namespace,
+            "get",
+            "workflows",
+            "-o",
+            "json",
+            "-l",
+            f"genaiops.dev/released-by={source}",
+        )
+    )
+    names = [w["metadata"]["name"] for w in listed["items"]]
+    if len(names) != 1:
+        raise ProbeFailed(f"expected one workflow started by {source}'s hand-off, found {names}")
+    if not _record_path(names[0]).exists():  # it delivers the change its CI workflow recorded
+        _save_record(names[0], _record(source))
+    return names[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m genaiops_e2e.probe", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("change")
+
+    def command(name: str, handler: object, *positionals: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name)
+        for positional in positionals:
+            p.add_argument(positional)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("change", change)
     p.add_argument("kind", choices=["first", *sorted(EXAMPLES)])
     p.add_argument("workflow")
     p.add_argument("--artifact")
     p.add_argument("--broken", action="store_true")
-    p.set_defaults(handler=change)
-    p = sub.add_parser("change-all")
-    p.add_argument("prefix")
-    p.set_defaults(handler=change_all)
-    p = sub.add_parser("submit-cd")
-    p.add_argument("change", help="the workflow whose change to deliver")
-    p.add_argument("workflow")
+    command("change-all", change_all, "prefix")
+    p = command("submit-cd", submit_cd, "change", "workflow")
     p.add_argument("--env", required=True)
     p.add_argument("--approval", action="store_true")
     p.add_argument("--rollback", action="store_true")
-    p.set_defaults(handler=submit_cd)
-    p = sub.add_parser("cron")
-    p.add_argument("cron")
-    p.add_argument("workflow")
-    p.set_defaults(handler=cron)
-    p = sub.add_parser("wait")
+    command("cron", cron, "cron", "workflow")
+    p = command("wait", wait)
     p.add_argument("workflows", nargs="*")
     p.add_argument("--prefix", help="also every workflow whose name starts with this")
     p.add_argument("--phase", default="Succeeded")
     p.add_argument("--timeout", type=int, default=900)
-    p.set_defaults(handler=wait)
-    p = sub.add_parser("wait-node")
-    p.add_argument("workflow")
-    p.add_argument("node")
+    p = command("wait-node", wait_node, "workflow", "node")
     p.add_argument("--phase", default="Running")
     p.add_argument("--timeout", type=int, default=900)
-    p.set_defaults(handler=wait_node)
-    p = sub.add_parser("ran")
-    p.add_argument("workflow")
+    p = command("ran", ran, "workflow")
     p.add_argument("--failed")
     p.add_argument("--absent", nargs="*", default=[])
-    p.set_defaults(handler=ran)
-    p = sub.add_parser("reports")
-    p.add_argument("workflow")
+    p = command("reports", reports, "workflow")
     p.add_argument("files", nargs="*")
     p.add_argument("--absent", nargs="*", default=[])
     p.add_argument("--rule")
-    p.set_defaults(handler=reports)
-    p = sub.add_parser("signed")
-    p.add_argument("workflow")
-    p.set_defaults(handler=signed)
-    p = sub.add_parser("promoted")
-    p.add_argument("workflow")
-    p.add_argument("env")
+    command("signed", signed, "workflow")
+    p = command("promoted", promoted, "workflow", "env")
     p.add_argument("--count", type=int)
-    p.set_defaults(handler=promoted)
-    p = sub.add_parser("not-promoted")
-    p.add_argument("workflow")
-    p.set_defaults(handler=not_promoted)
-    p = sub.add_parser("check-ci")
-    p.add_argument("prefix")
-    p.add_argument("env")
-    p.set_defaults(handler=check_ci)
-    p = sub.add_parser("deployed")
-    p.add_argument("workflow")
-    p.add_argument("env")
+    command("not-promoted", not_promoted, "workflow")
+    command("check-ci", check_ci, "prefix", "env")
+    p = command("deployed", deployed, "workflow", "env")
     p.add_argument("stage", choices=("eval", "validate"))
     p.add_argument("--kind")
-    p.set_defaults(handler=deployed)
-    p = sub.add_parser("restricted")
+    p = command("restricted", restricted)
     p.add_argument("prefixes", nargs="+")
-    p.set_defaults(handler=restricted)
-    p = sub.add_parser("revert")
-    p.add_argument("workflow")
-    p.set_defaults(handler=revert)
-    p = sub.add_parser("snapshot")
-    p.add_argument("workflow")
-    p.add_argument("env")
+    command("revert", revert, "workflow")
+    p = command("snapshot", snapshot, "workflow", "env")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--save")
     group.add_argument("--compare")
-    p.set_defaults(handler=snapshot)
-    for name, handler in (("approve", approve), ("reject", reject)):
-        p = sub.add_parser(name)
-        p.add_argument("workflow")
-        p.set_defaults(handler=handler)
-    p = sub.add_parser("git-outage")
-    p.add_argument("workflow")
-    p.add_argument("--timeout", type=int, default=900)
-    p.set_defaults(handler=git_outage)
-    p = sub.add_parser("controller-restart")
-    p.add_argument("workflow")
-    p.add_argument("node")
-    p.add_argument("--timeout", type=int, default=900)
-    p.set_defaults(handler=controller_restart)
+    command("approve", approve, "workflow")
+    command("reject", reject, "workflow")
+    command("git-outage", git_outage, "workflow").add_argument("--timeout", type=int, default=900)
+    command("controller-restart", controller_restart, "workflow", "node").add_argument(
+        "--timeout", type=int, default=900
+    )
+    command("settings", settings, "key", "value")
     args = parser.parse_args(argv)
     try:
+        if any(FIRST in str(v) or RELEASED_BY in str(v) for v in vars(args).values()):
+            state = State.load()
+            for field in ("workflow", "change", "prefix"):
+                if isinstance(getattr(args, field, None), str):
+                    setattr(args, field, _resolve(state, getattr(args, field)))
+            if getattr(args, "workflows", None):
+                args.workflows = [_resolve(state, name) for name in args.workflows]
         args.handler(args)
     except (ProbeFailed, HarnessError, GenaiopsError) as exc:
         print(f"probe {args.command}: {exc}", file=sys.stderr)

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-
 SECRETS: set[str] = set()
 """Values never to print (per-run tokens); ``log`` and ``HarnessError`` replace them with ***."""
 

@@ -44,6 +44,9 @@ def debian_rootfs_tar(name: str, packages: tuple[str, ...], *, variant: str = "m
                         shutil.rmtree(child)
                     elif child.name != "lock":
                         child.unlink()
-            run(["tar", "--numeric-owner", "--xattrs", "-C", root, "-cf", out / "rootfs.tar", "."], timeout=900)
+            run(
+                ["tar", "--numeric-owner", "--xattrs", "-C", root, "-cf", out / "rootfs.tar", "."],
+                timeout=900,
+            )
 
     return cache.entry("rootfs", key, make) / "rootfs.tar"

@@ -43,13 +43,23 @@ def run_all(timings: Timings, repo: Path, names: list[str]) -> bool:
         "E2E_NAMESPACE": state.namespace,
         "E2E_ENVIRONMENT": state.environment,
         "E2E_APPROVAL_ENV": approval_env,
+        "E2E_RUN_DIR": str(State.path().parent),
     }
     ok = True
     for folder in discover(repo, names):
         with timings.phase(f"scenario {folder.name}") as marks:
             proc = run(
-                [chainsaw, "test", "--config", repo / "tests/e2e/.chainsaw.yaml", "--test-dir", folder,
-                 "--namespace", state.namespace, "--no-color"],
+                [
+                    chainsaw,
+                    "test",
+                    "--config",
+                    repo / "tests/e2e/.chainsaw.yaml",
+                    "--test-dir",
+                    folder,
+                    "--namespace",
+                    state.namespace,
+                    "--no-color",
+                ],
                 env=env,
                 cwd=repo,
                 check=False,

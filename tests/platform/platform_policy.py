@@ -117,7 +117,10 @@ def effective_container(container: Doc, defaults: Doc) -> Doc:
     """A container as Argo runs it: the workflow's templateDefaults.container merged in (strategic merge:
     securityContext field by field, env by name, volumeMounts by mountPath; the template wins)."""
     merged = {**defaults, **container}
-    merged["securityContext"] = {**(defaults.get("securityContext") or {}), **(container.get("securityContext") or {})}
+    merged["securityContext"] = {
+        **(defaults.get("securityContext") or {}),
+        **(container.get("securityContext") or {}),
+    }
     merged["env"] = _merge_by("name", defaults.get("env") or [], container.get("env") or [])
     merged["volumeMounts"] = _merge_by(
         "mountPath", defaults.get("volumeMounts") or [], container.get("volumeMounts") or []
@@ -129,7 +132,9 @@ def entry_workflows(docs: list[Doc]) -> list[Doc]:
     """What workflows are started from: WorkflowTemplates labelled genaiops.dev/pipeline, and
     CronWorkflows that carry their own templates."""
     entries = [
-        d for d in by_kind(docs, "WorkflowTemplate") if "genaiops.dev/pipeline" in (d["metadata"].get("labels") or {})
+        d
+        for d in by_kind(docs, "WorkflowTemplate")
+        if "genaiops.dev/pipeline" in (d["metadata"].get("labels") or {})
     ]
     return entries + [d for d in by_kind(docs, "CronWorkflow") if workflow_spec(d).get("templates")]
 
@@ -154,7 +159,9 @@ def reachable(entry: Doc, docs: list[Doc]) -> list[TemplateAt]:
             if "templateRef" in call:
                 target_doc = library.get(call["templateRef"].get("name"))
                 targets = workflow_spec(target_doc).get("templates") if target_doc else []
-                queue += [(target_doc, t) for t in targets or [] if t["name"] == call["templateRef"].get("template")]
+                queue += [
+                    (target_doc, t) for t in targets or [] if t["name"] == call["templateRef"].get("template")
+                ]
             elif call.get("template") in local:
                 queue.append((doc, local[call["template"]]))
     return found

@@ -1,7 +1,8 @@
 """Our Argo expressions, rendered by Argo's own template engine (util/template, the code the controller
 runs): the notification arguments carry Markdown with quotes, backticks, newlines and braces unchanged;
 the rollback `--to` switch, the `--deployed` switch, the approver of a gated promotion, the artifact id
-derived from its path, and the post-promotion watch condition give what the templates expect. A tiny Go program is built offline against the argo module
+derived from its path, and the post-promotion watch condition give what the templates expect. A tiny Go
+program is built offline against the argo module
 pinned in scripts/tools/argo (already in the Go module and build caches after scripts/install-tools.sh)."""
 
 from __future__ import annotations

@@ -202,7 +202,8 @@ def test_missing_security_context_is_reported(built_docs: Docs) -> None:
     problems = policy.check_pod_security(built_docs)
     assert problems, "every container of that pipeline lost its securityContext"
     assert all(
-        f"(run by WorkflowTemplate/{FIRST.pipeline}-v1): container has no securityContext" in p for p in problems
+        f"(run by WorkflowTemplate/{FIRST.pipeline}-v1): container has no securityContext" in p
+        for p in problems
     ), problems
     assert any("WorkflowTemplate/genaiops-base-v1 template 'lint'" in p for p in problems)
 

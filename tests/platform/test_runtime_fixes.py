@@ -82,7 +82,9 @@ def test_no_step_runs_in_the_argo_agent(built_docs: Docs) -> None:
 def test_cosign_writes_its_signature_where_a_directory_exists(built_docs: Docs) -> None:
     sign = find(built_docs, "WorkflowTemplate", "genaiops-sign-v1")
     template = next(t for t in sign["spec"]["templates"] if t["name"] == "sign")
-    [output] = [a.split("=", 1)[1] for a in template["container"]["args"] if a.startswith("--output-signature=")]
+    [output] = [
+        a.split("=", 1)[1] for a in template["container"]["args"] if a.startswith("--output-signature=")
+    ]
     # /tmp is the emptyDir every pipeline mounts (templateDefaults); cosign creates no directories
     assert str(Path(output).parent) == "/tmp"
     assert [a["path"] for a in template["outputs"]["artifacts"]] == [output]

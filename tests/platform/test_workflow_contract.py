@@ -16,7 +16,7 @@ from genaiops.cli import build_parser
 from genaiops.kinds import BY_NAME
 from tests.conftest import PRESENT_KINDS, CliResult, git, write
 from tests.platform import platform_policy as policy
-from tests.platform.conftest import PLATFORM, load_docs, platform_files
+from tests.platform.conftest import load_docs
 from tests.platform.sensor_sim import fire
 
 _VAR = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")

@@ -49,7 +49,9 @@ def test_a_path_selects_among_the_deployed_artifacts(world: World, run_cli: Any)
     git(world.repo, "pull", "-q", "--rebase", "origin", "main")
     rag = run_cli("validate", "artifacts/rag", "--deployed", "--env", "dev", "--repo", str(world.repo))
     assert rag.code == 0 and rag.report["artifacts"] == []  # no RAG config deployed: nothing to check
-    prompts = run_cli("validate", "artifacts/prompts", "--deployed", "--env", "dev", "--repo", str(world.repo))
+    prompts = run_cli(
+        "validate", "artifacts/prompts", "--deployed", "--env", "dev", "--repo", str(world.repo)
+    )
     assert [a["id"] for a in prompts.report["artifacts"]] == ["greeter"]
 
 

@@ -27,7 +27,9 @@ class Sink:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                sink.requests.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
+                sink.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": json.loads(body)}
+                )
                 self.send_response(sink.statuses.pop(0) if sink.statuses else 201)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -98,7 +100,17 @@ def test_no_target_sends_nothing(sink: Sink, capsys: pytest.CaptureFixture[str])
 
 def test_a_comment_without_a_token_is_skipped(sink: Sink, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(notify.AUTH_ENV, raising=False)
-    args = ["notify", "--status", "Failed", "--repository", "o/r", "--pr-number", "7", "--github-api", sink.url]
+    args = [
+        "notify",
+        "--status",
+        "Failed",
+        "--repository",
+        "o/r",
+        "--pr-number",
+        "7",
+        "--github-api",
+        sink.url,
+    ]
     assert main(args) == 0
     assert sink.requests == []
 
@@ -125,7 +137,9 @@ def test_a_refusal_is_not_retried(sink: Sink, capsys: pytest.CaptureFixture[str]
     assert "refused it with 404" in capsys.readouterr().err
 
 
-def test_an_unreachable_webhook_is_given_up(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreachable_webhook_is_given_up(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(notify, "BACKOFF_S", 0.01)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -136,6 +150,16 @@ def test_an_unreachable_webhook_is_given_up(monkeypatch: pytest.MonkeyPatch, cap
 
 def test_garbage_pull_request_target_is_a_usage_error(sink: Sink, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(notify.AUTH_ENV, "Bearer x")
-    args = ["notify", "--status", "Failed", "--repository", "no-slash", "--pr-number", "x1", "--github-api", sink.url]
+    args = [
+        "notify",
+        "--status",
+        "Failed",
+        "--repository",
+        "no-slash",
+        "--pr-number",
+        "x1",
+        "--github-api",
+        sink.url,
+    ]
     assert main(args) == 2
     assert sink.requests == []

@@ -156,7 +156,14 @@ def test_an_approval_given_in_the_workflow_is_pushed_directly_and_recorded(
     world.write_reports([artifact])
     status = tmp_path / "out" / "promotion-status"
     result = _promote(
-        run_cli, world, artifact.root, "prod", "--approver", "approved in prompt-cd-v1-x", "--status-file", str(status)
+        run_cli,
+        world,
+        artifact.root,
+        "prod",
+        "--approver",
+        "approved in prompt-cd-v1-x",
+        "--status-file",
+        str(status),
     )
     assert result.code == 0, result.stderr
     promotion = result.report["artifacts"][0]["details"]["promotion"]

@@ -211,9 +211,9 @@ def test_live_answers_of_the_reference_server_are_marked_synthetic(
     assert "reference server" in card["provenance"]["syntheticReason"]
     (finding,) = [f for f in _artifact(report)["findings"] if f["ruleId"] == "eval/synthetic-responses"]
     assert "reference server" in finding["message"]
-    assert "scored from an endpoint that are not a real model" in (tmp_path / "cards/prompt-capitals.md").read_text(
-        encoding="utf-8"
-    )
+    assert "scored from an endpoint that are not a real model" in (
+        tmp_path / "cards/prompt-capitals.md"
+    ).read_text(encoding="utf-8")
 
 
 def test_replay_miss_names_the_request(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

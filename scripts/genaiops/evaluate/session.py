@@ -284,7 +284,9 @@ class EvalSession:
             files = ", ".join(
                 str(c.get("file")) for c in card.provenance.get("cassettes", []) if c.get("synthetic")
             )
-            source = f"synthetic cassettes ({files})" if files else str(card.provenance.get("syntheticReason"))
+            source = (
+                f"synthetic cassettes ({files})" if files else str(card.provenance.get("syntheticReason"))
+            )
             self.result.add(SYNTHETIC, f"scores come from {source}", severity="info")
         self.result.details["scorecard"] = card.to_json()
         self.provider.save()

@@ -146,7 +146,9 @@ class Provider:
         calls = self.calls  # the model calls (asking the server for its models below is not one)
         # live answers from the reference server are as synthetic as cassettes recorded from it
         live_reason = self._synthetic() if self.mode != ProviderMode.REPLAY and calls else None
-        reason = live_reason or (synthetic_cassettes[0].get("syntheticReason") if synthetic_cassettes else None)
+        reason = live_reason or (
+            synthetic_cassettes[0].get("syntheticReason") if synthetic_cassettes else None
+        )
         return {
             "mode": str(self.mode),
             "endpoint": self.config.base_url if self.mode != "replay" else None,

@@ -125,8 +125,7 @@ class HarnessResult:
             out.extend(res.describe())
         for kind in self.skipped_kinds:
             out.append(
-                f"{kind}: no schema found for a kind we ship (skipped); add its pin in "
-                "genaiops/pins.py"
+                f"{kind}: no schema found for a kind we ship (skipped); add its pin in genaiops/pins.py"
             )
         tally = self.tally()
         width = max([len("kind"), *(len(k) for k in tally)])

@@ -57,7 +57,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--status-file",
         metavar="FILE",
         type=Path,
-        help="also write the promotion status (pushed, requested, unchanged) to FILE (for workflow conditions)",
+        help="also write the promotion status (pushed, requested, unchanged) to FILE (for workflows)",
     )
     group.add_argument(
         "--attempts", type=int, default=40, help="push attempts when the branch moves (default 40)"
