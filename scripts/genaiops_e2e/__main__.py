@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from genaiops import pins
-from genaiops_e2e import catalog, cluster, docker, gobuild, install, nodeimage, scenarios
+from genaiops_e2e import catalog, cluster, docker, gobuild, images, install, nodeimage, scenarios
 from genaiops_e2e.proc import HarnessError, log
 from genaiops_e2e.timing import Timings
 
@@ -36,16 +36,15 @@ def up(timings: Timings, repo: Path) -> None:
         engine = docker.ensure_engine()
         log(f"docker: {engine.origin}")
     env = engine.env
-    log(
-        f"cluster: kind {pins.KIND.version}, Kubernetes {pins.KUBERNETES.version}, node image built locally "
-        "from the pinned modules (no registry is used)"
-    )
-    with timings.phase("go builds"):
+    images.registries_reachable(env)  # says which way the images come
+    with timings.phase("go builds"):  # the host-side tools need them either way (kubectl, cosign, chainsaw)
         for build in gobuild.ALL:
             gobuild.build_binaries(build)
         gobuild.build_pause()
     with timings.phase("node image"):
         node = nodeimage.node_image(env)
+    origin = "kind's published node image" if node == nodeimage.upstream_node_image() else "built here"
+    log(f"cluster: kind {pins.KIND.version}, Kubernetes {pins.KUBERNETES.version}, {node} ({origin})")
     with timings.phase("images"):
         refs = catalog.for_cluster(repo, pipeline_ref(repo), env)
     with timings.phase("cluster"):

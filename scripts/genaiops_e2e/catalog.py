@@ -10,6 +10,7 @@ are made locally when no registry is reachable.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -209,17 +210,31 @@ def _tracked_files(repo: Path, *paths: str) -> list[Path]:
     return [repo / line for line in out.splitlines() if line and (repo / line).is_file()]
 
 
+def _dockerfile_bases(dockerfile: Path) -> dict[str, str]:
+    """The ``ARG NAME=image`` defaults a Dockerfile builds on."""
+    found = re.findall(r"^ARG (\w+_IMAGE)=(\S+)$", dockerfile.read_text(), re.MULTILINE)
+    return dict(found)
+
+
+def _bases_pullable(dockerfile: Path, env: dict[str, str]) -> bool:
+    return all(images.pull(ref, env) for ref in _dockerfile_bases(dockerfile).values())
+
+
 def pipeline_image(repo: Path, ref: str, env: dict[str, str]) -> str:
-    """The pipeline image, built from ``platform/image/Dockerfile`` as teams build it."""
-    build_args = {"PYTHON_IMAGE": python_base(env), "UV_IMAGE": uv_image(repo, env)}
+    """The pipeline image, built from ``platform/image/Dockerfile`` as teams build it: on its own base
+    images where they can be pulled, else on locally made stand-ins."""
+    dockerfile = repo / "platform/image/Dockerfile"
+    build_args: dict[str, str] = {}
+    if not _bases_pullable(dockerfile, env):
+        build_args = {"PYTHON_IMAGE": python_base(env), "UV_IMAGE": uv_image(repo, env)}
     files = _tracked_files(repo, "platform/image/Dockerfile", "pyproject.toml", "uv.lock", "scripts/genaiops")
-    return dockerfile_image(ref, repo / "platform/image/Dockerfile", repo, build_args, env, files)
+    return dockerfile_image(ref, dockerfile, repo, build_args, env, files)
 
 
 def git_server_image(repo: Path, env: dict[str, str]) -> str:
     """The test git server (git's own smart-HTTP backend behind lighttpd)."""
     folder = repo / "tests/e2e/infra/git-server"
-    build_args = {"BASE_IMAGE": python_base(env)}
+    build_args = {} if _bases_pullable(folder / "Dockerfile", env) else {"BASE_IMAGE": python_base(env)}
     ref = f"{images.LOCAL_PREFIX}/git-server:{cache.content_key(files=list(folder.iterdir()))}"
     return dockerfile_image(ref, folder / "Dockerfile", folder, build_args, env, list(folder.iterdir()))
 

@@ -35,13 +35,14 @@ class Cluster:
 
 
 def kind_config(node_image: str) -> dict[str, object]:
-    """The kind Cluster configuration."""
+    """The kind Cluster configuration (kind's own CNI with its published node image; the node image built
+    here brings a static single-node network instead, kindnet's image being unavailable)."""
     return {
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",
         "networking": {
             "ipFamily": "ipv4",
-            "disableDefaultCNI": True,
+            "disableDefaultCNI": node_image != nodeimage.upstream_node_image(),
             "podSubnet": nodeimage.POD_SUBNET,
         },
         "nodes": [{"role": "control-plane", "image": node_image}],

@@ -87,27 +87,19 @@ def missing_capabilities() -> list[int]:
     return []
 
 
-def _ensure_packages() -> None:
-    needed = [
-        pkg
-        for pkg, cmd in (("docker.io", "dockerd"), ("debootstrap", "debootstrap"))
-        if not shutil.which(cmd)
-    ]
-    if not needed:
+def apt_install(*packages: str, command: str) -> None:
+    """Install Debian packages for a missing ``command`` (root only; otherwise say what to install)."""
+    if shutil.which(command):
         return
-    if os.geteuid() != 0:
-        raise HarnessError(
-            f"{', '.join(needed)} missing and not running as root: install them (apt-get install "
-            f"{' '.join(needed)}) or start a Docker engine and set DOCKER_HOST"
-        )
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise HarnessError(f"{command} is missing: install {' '.join(packages)} (or run as root on Debian)")
     env = {"DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-qq"], env=env, timeout=600)
-    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *needed], env=env, timeout=900)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env, timeout=900)
 
 
 def ensure_engine() -> Engine:
     """An engine to build images and run kind on (reusing a running one when there is one)."""
-    _ensure_packages()
     own = {"DOCKER_HOST": f"unix://{SOCKET}", "DOCKER_BUILDKIT": "0"}
     if _reachable(own):
         pidfile = RUN_DIR / "dockerd.pid"
@@ -115,6 +107,7 @@ def ensure_engine() -> Engine:
         return Engine(own, pid, f"dockerd started earlier by this harness ({SOCKET})")
     if _reachable({}):
         return Engine({"DOCKER_BUILDKIT": "0"}, None, "the Docker engine already running")
+    apt_install("docker.io", command="dockerd")
     return _start_dockerd(own)
 
 

@@ -1,8 +1,8 @@
 """Container images made locally, under the names and tags the upstream projects publish.
 
-Where a registry is reachable nothing here is needed: the same names are pulled. Where none is, each
-image is an ordinary ``docker build`` from a generated context: static Go binaries on ``scratch`` (as the
-upstream distroless images are), or a Debian root filesystem from ``rootfs`` for images that need one.
+Where a registry is reachable, an upstream image is pulled under its own name (``pull``). Where none is,
+each image is an ordinary ``docker build`` from a generated context: static Go binaries on ``scratch`` (as
+the upstream distroless images are), or a Debian root filesystem from ``rootfs`` for images that need one.
 Every image carries the label ``genaiops.e2e/key`` (a digest of what it was made from), so an image that
 is already in the engine with the same key is never rebuilt.
 """
@@ -87,6 +87,30 @@ def image_key(ref: str, env: dict[str, str]) -> str | None:
     return labels.get(KEY_LABEL, "")
 
 
+_registries: bool | None = None
+PROBE_IMAGE = "registry.k8s.io/pause:3.10.1"
+"""Pulled once to learn whether registries are reachable (small, and needed anyway)."""
+
+
+def registries_reachable(env: dict[str, str]) -> bool:
+    """Whether this engine can pull from public registries (asked once per run)."""
+    global _registries
+    if _registries is None:
+        proc = run(["docker", "pull", "-q", PROBE_IMAGE], env=env, check=False, capture=True, quiet=True)
+        _registries = proc.returncode == 0
+        where = "reachable: upstream images are pulled" if _registries else "unreachable: built here"
+        log(f"container registries {where}")
+    return _registries
+
+
+def pull(ref: str, env: dict[str, str]) -> bool:
+    """Pull an upstream image when registries are reachable; False when it could not be pulled."""
+    if ref.startswith(LOCAL_PREFIX) or not registries_reachable(env):
+        return False
+    pulled = run(["docker", "pull", "-q", ref], env=env, check=False, capture=True, quiet=True)
+    return pulled.returncode == 0
+
+
 def debian_base(name: str, packages: tuple[str, ...], env: dict[str, str]) -> str:
     """A Debian base image (debootstrap, then ``docker import``), imported once per package list."""
     tar = rootfs.debian_rootfs_tar(name, packages)
@@ -99,7 +123,7 @@ def debian_base(name: str, packages: tuple[str, ...], env: dict[str, str]) -> st
 def build(image: Image, env: dict[str, str]) -> str:
     """Make ``image`` in the engine unless it is there with the same key; returns its reference."""
     key = image.key()
-    if image_key(image.ref, env) == key:
+    if image_key(image.ref, env) == key or pull(image.ref, env):
         return image.ref
     base = (
         debian_base(image.ref.rsplit("/", 1)[-1].split(":")[0], image.debian_packages, env)

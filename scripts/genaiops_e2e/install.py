@@ -315,9 +315,8 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     kube.rollout(cluster, state.namespace, "genaiops-artifacts")
     state.seed_commit = seed_repository(repo, state)
     # a fresh history: workflows and records of scenarios run against the previous one are void
-    kube.kubectl(
-        cluster, "-n", state.namespace, "delete", "workflows", "-l", "genaiops.dev/e2e=true", "--wait=false"
-    )
+    for selector in ("genaiops.dev/e2e=true", "genaiops.dev/released-by"):  # and what their hand-offs started
+        kube.remove_workflows(cluster, state.namespace, selector=selector)
     shutil.rmtree(docker.RUN_DIR / "scenarios", ignore_errors=True)
     state.save()
     log(f"installed; state in {state.path()}")

@@ -6,6 +6,7 @@ what was awaited, never a fixed sleep.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -56,6 +57,22 @@ def write_kustomization(folder: Path, content: dict[str, object]) -> Path:
     body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", **content}
     (folder / "kustomization.yaml").write_text(yaml.safe_dump(body, sort_keys=False))
     return folder
+
+
+def remove_workflows(cluster: Cluster, namespace: str, *names: str, selector: str | None = None) -> None:
+    """Terminate, then delete, workflows: a running one (a CD waiting for approval) keeps its artifact-GC
+    finalizer until it has ended, so deleting it alone would wait for its three-day deadline."""
+    select = ["-l", selector] if selector else []
+    listed = json.loads(kubectl(cluster, "-n", namespace, "get", "workflows", "-o", "json", *select))
+    present = {w["metadata"]["name"] for w in listed["items"]}
+    chosen = present if selector else present & set(names)
+    shutdown = json.dumps({"spec": {"shutdown": "Terminate"}})
+    for name in sorted(chosen):
+        kubectl(cluster, "-n", namespace, "patch", "workflow", name, "--type", "merge", "-p", shutdown)
+    if chosen:
+        kubectl(
+            cluster, "-n", namespace, "delete", "workflows", *sorted(chosen), "--timeout=180s", timeout=240
+        )
 
 
 def rollout(cluster: Cluster, namespace: str, deployment: str, timeout_s: int = 300) -> None:

@@ -152,8 +152,16 @@ def _base_image(env: dict[str, str]) -> images.Image:
     )
 
 
+def upstream_node_image() -> str:
+    """kind's published node image for the pinned Kubernetes."""
+    return f"kindest/node:{pins.KUBERNETES.version}"
+
+
 def node_image(env: dict[str, str]) -> str:
-    """The kind node image with the control-plane images preloaded (built once per content key)."""
+    """kind's node image where it can be pulled; else one built here with the control-plane images
+    preloaded (once per content key)."""
+    if images.pull(upstream_node_image(), env):
+        return upstream_node_image()
     base = _base_image(env)
     preload = [
         images.build(image, env) for image in (*catalog.control_plane(), catalog.local_path_provisioner())

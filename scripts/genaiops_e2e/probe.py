@@ -142,9 +142,7 @@ def _submit(state: State, manifest: str) -> None:
     """Create the Workflow, replacing one of the same name left by an earlier run of the scenario."""
     name = json.loads(manifest)["metadata"]["name"]
     cluster = _cluster(state)
-    kube.kubectl(
-        cluster, "-n", state.namespace, "delete", "workflow", name, "--ignore-not-found", "--wait=true"
-    )
+    kube.remove_workflows(cluster, state.namespace, name)
     kube.kubectl(cluster, "-n", state.namespace, "create", "-f", "-", input_text=manifest)
 
 
@@ -548,9 +546,7 @@ def deployed(args: argparse.Namespace) -> None:
 
 def cron(args: argparse.Namespace) -> None:
     state = State.load()
-    kube.kubectl(
-        _cluster(state), "-n", state.namespace, "delete", "workflow", args.workflow, "--ignore-not-found"
-    )
+    kube.remove_workflows(_cluster(state), state.namespace, args.workflow)
     _argo(
         state,
         "submit",
@@ -692,7 +688,7 @@ def _resolve(state: State, name: str) -> str:
             f"genaiops.dev/released-by={source}",
         )
     )
-    names = [w["metadata"]["name"] for w in listed["items"]]
+    names = [w["metadata"]["name"] for w in listed["items"] if not w["metadata"].get("deletionTimestamp")]
     if len(names) != 1:
         raise ProbeFailed(f"expected one workflow started by {source}'s hand-off, found {names}")
     if not _record_path(names[0]).exists():  # it delivers the change its CI workflow recorded

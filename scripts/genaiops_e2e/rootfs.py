@@ -12,7 +12,8 @@ from pathlib import Path
 
 from genaiops import pins
 from genaiops_e2e import cache
-from genaiops_e2e.proc import HarnessError, run
+from genaiops_e2e.docker import apt_install
+from genaiops_e2e.proc import run
 
 MIRROR = "http://deb.debian.org/debian"
 
@@ -22,8 +23,7 @@ def debian_rootfs_tar(name: str, packages: tuple[str, ...], *, variant: str = "m
     key = f"{name}-{pins.DEBIAN_SUITE}-{cache.content_key(variant, *packages)}"
 
     def make(out: Path) -> None:
-        if shutil.which("debootstrap") is None:
-            raise HarnessError("debootstrap is not installed (the harness installs it with apt-get as root)")
+        apt_install("debootstrap", command="debootstrap")
         with tempfile.TemporaryDirectory(prefix=f"genaiops-{name}-", dir=cache.cache_root()) as scratch:
             root = Path(scratch) / "root"
             run(

@@ -155,3 +155,30 @@ def test_the_watch_reads_a_status_not_a_json_path(built_docs: Docs) -> None:
         for at in policy.templates([entry]):
             for task in (at.template.get("dag") or {}).get("tasks") or []:
                 assert "jsonpath(" not in str(task.get("when", "")), at.where
+
+
+def test_resource_steps_have_a_writable_tmp(built_docs: Docs) -> None:
+    """Argo's init container stages a resource step's manifest in /tmp/manifest.yaml on a root filesystem
+    the executor securityContext makes read-only ("open /tmp/manifest.yaml: read-only file system" on the
+    cluster); unlike main, it gets no /tmp of Argo's: each resource template mounts an emptyDir there."""
+    resources = [at for at in policy.templates(built_docs) if at.type == "resource"]
+    assert {at.template["name"] for at in resources} == {"hand-off"}
+    for at in resources:
+        patch = yaml.safe_load(at.template.get("podSpecPatch") or "{}")
+        assert "containers" not in patch, "main has Argo's /tmp already (a second mount is refused)"
+        init = next(c for c in patch.get("initContainers", []) if c["name"] == "init")
+        mount = next(m for m in init["volumeMounts"] if m["mountPath"] == "/tmp")
+        volume = next(v for v in patch.get("volumes", []) if v["name"] == mount["name"])
+        assert "emptyDir" in volume, at.where
+
+
+def test_the_hand_off_needs_nothing_but_create(built_docs: Docs) -> None:
+    """A resource step that reads its object back (outputs, success/failure conditions) needs `get` too;
+    genaiops-release may only create workflows ("cannot get resource workflows" on the cluster)."""
+    [hand_off] = [at.template for at in policy.templates(built_docs) if at.template["name"] == "hand-off"]
+    assert hand_off["resource"]["action"] == "create"
+    assert not hand_off.get("outputs")
+    assert not {"successCondition", "failureCondition"} & set(hand_off["resource"])
+    role = find(built_docs, "Role", "genaiops-release")
+    verbs = {v for rule in role["rules"] if "workflows" in rule["resources"] for v in rule["verbs"]}
+    assert verbs == {"create"}
