@@ -41,16 +41,20 @@ pipeline: setup ## Run the pipeline on this repo's artifacts (route, lint, ..., 
 
 .PHONY: test
 test: setup ## Set up and run the whole test suite: pytest, then the e2e suite on a kind cluster
-	$(UV) run --locked --quiet pytest -n 2 $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory pytest
 	$(MAKE) --no-print-directory e2e
+
+.PHONY: pytest
+pytest: setup ## Only the pytest suites (no cluster); PYTEST_ARGS selects a subset
+	$(UV) run --locked --quiet pytest -n 2 $(PYTEST_ARGS)
 
 .PHONY: e2e
 e2e: setup ## Real cluster: kind up, every platform component, tests/e2e scenarios, teardown, timings
 	PYTHONPATH=$(CURDIR)/scripts $(CURDIR)/.venv/bin/python -m genaiops_e2e all
 
 .PHONY: check
-check: setup lint-code validate ## The generated repo's own checks: code lint, manifests, tests
-	$(UV) run --locked --quiet pytest -n 2 $(PYTEST_ARGS)
+check: setup lint-code validate ## The generated repo's own checks: code lint, manifests, pytest
+	$(MAKE) --no-print-directory pytest
 
 .PHONY: validate
 validate: setup ## kustomize build + kubeconform every overlay, with a tally
