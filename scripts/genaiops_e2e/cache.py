@@ -8,16 +8,22 @@ interrupted build is never mistaken for a finished one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from genaiops_e2e.proc import log
 
 RECIPE_VERSION = "1"
 """Bump when a build recipe changes so every cached entry is rebuilt."""
+
+STALE_SCRATCH_SECONDS = 6 * 3600
+"""Scratch folders older than this were left by a run that was killed; the next run removes them."""
 
 
 def cache_root() -> Path:
@@ -60,3 +66,20 @@ def entry(kind: str, key: str, build: Callable[[Path], None]) -> Path:
         raise
     tmp.rename(final)
     return final
+
+
+@contextlib.contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A temporary folder on the cache's disk (large archives do not fit a small /tmp), removed after use.
+
+    A run killed mid-build cannot remove its folder, so stale ones (older than a few hours) go first.
+    """
+    parent = cache_root() / ".scratch"
+    parent.mkdir(exist_ok=True)
+    cutoff = time.time() - STALE_SCRATCH_SECONDS
+    for stale in parent.iterdir():
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=parent) as folder:
+        yield Path(folder)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -173,8 +172,8 @@ def node_image(env: dict[str, str]) -> str:
         return ref
     images.build(base, env)
     log(f"preloading {len(preload)} images into the node's containerd")
-    with tempfile.TemporaryDirectory(prefix="genaiops-node-", dir=cache.cache_root()) as scratch:
-        archive = images.save(preload, Path(scratch) / "images.tar", env)
+    with cache.scratch("node-") as scratch:
+        archive = images.save(preload, scratch / "images.tar", env)
         name = f"genaiops-e2e-preload-{key}"
         run(["docker", "rm", "-f", name], env=env, check=False, quiet=True, capture=True)
         run(

@@ -7,7 +7,6 @@ Each is cached as a tar archive keyed by suite and package list, imported into D
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 from genaiops import pins
@@ -24,8 +23,8 @@ def debian_rootfs_tar(name: str, packages: tuple[str, ...], *, variant: str = "m
 
     def make(out: Path) -> None:
         apt_install("debootstrap", command="debootstrap")
-        with tempfile.TemporaryDirectory(prefix=f"genaiops-{name}-", dir=cache.cache_root()) as scratch:
-            root = Path(scratch) / "root"
+        with cache.scratch(f"{name}-") as scratch:
+            root = scratch / "root"
             run(
                 [
                     "debootstrap",

@@ -1,0 +1,166 @@
+"""``python -m genaiops_e2e.probe``: what the chainsaw scenarios do and check from the host.
+
+Changes and submissions (as a push and its Sensor would make them):
+- ``change KIND|first WORKFLOW [--broken]``: commit a change to one example artifact of KIND on the git
+  server's main branch and submit KIND's CI WorkflowTemplate for it with the Sensor's parameters (a GitHub
+  push payload for the commit). ``--broken`` uses a template variable the prompt does not declare.
+- ``change-all PREFIX``: the same for every kind the repository ships (workflows ``PREFIX-<kind>``).
+- ``submit-cd CHANGE WORKFLOW --env ENV [--approval] [--rollback]``: KIND's CD template for CHANGE's commit.
+- ``cron NAME WORKFLOW``: one run of a CronWorkflow (as its schedule would start it).
+Waiting (on conditions, failing fast with the failed steps when the workflow ends otherwise):
+- ``wait WORKFLOW... --phase PHASE --timeout S``; ``wait-node WORKFLOW NODE --phase PHASE``.
+Checks:
+- ``reports WORKFLOW FILE... [--absent FILE...] [--rule ID]``: in the artifact store under WORKFLOW/.
+- ``signed WORKFLOW``: the scorecard's signature verifies with the run's cosign public key.
+- ``promoted WORKFLOW ENV [--count N]`` / ``not-promoted WORKFLOW``: promotion commits on main.
+- ``ran WORKFLOW --failed NODE --absent NODE...``: which steps ran.
+- ``check-ci PREFIX ENV``: reports, signature and promotion for every ``PREFIX-<kind>``.
+- ``deployed WORKFLOW ENV STAGE``: the stage's report covers exactly what ENV deploys on main.
+- ``restricted PREFIX...``: every pod of those workflows was admitted under Pod Security ``restricted``.
+- ``snapshot WORKFLOW ENV --save F | --compare F``: the environment's files of the changed artifact.
+- ``approve`` / ``reject WORKFLOW``: resume or stop the approval (the argo CLI).
+- ``revert WORKFLOW``: undo WORKFLOW's change on main (after a scenario that pushed a broken artifact).
+- ``settings KEY VALUE``: change one key of the instance's genaiops-settings ConfigMap.
+A workflow name may say ``{first}`` (the first kind the repository ships) or ``released-by:CI`` (the CD
+workflow CI's hand-off step started).
+Faults: ``git-outage WORKFLOW`` (stop the git server from just before promote until its first attempt
+failed), ``controller-restart WORKFLOW NODE`` (delete the workflow-controller pod while NODE runs).
+Each prints what it found and exits 1 with a clear message when the expectation does not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from genaiops.errors import GenaiopsError
+from genaiops_e2e import kube
+from genaiops_e2e.probe.common import (
+    EXAMPLES,
+    ProbeFailed,
+    cluster_of,
+    load_record,
+    record_path,
+    save_record,
+    shipped_kinds,
+)
+from genaiops_e2e.probe.faults import controller_restart, git_outage
+from genaiops_e2e.probe.repo import not_promoted, promoted, revert, snapshot
+from genaiops_e2e.probe.store import deployed, reports, signed
+from genaiops_e2e.probe.submit import change, change_all, cron, submit_cd
+from genaiops_e2e.probe.workflows import approve, check_ci, ran, reject, restricted, settings, wait, wait_node
+from genaiops_e2e.proc import HarnessError
+from genaiops_e2e.state import State
+
+FIRST = "{first}"
+"""In a workflow name: the first artifact kind the repository ships (rendered repositories may lack some)."""
+
+
+RELEASED_BY = "released-by:"
+"""A workflow name ``released-by:CI`` means the CD workflow CI's hand-off step started."""
+
+
+def _resolve(state: State, name: str) -> str:
+    name = name.replace(FIRST, shipped_kinds(state)[0])
+    if not name.startswith(RELEASED_BY):
+        return name
+    source = name.removeprefix(RELEASED_BY)
+    listed = json.loads(
+        kube.kubectl(
+            cluster_of(state),
+            "-n",
+            state.namespace,
+            "get",
+            "workflows",
+            "-o",
+            "json",
+            "-l",
+            f"genaiops.dev/released-by={source}",
+        )
+    )
+    names = [w["metadata"]["name"] for w in listed["items"] if not w["metadata"].get("deletionTimestamp")]
+    if len(names) != 1:
+        raise ProbeFailed(f"expected one workflow started by {source}'s hand-off, found {names}")
+    if not record_path(names[0]).exists():  # it delivers the change its CI workflow recorded
+        save_record(names[0], load_record(source))
+    return names[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m genaiops_e2e.probe", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: object, *positionals: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name)
+        for positional in positionals:
+            p.add_argument(positional)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("change", change)
+    p.add_argument("kind", choices=["first", *sorted(EXAMPLES)])
+    p.add_argument("workflow")
+    p.add_argument("--artifact")
+    p.add_argument("--broken", action="store_true")
+    command("change-all", change_all, "prefix")
+    p = command("submit-cd", submit_cd, "change", "workflow")
+    p.add_argument("--env", required=True)
+    p.add_argument("--approval", action="store_true")
+    p.add_argument("--rollback", action="store_true")
+    command("cron", cron, "cron", "workflow")
+    p = command("wait", wait)
+    p.add_argument("workflows", nargs="*")
+    p.add_argument("--prefix", help="also every workflow whose name starts with this")
+    p.add_argument("--phase", default="Succeeded")
+    p.add_argument("--timeout", type=int, default=900)
+    p = command("wait-node", wait_node, "workflow", "node")
+    p.add_argument("--phase", default="Running")
+    p.add_argument("--timeout", type=int, default=900)
+    p = command("ran", ran, "workflow")
+    p.add_argument("--failed")
+    p.add_argument("--absent", nargs="*", default=[])
+    p = command("reports", reports, "workflow")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--absent", nargs="*", default=[])
+    p.add_argument("--rule")
+    command("signed", signed, "workflow")
+    p = command("promoted", promoted, "workflow", "env")
+    p.add_argument("--count", type=int)
+    command("not-promoted", not_promoted, "workflow")
+    command("check-ci", check_ci, "prefix", "env")
+    p = command("deployed", deployed, "workflow", "env")
+    p.add_argument("stage", choices=("eval", "validate"))
+    p.add_argument("--kind")
+    p = command("restricted", restricted)
+    p.add_argument("prefixes", nargs="+")
+    command("revert", revert, "workflow")
+    p = command("snapshot", snapshot, "workflow", "env")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--save")
+    group.add_argument("--compare")
+    command("approve", approve, "workflow")
+    command("reject", reject, "workflow")
+    command("git-outage", git_outage, "workflow").add_argument("--timeout", type=int, default=900)
+    command("controller-restart", controller_restart, "workflow", "node").add_argument(
+        "--timeout", type=int, default=900
+    )
+    command("settings", settings, "key", "value")
+    args = parser.parse_args(argv)
+    try:
+        if any(FIRST in str(v) or RELEASED_BY in str(v) for v in vars(args).values()):
+            state = State.load()
+            for field in ("workflow", "change", "prefix"):
+                if isinstance(getattr(args, field, None), str):
+                    setattr(args, field, _resolve(state, getattr(args, field)))
+            if getattr(args, "workflows", None):
+                args.workflows = [_resolve(state, name) for name in args.workflows]
+        args.handler(args)
+    except (ProbeFailed, HarnessError, GenaiopsError) as exc:
+        print(f"probe {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""What the probe commands share: example artifacts, the cluster, records of changes, workflow status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from genaiops_e2e import kube
+from genaiops_e2e.proc import HarnessError
+from genaiops_e2e.state import State
+
+EXAMPLES = {
+    "prompt": "review-sentiment",
+    "model-config": "support-assistant",
+    "rag": "internal-kb",
+    "guardrail": "customer-support",
+}
+"""The example artifact each kind's scenario changes (its recorded cassettes still answer the eval)."""
+
+
+class ProbeFailed(Exception):
+    """An expectation of a scenario did not hold."""
+
+
+def cluster_of(state: State) -> kube.Cluster:
+    from genaiops_e2e.cluster import Cluster, tool_path
+
+    env = {"KUBECONFIG": state.kubeconfig, "PATH": tool_path(dict(os.environ))}
+    return Cluster("genaiops-e2e", Path(state.kubeconfig), "", state.node_ip, env)
+
+
+def shipped_kinds(state: State) -> list[str]:
+    from genaiops.project import load_project
+
+    return [k for k in load_project(Path(state.repo)).kinds if k in EXAMPLES]
+
+
+def record_path(workflow: str) -> Path:
+    return State.path().parent / "scenarios" / f"{workflow}.json"
+
+
+def save_record(workflow: str, record: dict[str, str]) -> None:
+    path = record_path(workflow)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2))
+
+
+def load_record(workflow: str) -> dict[str, str]:
+    path = record_path(workflow)
+    if not path.exists():
+        raise ProbeFailed(f"no change was recorded for {workflow} (run `probe change` first)")
+    return json.loads(path.read_text())
+
+
+def get_workflow(state: State, name: str) -> dict[str, object]:
+    return json.loads(
+        kube.kubectl(cluster_of(state), "-n", state.namespace, "get", "workflow", name, "-o", "json")
+    )
+
+
+def workflow_nodes(workflow: dict[str, object]) -> list[dict[str, object]]:
+    return list(((workflow.get("status") or {}).get("nodes") or {}).values())  # type: ignore[union-attr]
+
+
+def failed_steps(workflow: dict[str, object]) -> str:
+    failed = [
+        f"{n.get('displayName')}: {n.get('phase')} {n.get('message') or ''}".strip()
+        for n in workflow_nodes(workflow)
+        if n.get("phase") in ("Failed", "Error") and n.get("type") == "Pod"
+    ]
+    return "; ".join(failed) or str((workflow.get("status") or {}).get("message") or "no failed step")  # type: ignore[union-attr]
+
+
+def find_node(workflow: dict[str, object], display: str) -> dict[str, object] | None:
+    matches = [n for n in workflow_nodes(workflow) if n.get("displayName") == display]
+    return matches[-1] if matches else None
+
+
+TERMINAL = ("Succeeded", "Failed", "Error")
+
+
+def argo(state: State, *args: str) -> None:
+    argo = kube.tools_bin(Path(state.repo)) / "argo"
+    env = {**os.environ, "KUBECONFIG": state.kubeconfig}
+    proc = subprocess.run(
+        [str(argo), "-n", state.namespace, *args], capture_output=True, text=True, env=env, check=False
+    )
+    if proc.returncode != 0:
+        raise HarnessError(f"argo {' '.join(args)}: {proc.stderr.strip()}")
+    print(proc.stdout.strip())

@@ -1,0 +1,135 @@
+"""The git server side: clones, edits, promotion commits and environment snapshots on main."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from genaiops.kinds import BY_NAME
+from genaiops.promote.snapshot import env_artifact_dir
+from genaiops_e2e import kube
+from genaiops_e2e.probe.common import ProbeFailed, load_record
+from genaiops_e2e.proc import HarnessError
+from genaiops_e2e.state import State
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "genaiops e2e",
+        "GIT_AUTHOR_EMAIL": "e2e@genaiops.invalid",
+        "GIT_COMMITTER_NAME": "genaiops e2e",
+        "GIT_COMMITTER_EMAIL": "e2e@genaiops.invalid",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+    proc = subprocess.run(
+        ["git", "-C", str(cwd), *args], capture_output=True, text=True, env=env, check=False
+    )
+    if proc.returncode != 0:
+        raise HarnessError(f"git {args[0]}: {proc.stderr.strip()}".replace(State.load().git_token, "***"))
+    return proc.stdout
+
+
+@contextmanager
+def clone(state: State) -> Iterator[Path]:
+    """A fresh clone of the git server's main branch."""
+    with tempfile.TemporaryDirectory(prefix="genaiops-probe-") as scratch:
+        tree = Path(scratch) / "repo"
+        git(Path(scratch), "clone", "--quiet", "--branch", "main", state.git_url_host_auth, str(tree))
+        yield tree
+
+
+def edit(tree: Path, kind: str, artifact_id: str, broken: bool) -> str:
+    """Change the artifact; returns its folder (relative)."""
+    rel = f"artifacts/{BY_NAME[kind].folder}/{artifact_id}"
+    if broken:
+        template = tree / rel / "template.j2"
+        template.write_text(template.read_text() + "\n{{ e2e_undeclared_variable }}\n")
+        return rel
+    manifest = tree / rel / BY_NAME[kind].manifest
+    text = manifest.read_text()
+    marker = re.search(r"^description: >-\n((?:  .*\n)+)", text, re.MULTILINE)
+    if marker is None:
+        raise HarnessError(f"{manifest}: no folded description to change")
+    stamp = f"  (e2e change {os.urandom(4).hex()})\n"
+    manifest.write_text(text[: marker.end()] + stamp + text[marker.end() :])
+    return rel
+
+
+def promotions(tree: Path, since: str, workflow: str) -> list[str]:
+    """Commits on main after ``since`` that ``workflow`` made (genaiops records it in a trailer)."""
+    out = git(tree, "log", "--format=%H%x00%B%x01", f"{since}..HEAD")
+    found = []
+    for entry in filter(str.strip, out.split("\x01")):
+        sha, _, body = entry.strip().partition("\x00")
+        if f"Genaiops-Workflow: {workflow}" in body.splitlines():
+            found.append(sha)
+    return found
+
+
+def promoted(args: argparse.Namespace) -> None:
+    state = State.load()
+    record = load_record(args.workflow)
+    with clone(state) as tree:
+        commits = promotions(tree, record["after"], args.workflow)
+        if args.count is not None and len(commits) != args.count:
+            raise ProbeFailed(
+                f"expected {args.count} commit(s) by {args.workflow}, found {len(commits)}: {commits}"
+            )
+        if not commits:
+            raise ProbeFailed(f"no promotion commit by {args.workflow} on main after {record['after'][:12]}")
+        built = kube.build(Path(state.repo), tree / "environments" / args.env)
+        if record["digest"] not in built:
+            raise ProbeFailed(f"kustomize build environments/{args.env} lacks {record['digest']}")
+        snapshot = tree / env_artifact_dir(args.env, record["kind"], record["id"])
+        if not snapshot.is_dir():
+            raise ProbeFailed(f"{snapshot.relative_to(tree)} is missing")
+    print(
+        f"{commits[0][:12]} by {args.workflow} promoted {record['id']} to {args.env}; "
+        f"the build carries {record['digest']}"
+    )
+
+
+def not_promoted(args: argparse.Namespace) -> None:
+    state = State.load()
+    record = load_record(args.workflow)
+    with clone(state) as tree:
+        commits = promotions(tree, record["after"], args.workflow)
+    if commits:
+        raise ProbeFailed(f"{args.workflow} pushed commits to main: {commits}")
+    print(f"{args.workflow} pushed nothing after {record['after'][:12]}")
+
+
+def revert(args: argparse.Namespace) -> None:
+    """Undo WORKFLOW's change on main (a scenario that pushed a broken artifact cleans up after itself)."""
+    state = State.load()
+    record = load_record(args.workflow)
+    with clone(state) as tree:
+        git(tree, "revert", "--no-edit", record["after"])
+        git(tree, "push", "--quiet", "origin", "main")
+    print(f"reverted {record['after'][:12]} on main")
+
+
+def snapshot(args: argparse.Namespace) -> None:
+    state = State.load()
+    record = load_record(args.workflow)
+    with clone(state) as tree:
+        folder = tree / env_artifact_dir(args.env, record["kind"], record["id"])
+        files = {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
+        kustomization = (tree / "environments" / args.env / "kustomization.yaml").read_text()
+    data = {"files": files, "kustomization": kustomization}
+    if args.compare:
+        saved = json.loads(Path(args.compare).read_text())
+        if saved != data:
+            raise ProbeFailed(f"environments/{args.env} differs from the snapshot in {args.compare}")
+        print(f"environments/{args.env} is byte-identical to {args.compare}")
+        return
+    Path(args.save).write_text(json.dumps(data))
+    print(f"saved environments/{args.env} ({len(files)} files of {record['id']}) to {args.save}")

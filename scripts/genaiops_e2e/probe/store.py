@@ -1,0 +1,124 @@
+"""The artifact store side: reports under a workflow's folder, scorecard signatures, what a check covered."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+from genaiops.kinds import BY_NAME
+from genaiops_e2e import gobuild
+from genaiops_e2e.probe.common import ProbeFailed
+from genaiops_e2e.probe.repo import clone
+from genaiops_e2e.state import State
+
+
+def s3_client(state: State):  # type: ignore[no-untyped-def]
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=f"http://{state.s3_endpoint_host}",
+        aws_access_key_id=state.s3_access_key,
+        aws_secret_access_key=state.s3_secret_key,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+    )
+
+
+def object_keys(state: State, workflow: str) -> list[str]:
+    client = s3_client(state)
+    keys: list[str] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=state.bucket, Prefix=f"{workflow}/"):
+        keys += [item["Key"] for item in page.get("Contents", [])]
+    return keys
+
+
+def reports(args: argparse.Namespace) -> None:
+    state = State.load()
+    keys = object_keys(state, args.workflow)
+    names = {key.rsplit("/", 1)[-1]: key for key in keys}
+    missing = [name for name in args.files if name not in names]
+    if missing:
+        raise ProbeFailed(f"not in s3://{state.bucket}/{args.workflow}/: {missing}; found {sorted(names)}")
+    unexpected = [name for name in args.absent if name in names]
+    if unexpected:
+        raise ProbeFailed(f"in s3://{state.bucket}/{args.workflow}/ but must not be: {unexpected}")
+    if args.rule:
+        body = s3_client(state).get_object(Bucket=state.bucket, Key=names["lint-report.json"])["Body"].read()
+        report = json.loads(body)
+        rules = {f.get("ruleId") for a in report.get("artifacts", []) for f in a.get("findings", [])}
+        if args.rule not in rules:
+            raise ProbeFailed(
+                f"the lint report does not name {args.rule}; it names {sorted(filter(None, rules))}"
+            )
+    print(f"s3://{state.bucket}/{args.workflow}/: {', '.join(sorted(args.files))} present")
+
+
+def signed(args: argparse.Namespace) -> None:
+    state = State.load()
+    keys = object_keys(state, args.workflow)
+    client = s3_client(state)
+    pairs = [(k, k.removesuffix(".sig")) for k in keys if k.endswith("eval-report.json.sig")]
+    if not pairs:
+        raise ProbeFailed(f"no eval-report.json.sig in s3://{state.bucket}/{args.workflow}/")
+    cosign = gobuild.binary(gobuild.COSIGN, "cosign")
+    with tempfile.TemporaryDirectory(prefix="genaiops-probe-") as scratch:
+        folder = Path(scratch)
+        sig_key = pairs[0][0]
+        report_key = next((k for k in keys if k.endswith("/eval-report.json")), None)
+        if report_key is None:
+            raise ProbeFailed("no eval-report.json next to the signature")
+        (folder / "report.json").write_bytes(
+            client.get_object(Bucket=state.bucket, Key=report_key)["Body"].read()
+        )
+        (folder / "report.sig").write_bytes(
+            client.get_object(Bucket=state.bucket, Key=sig_key)["Body"].read()
+        )
+        public = State.path().parent / "cosign" / "cosign.pub"
+        proc = subprocess.run(
+            [
+                str(cosign),
+                "verify-blob",
+                f"--key={public}",
+                "--insecure-ignore-tlog=true",
+                f"--signature={folder / 'report.sig'}",
+                str(folder / "report.json"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise ProbeFailed(f"the scorecard signature does not verify: {proc.stderr.strip()}")
+    print(f"{report_key} is signed ({sig_key}) and verifies with the run's cosign key")
+
+
+def deployed(args: argparse.Namespace) -> None:
+    state = State.load()
+    report_name = f"{args.stage}-report.json"
+    keys = [k for k in object_keys(state, args.workflow) if k.endswith("/" + report_name)]
+    if not keys:
+        raise ProbeFailed(f"no {report_name} of {args.workflow} in the artifact store")
+    report = json.loads(s3_client(state).get_object(Bucket=state.bucket, Key=keys[0])["Body"].read())
+    context = report.get("context") or {}
+    if (context.get("deployed") or {}).get("environment") != args.env:
+        raise ProbeFailed(f"the {args.stage} report did not check what {args.env} deploys: context {context}")
+    checked = sorted(f"{a.get('kind')}/{a.get('id')}" for a in report.get("artifacts", []))
+    with clone(state) as tree:
+        root = tree / "environments" / args.env / "artifacts"
+        wanted = sorted(
+            f"{kind.name}/{d.name}"
+            for kind in BY_NAME.values()
+            if (root / kind.name).is_dir()
+            for d in (root / kind.name).iterdir()
+            if d.is_dir() and (args.kind is None or kind.name == args.kind)
+        )
+    if not wanted:
+        raise ProbeFailed(f"nothing is deployed in {args.env}: the check proves nothing")
+    if checked != wanted:
+        raise ProbeFailed(f"{args.stage} checked {checked}, but {args.env} deploys {wanted}")
+    print(f"{args.workflow}: {args.stage} checked exactly what {args.env} deploys: {', '.join(checked)}")

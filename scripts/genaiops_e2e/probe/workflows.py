@@ -1,0 +1,147 @@
+"""Waiting on workflows and steps, approvals, settings, and what ran and was admitted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from genaiops_e2e import kube
+from genaiops_e2e.probe.common import (
+    TERMINAL,
+    ProbeFailed,
+    argo,
+    cluster_of,
+    failed_steps,
+    find_node,
+    get_workflow,
+    shipped_kinds,
+    workflow_nodes,
+)
+from genaiops_e2e.probe.repo import promoted
+from genaiops_e2e.probe.store import reports, signed
+from genaiops_e2e.state import State
+
+
+def wait(args: argparse.Namespace) -> None:
+    state = State.load()
+    deadline = time.monotonic() + args.timeout
+    pending = list(args.workflows)
+    if args.prefix:
+        listed = json.loads(
+            kube.kubectl(cluster_of(state), "-n", state.namespace, "get", "workflows", "-o", "json")
+        )
+        pending += [
+            w["metadata"]["name"] for w in listed["items"] if w["metadata"]["name"].startswith(args.prefix)
+        ]
+    if not pending:
+        raise ProbeFailed("no workflow to wait for")
+    while pending:
+        for name in list(pending):
+            workflow = get_workflow(state, name)
+            phase = (workflow.get("status") or {}).get("phase")  # type: ignore[union-attr]
+            if phase == args.phase:
+                print(f"{name}: {phase}")
+                pending.remove(name)
+            elif phase in TERMINAL:
+                raise ProbeFailed(f"{name} ended {phase}, not {args.phase}: {failed_steps(workflow)}")
+        if pending and time.monotonic() > deadline:
+            raise ProbeFailed(f"{pending} did not reach {args.phase} within {args.timeout}s")
+        if pending:
+            time.sleep(2)
+
+
+def wait_node(args: argparse.Namespace) -> None:
+    state = State.load()
+    deadline = time.monotonic() + args.timeout
+    while True:
+        workflow = get_workflow(state, args.workflow)
+        node = find_node(workflow, args.node)
+        if node is not None and node.get("phase") == args.phase:
+            print(f"{args.workflow} step {args.node}: {args.phase}")
+            return
+        phase = (workflow.get("status") or {}).get("phase")  # type: ignore[union-attr]
+        if phase in TERMINAL:
+            raise ProbeFailed(f"{args.workflow} ended {phase} before step {args.node} was {args.phase}")
+        if time.monotonic() > deadline:
+            raise ProbeFailed(
+                f"step {args.node} of {args.workflow} was not {args.phase} within {args.timeout}s"
+            )
+        time.sleep(1)
+
+
+def ran(args: argparse.Namespace) -> None:
+    state = State.load()
+    workflow = get_workflow(state, args.workflow)
+    pods = {
+        str(n.get("displayName")).split("(")[0]: n for n in workflow_nodes(workflow) if n.get("type") == "Pod"
+    }
+    if args.failed and (args.failed not in pods or pods[args.failed].get("phase") != "Failed"):
+        raise ProbeFailed(f"step {args.failed} of {args.workflow} did not fail: {sorted(pods)}")
+    ran_anyway = [name for name in args.absent if name in pods]
+    if ran_anyway:
+        raise ProbeFailed(f"{args.workflow} ran {ran_anyway}, which must not run")
+    print(f"{args.workflow}: {args.failed or 'nothing'} failed; {', '.join(args.absent)} never ran")
+
+
+def approve(args: argparse.Namespace) -> None:
+    argo(State.load(), "resume", args.workflow)
+
+
+def reject(args: argparse.Namespace) -> None:
+    argo(State.load(), "stop", args.workflow)
+
+
+def settings(args: argparse.Namespace) -> None:
+    """Change one key of the platform instance's genaiops-settings (what `genaiops init` writes)."""
+    state = State.load()
+    patch = json.dumps({"data": {args.key: args.value}})
+    kube.kubectl(
+        cluster_of(state), "-n", state.namespace, "patch", "configmap", "genaiops-settings", "-p", patch
+    )
+    print(f"genaiops-settings: {args.key}={args.value}")
+
+
+def restricted(args: argparse.Namespace) -> None:
+    state = State.load()
+    cluster = cluster_of(state)
+    namespace = json.loads(kube.kubectl(cluster, "get", "namespace", state.namespace, "-o", "json"))
+    level = namespace["metadata"].get("labels", {}).get("pod-security.kubernetes.io/enforce")
+    if level != "restricted":
+        raise ProbeFailed(f"namespace {state.namespace} enforces {level!r}, not restricted")
+    workflows = json.loads(kube.kubectl(cluster, "-n", state.namespace, "get", "workflows", "-o", "json"))[
+        "items"
+    ]
+    chosen = [w for w in workflows if any(w["metadata"]["name"].startswith(p) for p in args.prefixes)]
+    if not chosen:
+        raise ProbeFailed(f"no workflow named {args.prefixes}*")
+    pods = 0
+    for workflow in chosen:
+        for node in workflow_nodes(workflow):
+            if node.get("type") != "Pod":
+                continue
+            message = str(node.get("message") or "")
+            if "forbidden" in message.lower() or "violates PodSecurity" in message:
+                raise ProbeFailed(f"{workflow['metadata']['name']} step {node.get('displayName')}: {message}")
+            if node.get("phase") in ("Succeeded", "Failed") and node.get("hostNodeName"):
+                pods += 1
+    events = kube.kubectl(cluster, "-n", state.namespace, "get", "events", "-o", "json")
+    refused = [
+        e["message"] for e in json.loads(events)["items"] if "violates PodSecurity" in e.get("message", "")
+    ]
+    if refused:
+        raise ProbeFailed(f"pods refused by Pod Security admission: {refused[:3]}")
+    print(
+        f"{pods} pods of {len(chosen)} workflows ran in {state.namespace} (enforce: restricted); none refused"
+    )
+
+
+def check_ci(args: argparse.Namespace) -> None:
+    """For every ``PREFIX-<kind>``: its reports are stored, its scorecard verifies, it promoted once."""
+    state = State.load()
+    for kind in shipped_kinds(state):
+        name = f"{args.prefix}-{kind}"
+        stored = ["lint-report.json", "validate-report.json", "eval-report.json", "eval-report.json.sig"]
+        reports(argparse.Namespace(workflow=name, files=stored, absent=[], rule=None))
+        signed(argparse.Namespace(workflow=name))
+        promoted(argparse.Namespace(workflow=name, env=args.env, count=1))
