@@ -123,6 +123,9 @@ VERSITYGW = ModulePin("versitygw", "github.com/versity/versitygw", "v1.8.0")
 """The S3-compatible artifact store (Apache-2.0; MinIO's server is AGPL)."""
 COSIGN = ModulePin("cosign", "github.com/sigstore/cosign/v2", "v2.4.1")
 """Signs and verifies scorecards in the sign WorkflowTemplate (image ghcr.io/sigstore/cosign/cosign)."""
+NATS_SERVER = ModulePin("nats-server", "github.com/nats-io/nats-server/v2", "v2.10.29")
+"""The JetStream server of the platform's EventBus (``platform/events/eventbus.yaml`` names the same
+version; Argo Events v1.9.11 lists it as its newest JetStream)."""
 UV_VERSION = "0.13.8"
 """uv in the pipeline image's build stage (the Makefile installs the same version)."""
 DEBIAN_SUITE = "bookworm"

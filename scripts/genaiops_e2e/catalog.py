@@ -108,6 +108,50 @@ def argo_workflows() -> tuple[images.Image, images.Image]:
     return controller, executor
 
 
+def argo_events() -> images.Image:
+    """One binary for the Events controller, EventSource and Sensor pods (as upstream's image)."""
+    return images.Image(
+        f"quay.io/argoproj/argo-events:{pins.ARGO_EVENTS.version}",
+        files={
+            "/bin/argo-events": gobuild.binary(gobuild.ARGO_EVENTS, "argo-events"),
+            "/etc/ssl/certs/ca-certificates.crt": HOST_CA_BUNDLE,
+        },
+        entrypoint=("/bin/argo-events",),
+        user="9731",
+        env={"PATH": "/bin"},
+    )
+
+
+def nats_server() -> images.Image:
+    """The EventBus's JetStream server, at ``/nats-server`` (the start command Argo Events configures)."""
+    version = pins.NATS_SERVER.version.lstrip("v")
+    return images.Image(
+        f"docker.io/library/nats:{version}",
+        files={"/nats-server": gobuild.binary(gobuild.NATS_SERVER, "nats-server")},
+        entrypoint=("/nats-server",),
+    )
+
+
+NATS_STANDIN = Path(__file__).with_name("nats_standin.py")
+
+
+def nats_standins(env: dict[str, str]) -> dict[str, str]:
+    """The EventBus side containers (config reloader, metrics exporter): stand-ins (``nats_standin.py``),
+    because their sources are not on the Go module proxy. Only used where no registry is reachable."""
+    made = {}
+    for role in ("reloader", "metrics"):
+        image = images.Image(
+            f"{images.LOCAL_PREFIX}/nats-{role}-standin:{pins.NATS_SERVER.version.lstrip('v')}",
+            files={"/standin/nats_standin.py": NATS_STANDIN},
+            entrypoint=("python3", "/standin/nats_standin.py", role),
+            user="1000:1000",
+            debian_packages=PYTHON_PACKAGES,
+            env={**PATH_ENV, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        made[f"nats-{role}"] = images.build(image, env)
+    return made
+
+
 def versitygw() -> images.Image:
     """The S3-compatible artifact store (the manifests name the binary, so no entrypoint script is needed)."""
     return images.Image(
@@ -249,5 +293,9 @@ def for_cluster(repo: Path, pipeline_ref: str, env: dict[str, str]) -> dict[str,
         "cosign": images.build(cosign(), env),
         "pipeline": pipeline_image(repo, pipeline_ref, env),
         "git-server": git_server_image(repo, env),
+        "argo-events": images.build(argo_events(), env),
+        "nats": images.build(nats_server(), env),
     }
+    if not images.registries_reachable(env):
+        made.update(nats_standins(env))
     return made

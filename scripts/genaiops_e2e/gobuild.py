@@ -99,6 +99,12 @@ ARGO_WORKFLOWS = GoBuild(
         "workflow/executor/os-specific/signal_linux.go": "workflow/executor/os-specific/signal_darwin.go"
     },
 )
+ARGO_EVENTS = GoBuild(
+    pins.ARGO_EVENTS,
+    {"argo-events": f"{pins.ARGO_EVENTS.module}/cmd"},
+    ldflags=(f"-X {pins.ARGO_EVENTS.module}.version={pins.ARGO_EVENTS.version}",),
+)
+NATS_SERVER = GoBuild(pins.NATS_SERVER, {"nats-server": pins.NATS_SERVER.module})
 KIND = GoBuild(pins.KIND, {"kind": pins.KIND.module})
 CHAINSAW = GoBuild(pins.CHAINSAW, {"chainsaw": pins.CHAINSAW.module})
 COREDNS = GoBuild(pins.COREDNS, {"coredns": pins.COREDNS.module})
@@ -112,7 +118,19 @@ COSIGN = GoBuild(
     ldflags=(f"-X sigs.k8s.io/release-utils/version.gitVersion={pins.COSIGN.version}",),
 )
 
-ALL = (KIND, CHAINSAW, KUBERNETES, ETCD, COREDNS, LOCAL_PATH_PROVISIONER, ARGO_WORKFLOWS, VERSITYGW, COSIGN)
+ALL = (
+    KIND,
+    CHAINSAW,
+    KUBERNETES,
+    ETCD,
+    COREDNS,
+    LOCAL_PATH_PROVISIONER,
+    ARGO_WORKFLOWS,
+    ARGO_EVENTS,
+    NATS_SERVER,
+    VERSITYGW,
+    COSIGN,
+)
 
 
 def go_env(workdir: Path) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """What runs in the cluster, installed as a team would: Argo Workflows, the platform, and the test services.
 
 - Argo Workflows v3.6 (controller only: CRDs, controller, RBAC from the pinned module's ``manifests/``),
-  with the platform's own controller settings (``platform/cluster/argo-workflows``), and Argo Events' CRDs
-  (the platform ships EventBus/EventSource/Sensors; their controller belongs to the GitOps-loop suite).
+  with the platform's own controller settings (``platform/cluster/argo-workflows``).
+- Argo Events (cluster install from the pinned module's ``manifests/``): the controller runs the platform's
+  EventBus (JetStream), the GitHub EventSource and the kinds' Sensors as shipped.
 - The test services of ``tests/e2e/infra`` (git server, LLM reference server).
 - The platform overlay of the first environment, exactly as ``genaiops init`` wrote it, in a pipelines
   namespace that enforces Pod Security ``restricted`` (as the Argo CD Application creates it), with the
@@ -15,6 +16,7 @@ Everything is recorded in ``<run dir>/e2e.json`` for the scenarios (``genaiops_e
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import tempfile
@@ -30,6 +32,8 @@ from genaiops_e2e.proc import HarnessError, log, run
 from genaiops_e2e.state import State
 
 ARGO_NAMESPACE = "argo"
+EVENTS_NAMESPACE = "argo-events"
+WEBHOOK_NODE_PORT = 30120
 INFRA_NAMESPACE = "genaiops-e2e"
 GIT_NODE_PORT = 30080
 S3_NODE_PORT = 30070
@@ -42,11 +46,10 @@ def _install_dir(name: str) -> Path:
 
 
 def argo_workflows(cluster: Cluster, repo: Path) -> None:
-    """CRDs (Workflows and Events), the workflow controller and its RBAC, plus platform/cluster settings."""
+    """The Workflow CRDs, the workflow controller and its RBAC, plus the platform/cluster settings."""
     workdir = _install_dir("argo-workflows")
     workdir.mkdir(parents=True, exist_ok=True)
     manifests = gobuild.module_dir(pins.ARGO_WORKFLOWS.spec, workdir) / "manifests"
-    events = gobuild.module_dir(pins.ARGO_EVENTS.spec, workdir) / "manifests"
     (workdir / "namespace.yaml").write_text(
         yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ARGO_NAMESPACE}})
     )
@@ -90,8 +93,76 @@ def argo_workflows(cluster: Cluster, repo: Path) -> None:
         },
     )
     kube.apply(cluster, kube.build(repo, workdir), what="Argo Workflows")
-    crds = kube.build(repo, events / "base" / "crds") if (events / "base" / "crds").is_dir() else ""
-    kube.apply(cluster, crds, what="Argo Events CRDs")
+
+
+def argo_events(cluster: Cluster, repo: Path, images: dict[str, str]) -> None:
+    """The Argo Events controller (CRDs, RBAC, controller) from the pinned module's cluster install.
+
+    Its EventSource and Sensor pods use the controller's own image, pulled only if absent. Where the
+    EventBus's side containers had to be stood in for (``catalog.nats_standins``), the controller's
+    JetStream version list names the stand-ins for the pinned version.
+    """
+    workdir = _install_dir("argo-events")
+    workdir.mkdir(parents=True, exist_ok=True)
+    manifests = gobuild.module_dir(pins.ARGO_EVENTS.spec, workdir) / "manifests"
+    (workdir / "namespace.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": EVENTS_NAMESPACE}})
+    )
+    patches: list[dict[str, object]] = [
+        {
+            "target": {"kind": "Deployment", "name": "controller-manager"},
+            "patch": yaml.safe_dump(
+                [
+                    {
+                        "op": "replace",
+                        "path": "/spec/template/spec/containers/0/imagePullPolicy",
+                        "value": "IfNotPresent",
+                    },
+                    {
+                        "op": "add",
+                        "path": "/spec/template/spec/containers/0/env/-",
+                        "value": {"name": "IMAGE_PULL_POLICY", "value": "IfNotPresent"},
+                    },
+                ]
+            ),
+        }
+    ]
+    if "nats-reloader" in images:
+        patches.append({"path": "controller-config.yaml"})
+        (workdir / "controller-config.yaml").write_text(
+            yaml.safe_dump(_events_controller_config(manifests, images))
+        )
+    kube.write_kustomization(
+        workdir,
+        {
+            "resources": ["namespace.yaml", kube.relative(workdir, manifests / "cluster-install")],
+            "patches": patches,
+        },
+    )
+    kube.apply(cluster, kube.build(repo, workdir), what="Argo Events")
+
+
+def _events_controller_config(manifests: Path, images: dict[str, str]) -> dict[str, object]:
+    """The controller config with the stand-in side containers for the pinned JetStream version."""
+    source = yaml.safe_load(
+        (manifests / "base" / "controller-manager" / "controller-config.yaml").read_text()
+    )
+    config = yaml.safe_load(source["data"]["controller-config.yaml"])
+    version = pins.NATS_SERVER.version.lstrip("v")
+    matched = 0
+    for entry in config["eventBus"]["jetstream"]["versions"]:
+        if entry["version"] == version:
+            entry["configReloaderImage"] = images["nats-reloader"]
+            entry["metricsExporterImage"] = images["nats-metrics"]
+            matched += 1
+    if not matched:
+        raise HarnessError(f"Argo Events {pins.ARGO_EVENTS.version} lists no JetStream {version}")
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argo-events-controller-config", "namespace": EVENTS_NAMESPACE},
+        "data": {"controller-config.yaml": yaml.safe_dump(config, sort_keys=False)},
+    }
 
 
 def infra(cluster: Cluster, repo: Path, git_image: str, pipeline_image: str, token: str) -> None:
@@ -179,11 +250,13 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
     cosign_files = [
         f"{name}={kube.relative(workdir, cosign_dir / name)}" for name in ("cosign.key", "cosign.pub")
     ]
+    (workdir / "webhook-nodeport.yaml").write_text(yaml.safe_dump(_webhook_node_port()))
     kube.write_kustomization(
         workdir,
         {
             "namespace": namespace,
-            "resources": [kube.relative(workdir, overlay)],
+            # e2e only: the webhook reachable from the host
+            "resources": [kube.relative(workdir, overlay), "webhook-nodeport.yaml"],
             "images": [_image(image_name, pipeline_image)],
             "configMapGenerator": [
                 {
@@ -201,9 +274,10 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
                 ),
                 _secret("genaiops-cosign", {"cosign.password": state.cosign_password}, files=cosign_files),
                 _secret("genaiops-pipeline-env", {"GENAIOPS_LLM_BASE_URL": state.llm_url}),
+                _secret("genaiops-github-webhook", {"secret": state.webhook_secret}),
             ],
-            # e2e only: the test reads the artifact store from the host
             "patches": [
+                # e2e only: the test reads the artifact store from the host
                 {
                     "target": {"kind": "Service", "name": "genaiops-artifacts"},
                     "patch": yaml.safe_dump(
@@ -212,11 +286,39 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
                             {"op": "add", "path": "/spec/ports/0/nodePort", "value": S3_NODE_PORT},
                         ]
                     ),
-                }
+                },
+                # e2e only: one node, so one JetStream server (and streams with one replica)
+                {"target": {"kind": "EventBus", "name": "default"}, "patch": _single_server_eventbus(repo)},
             ],
         },
     )
     kube.apply(cluster, kube.build(repo, workdir), what="platform overlay")
+
+
+def _single_server_eventbus(repo: Path) -> str:
+    """A JSON patch giving the platform's EventBus one server and its streams one replica."""
+    shipped = yaml.safe_load((repo / "platform/events/eventbus.yaml").read_text())
+    stream = re.sub(r"(?m)^replicas:\s*\d+\s*$", "replicas: 1", shipped["spec"]["jetstream"]["streamConfig"])
+    return yaml.safe_dump(
+        [
+            {"op": "replace", "path": "/spec/jetstream/replicas", "value": 1},
+            {"op": "replace", "path": "/spec/jetstream/streamConfig", "value": stream},
+        ]
+    )
+
+
+def _webhook_node_port() -> dict[str, object]:
+    """The GitHub EventSource's webhook reachable from the host (what an Ingress does for GitHub)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "github-eventsource-e2e"},
+        "spec": {
+            "type": "NodePort",
+            "selector": {"eventsource-name": "github"},
+            "ports": [{"name": "webhook", "port": 12000, "targetPort": 12000, "nodePort": WEBHOOK_NODE_PORT}],
+        },
+    }
 
 
 def _secret(name: str, literals: dict[str, str], files: list[str] | None = None) -> dict[str, object]:
@@ -277,11 +379,15 @@ def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
     """Credentials and addresses of this run."""
     project = load_project(repo)
     env = project.environments[0].name
-    _, namespace = _overlay(repo, env)
+    overlay, namespace = _overlay(repo, env)
+    repository = _webhook_repository(repo, overlay)
+    webhook_url = f"http://{cluster.node_ip}:{WEBHOOK_NODE_PORT}/github"
     if State.path().exists():  # the same cluster again: keep the credentials its Secrets already hold
         earlier = State.load()
         if earlier.kubeconfig == str(cluster.kubeconfig) and earlier.node_ip == cluster.node_ip:
             earlier.pipeline_image = pipeline_image
+            earlier.webhook_secret = earlier.webhook_secret or secrets.token_hex(20)
+            earlier.webhook_url_host = webhook_url
             return earlier
     return State(
         kubeconfig=str(cluster.kubeconfig),
@@ -292,35 +398,63 @@ def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
         pipeline_image=pipeline_image,
         git_token=secrets.token_hex(16),
         git_user=GIT_USER,
-        git_url_cluster=f"http://git-server.{INFRA_NAMESPACE}.svc.cluster.local:8080/git/{REPOSITORY}.git",
-        git_url_host=f"http://{cluster.node_ip}:{GIT_NODE_PORT}/git/{REPOSITORY}.git",
+        git_url_cluster=f"http://git-server.{INFRA_NAMESPACE}.svc.cluster.local:8080/git/{repository}.git",
+        git_url_host=f"http://{cluster.node_ip}:{GIT_NODE_PORT}/git/{repository}.git",
         s3_endpoint_host=f"{cluster.node_ip}:{S3_NODE_PORT}",
         s3_access_key="genaiops-" + secrets.token_hex(4),
         s3_secret_key=secrets.token_hex(20),
         cosign_password=secrets.token_hex(12),
         llm_url=f"http://llm.{INFRA_NAMESPACE}.svc.cluster.local:8089/v1",
         bucket="genai-pipelines",
+        webhook_secret=secrets.token_hex(20),
+        webhook_url_host=webhook_url,
     )
+
+
+def _webhook_repository(repo: Path, overlay: Path) -> str:
+    """``owner/name`` the overlay's GitHub EventSource accepts events for (``genaiops init`` sets it from
+    the repository URL); the git server serves the repository under the same path."""
+    for doc in yaml.safe_load_all(kube.build(repo, overlay)):
+        if doc and doc.get("kind") == "EventSource" and "github" in (doc.get("spec") or {}):
+            for source in doc["spec"]["github"].values():
+                for entry in source.get("repositories") or []:
+                    if entry.get("owner") and entry.get("names"):
+                        return f"{entry['owner']}/{entry['names'][0]}"
+    return REPOSITORY
 
 
 def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     """Argo, test services and the platform; waits until each is ready; returns the run's state."""
     state = new_state(cluster, repo, images["pipeline"])
     argo_workflows(cluster, repo)
+    argo_events(cluster, repo, images)
     infra(cluster, repo, images["git-server"], images["pipeline"], state.git_token)
+    for crd in ("eventbus", "eventsources", "sensors"):  # the overlay's Events resources need them
+        kube.wait_for(cluster, f"crd/{crd}.argoproj.io", "condition=Established")
     platform(cluster, repo, images["pipeline"], state, cosign_keys(state))
     kube.rollout(cluster, ARGO_NAMESPACE, "workflow-controller")
+    kube.rollout(cluster, EVENTS_NAMESPACE, "controller-manager")
     kube.rollout(cluster, INFRA_NAMESPACE, "git-server")
     kube.rollout(cluster, INFRA_NAMESPACE, "llm")
     kube.rollout(cluster, state.namespace, "genaiops-artifacts")
+    events_ready(cluster, repo, state.namespace)
     state.seed_commit = seed_repository(repo, state)
     # a fresh history: workflows and records of scenarios run against the previous one are void
-    for selector in ("genaiops.dev/e2e=true", "genaiops.dev/released-by"):  # and what their hand-offs started
+    # (the scenarios', what their hand-offs started, and what Sensors started for test webhooks)
+    for selector in ("genaiops.dev/e2e=true", "genaiops.dev/released-by", "events.argoproj.io/sensor"):
         kube.remove_workflows(cluster, state.namespace, selector=selector)
     shutil.rmtree(docker.RUN_DIR / "scenarios", ignore_errors=True)
     state.save()
     log(f"installed; state in {state.path()}")
     return state
+
+
+def events_ready(cluster: Cluster, repo: Path, namespace: str) -> None:
+    """The EventBus servers, the GitHub EventSource and every Sensor the overlay ships are running."""
+    kube.wait_pods_ready(cluster, namespace, "eventbus-name=default", what="EventBus default", timeout_s=420)
+    kube.wait_pods_ready(cluster, namespace, "eventsource-name=github", what="EventSource github")
+    for kind in load_project(repo).kinds:
+        kube.wait_pods_ready(cluster, namespace, f"sensor-name={kind}-ci", what=f"Sensor {kind}-ci")
 
 
 def describe(state: State) -> str:

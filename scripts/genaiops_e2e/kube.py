@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import yaml
@@ -108,3 +109,31 @@ def wait_for(
         kubectl(cluster, *args, timeout=timeout_s + 30)
     except HarnessError as exc:
         raise HarnessError(f"{resource} did not reach {condition} within {timeout_s}s: {exc}") from None
+
+
+def wait_pods_ready(
+    cluster: Cluster, namespace: str, selector: str, *, what: str, timeout_s: int = 300
+) -> None:
+    """Wait until pods matching ``selector`` exist and are all Ready (for pods a controller creates
+    later, which ``kubectl wait`` cannot wait for before they exist)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        listed = json.loads(kubectl(cluster, "-n", namespace, "get", "pods", "-l", selector, "-o", "json"))
+        pods = [p for p in listed["items"] if not p["metadata"].get("deletionTimestamp")]
+        ready = [
+            p
+            for p in pods
+            if any(
+                c.get("type") == "Ready" and c.get("status") == "True"
+                for c in (p.get("status") or {}).get("conditions") or []
+            )
+        ]
+        if pods and len(ready) == len(pods):
+            return
+        if time.monotonic() > deadline:
+            events = kubectl(cluster, "-n", namespace, "get", "events", "--sort-by=.lastTimestamp")
+            raise HarnessError(
+                f"{what} ({namespace}, pods {selector}) not ready within {timeout_s}s: "
+                f"{len(ready)}/{len(pods)} ready\n{events[-3000:]}"
+            )
+        time.sleep(2)

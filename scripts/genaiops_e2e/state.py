@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from genaiops_e2e.proc import SECRETS, HarnessError
 
-SECRET_FIELDS = frozenset({"git_token", "s3_secret_key", "cosign_password"})
+SECRET_FIELDS = frozenset({"git_token", "s3_secret_key", "cosign_password", "webhook_secret"})
 
 
 def _run_dir() -> Path:
@@ -41,6 +41,10 @@ class State:
     llm_url: str
     bucket: str
     seed_commit: str = ""
+    webhook_secret: str = ""
+    """The HMAC secret of the GitHub EventSource (the Secret ``genaiops-github-webhook``)."""
+    webhook_url_host: str = ""
+    """The EventSource's webhook from the host (an e2e NodePort in front of ``github-eventsource-svc``)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

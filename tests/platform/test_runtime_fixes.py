@@ -182,3 +182,12 @@ def test_the_hand_off_needs_nothing_but_create(built_docs: Docs) -> None:
     role = find(built_docs, "Role", "genaiops-release")
     verbs = {v for rule in role["rules"] if "workflows" in rule["resources"] for v in rule["verbs"]}
     assert verbs == {"create"}
+
+
+def test_the_eventbus_runs_the_pinned_jetstream(built_docs: Docs) -> None:
+    """The EventBus names a JetStream version the Argo Events controller lists; the e2e cluster builds
+    exactly that nats-server (genaiops.pins), so a bump of one without the other is caught here."""
+    from genaiops import pins
+
+    bus = find(built_docs, "EventBus", "default")
+    assert bus["spec"]["jetstream"]["version"] == pins.NATS_SERVER.version.lstrip("v")

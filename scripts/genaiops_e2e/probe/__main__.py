@@ -23,6 +23,8 @@ Checks:
 - ``settings KEY VALUE``: change one key of the instance's genaiops-settings ConfigMap.
 A workflow name may say ``{first}`` (the first kind the repository ships) or ``released-by:CI`` (the CD
 workflow CI's hand-off step started).
+Webhooks: ``webhook [--files N] [--bad-signature]`` (a signed GitHub push touching N paths across all
+kinds but the last, posted to the EventSource: one Workflow per touched kind; wrongly signed: 400, none).
 Faults: ``git-outage WORKFLOW`` (stop the git server from just before promote until its first attempt
 failed), ``controller-restart WORKFLOW NODE`` (delete the workflow-controller pod while NODE runs).
 Each prints what it found and exits 1 with a clear message when the expectation does not hold.
@@ -49,6 +51,7 @@ from genaiops_e2e.probe.faults import controller_restart, git_outage
 from genaiops_e2e.probe.repo import not_promoted, promoted, revert, snapshot
 from genaiops_e2e.probe.store import deployed, reports, signed
 from genaiops_e2e.probe.submit import change, change_all, cron, submit_cd
+from genaiops_e2e.probe.webhook import webhook
 from genaiops_e2e.probe.workflows import approve, check_ci, ran, reject, restricted, settings, wait, wait_node
 from genaiops_e2e.proc import HarnessError
 from genaiops_e2e.state import State
@@ -146,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=int, default=900
     )
     command("settings", settings, "key", "value")
+    p = command("webhook", webhook)
+    p.add_argument("--files", type=int, default=50)
+    p.add_argument("--bad-signature", action="store_true")
+    p.add_argument("--timeout", type=int, default=300)
     args = parser.parse_args(argv)
     try:
         if any(FIRST in str(v) or RELEASED_BY in str(v) for v in vars(args).values()):
