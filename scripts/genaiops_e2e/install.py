@@ -1,14 +1,12 @@
-"""What runs in the cluster, installed as a team would: Argo Workflows, the platform, and the test services.
+"""What runs in the cluster, installed as a team would, and the state the scenarios share.
 
-- Argo Workflows v3.6 (controller only: CRDs, controller, RBAC from the pinned module's ``manifests/``),
-  with the platform's own controller settings (``platform/cluster/argo-workflows``).
-- Argo Events (cluster install from the pinned module's ``manifests/``): the controller runs the platform's
-  EventBus (JetStream), the GitHub EventSource and the kinds' Sensors as shipped.
+- The controllers (``controllers``): Argo Workflows and Argo Events from the pinned modules.
 - The test services of ``tests/e2e/infra`` (git server, LLM reference server).
 - The platform overlay of the first environment, exactly as ``genaiops init`` wrote it, in a pipelines
   namespace that enforces Pod Security ``restricted`` (as the Argo CD Application creates it), with the
-  Secrets a team creates by hand (docs/cluster.md) and three e2e settings: the git server as the repository,
-  the pipeline image built here, and the artifact store reachable from the host for the assertions.
+  Secrets a team creates by hand (docs/cluster.md) and the e2e settings: the git server as the repository,
+  the pipeline image built here, the artifact store and the webhook reachable from the host, and one
+  JetStream server (one node).
 
 Everything is recorded in ``<run dir>/e2e.json`` for the scenarios (``genaiops_e2e.state``).
 """
@@ -24,145 +22,25 @@ from pathlib import Path
 
 import yaml
 
-from genaiops import pins
 from genaiops.project import load_project
 from genaiops_e2e import docker, gobuild, kube
 from genaiops_e2e.cluster import Cluster
+from genaiops_e2e.controllers import (
+    ARGO_NAMESPACE,
+    EVENTS_NAMESPACE,
+    argo_events,
+    argo_workflows,
+    install_dir,
+)
 from genaiops_e2e.proc import HarnessError, log, run
 from genaiops_e2e.state import State
 
-ARGO_NAMESPACE = "argo"
-EVENTS_NAMESPACE = "argo-events"
 WEBHOOK_NODE_PORT = 30120
 INFRA_NAMESPACE = "genaiops-e2e"
 GIT_NODE_PORT = 30080
 S3_NODE_PORT = 30070
 REPOSITORY = "ml-platform/genai-platform"
 GIT_USER = "genaiops-bot"
-
-
-def _install_dir(name: str) -> Path:
-    return docker.RUN_DIR / "install" / name
-
-
-def argo_workflows(cluster: Cluster, repo: Path) -> None:
-    """The Workflow CRDs, the workflow controller and its RBAC, plus the platform/cluster settings."""
-    workdir = _install_dir("argo-workflows")
-    workdir.mkdir(parents=True, exist_ok=True)
-    manifests = gobuild.module_dir(pins.ARGO_WORKFLOWS.spec, workdir) / "manifests"
-    (workdir / "namespace.yaml").write_text(
-        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ARGO_NAMESPACE}})
-    )
-    controller_env = [
-        # a test cluster: requeue quickly (the default 10s makes every step wait), one replica, no election
-        {"name": "DEFAULT_REQUEUE_TIME", "value": "2s"},
-        {"name": "LEADER_ELECTION_DISABLE", "value": "true"},
-    ]
-    kube.write_kustomization(
-        workdir,
-        {
-            "namespace": ARGO_NAMESPACE,
-            "resources": [
-                "namespace.yaml",
-                kube.relative(workdir, manifests / "base" / "crds" / "minimal"),
-                kube.relative(workdir, manifests / "base" / "workflow-controller"),
-                kube.relative(workdir, manifests / "cluster-install" / "workflow-controller-rbac"),
-            ],
-            "images": [
-                {"name": "quay.io/argoproj/workflow-controller", "newTag": pins.ARGO_WORKFLOWS.version},
-            ],
-            "patches": [
-                {
-                    "path": kube.relative(
-                        workdir, repo / "platform/cluster/argo-workflows/workflow-controller-configmap.yaml"
-                    )
-                },
-                {
-                    "target": {"kind": "Deployment", "name": "workflow-controller"},
-                    "patch": yaml.safe_dump(
-                        [
-                            {
-                                "op": "add",
-                                "path": "/spec/template/spec/containers/0/env",
-                                "value": controller_env,
-                            }
-                        ]
-                    ),
-                },
-            ],
-        },
-    )
-    kube.apply(cluster, kube.build(repo, workdir), what="Argo Workflows")
-
-
-def argo_events(cluster: Cluster, repo: Path, images: dict[str, str]) -> None:
-    """The Argo Events controller (CRDs, RBAC, controller) from the pinned module's cluster install.
-
-    Its EventSource and Sensor pods use the controller's own image, pulled only if absent. Where the
-    EventBus's side containers had to be stood in for (``catalog.nats_standins``), the controller's
-    JetStream version list names the stand-ins for the pinned version.
-    """
-    workdir = _install_dir("argo-events")
-    workdir.mkdir(parents=True, exist_ok=True)
-    manifests = gobuild.module_dir(pins.ARGO_EVENTS.spec, workdir) / "manifests"
-    (workdir / "namespace.yaml").write_text(
-        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": EVENTS_NAMESPACE}})
-    )
-    patches: list[dict[str, object]] = [
-        {
-            "target": {"kind": "Deployment", "name": "controller-manager"},
-            "patch": yaml.safe_dump(
-                [
-                    {
-                        "op": "replace",
-                        "path": "/spec/template/spec/containers/0/imagePullPolicy",
-                        "value": "IfNotPresent",
-                    },
-                    {
-                        "op": "add",
-                        "path": "/spec/template/spec/containers/0/env/-",
-                        "value": {"name": "IMAGE_PULL_POLICY", "value": "IfNotPresent"},
-                    },
-                ]
-            ),
-        }
-    ]
-    if "nats-reloader" in images:
-        patches.append({"path": "controller-config.yaml"})
-        (workdir / "controller-config.yaml").write_text(
-            yaml.safe_dump(_events_controller_config(manifests, images))
-        )
-    kube.write_kustomization(
-        workdir,
-        {
-            "resources": ["namespace.yaml", kube.relative(workdir, manifests / "cluster-install")],
-            "patches": patches,
-        },
-    )
-    kube.apply(cluster, kube.build(repo, workdir), what="Argo Events")
-
-
-def _events_controller_config(manifests: Path, images: dict[str, str]) -> dict[str, object]:
-    """The controller config with the stand-in side containers for the pinned JetStream version."""
-    source = yaml.safe_load(
-        (manifests / "base" / "controller-manager" / "controller-config.yaml").read_text()
-    )
-    config = yaml.safe_load(source["data"]["controller-config.yaml"])
-    version = pins.NATS_SERVER.version.lstrip("v")
-    matched = 0
-    for entry in config["eventBus"]["jetstream"]["versions"]:
-        if entry["version"] == version:
-            entry["configReloaderImage"] = images["nats-reloader"]
-            entry["metricsExporterImage"] = images["nats-metrics"]
-            matched += 1
-    if not matched:
-        raise HarnessError(f"Argo Events {pins.ARGO_EVENTS.version} lists no JetStream {version}")
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": "argo-events-controller-config", "namespace": EVENTS_NAMESPACE},
-        "data": {"controller-config.yaml": yaml.safe_dump(config, sort_keys=False)},
-    }
 
 
 def infra(cluster: Cluster, repo: Path, git_image: str, pipeline_image: str, token: str) -> None:
@@ -172,7 +50,7 @@ def infra(cluster: Cluster, repo: Path, git_image: str, pipeline_image: str, tok
     said), so a change that leaves the requests alone scores as its recording did; it still says it is a
     reference server, so every scorecard is marked synthetic.
     """
-    workdir = _install_dir("infra")
+    workdir = install_dir("infra")
     responses = workdir / "responses"
     shutil.rmtree(responses, ignore_errors=True)
     responses.mkdir(parents=True)
@@ -245,7 +123,7 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
         ),
         what="pipelines namespace",
     )
-    workdir = _install_dir("platform")
+    workdir = install_dir("platform")
     workdir.mkdir(parents=True, exist_ok=True)
     cosign_files = [
         f"{name}={kube.relative(workdir, cosign_dir / name)}" for name in ("cosign.key", "cosign.pub")

@@ -1,0 +1,146 @@
+"""The cluster-wide controllers, installed from the pinned modules' own ``manifests/`` as a team would.
+
+- Argo Workflows v3.6: CRDs, the workflow controller and its RBAC, with the platform's controller settings
+  (``platform/cluster/argo-workflows``).
+- Argo Events: the cluster install; its controller runs the EventBus (JetStream), the GitHub EventSource
+  and the kinds' Sensors that the platform overlay ships.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from genaiops import pins
+from genaiops_e2e import docker, gobuild, kube
+from genaiops_e2e.cluster import Cluster
+from genaiops_e2e.proc import HarnessError
+
+ARGO_NAMESPACE = "argo"
+EVENTS_NAMESPACE = "argo-events"
+
+
+def install_dir(name: str) -> Path:
+    """A generated kustomization's folder in the run folder (never in the repository)."""
+    return docker.RUN_DIR / "install" / name
+
+
+def argo_workflows(cluster: Cluster, repo: Path) -> None:
+    """The Workflow CRDs, the workflow controller and its RBAC, plus the platform/cluster settings."""
+    workdir = install_dir("argo-workflows")
+    workdir.mkdir(parents=True, exist_ok=True)
+    manifests = gobuild.module_dir(pins.ARGO_WORKFLOWS.spec, workdir) / "manifests"
+    (workdir / "namespace.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ARGO_NAMESPACE}})
+    )
+    controller_env = [
+        # a test cluster: requeue quickly (the default 10s makes every step wait), one replica, no election
+        {"name": "DEFAULT_REQUEUE_TIME", "value": "2s"},
+        {"name": "LEADER_ELECTION_DISABLE", "value": "true"},
+    ]
+    kube.write_kustomization(
+        workdir,
+        {
+            "namespace": ARGO_NAMESPACE,
+            "resources": [
+                "namespace.yaml",
+                kube.relative(workdir, manifests / "base" / "crds" / "minimal"),
+                kube.relative(workdir, manifests / "base" / "workflow-controller"),
+                kube.relative(workdir, manifests / "cluster-install" / "workflow-controller-rbac"),
+            ],
+            "images": [
+                {"name": "quay.io/argoproj/workflow-controller", "newTag": pins.ARGO_WORKFLOWS.version},
+            ],
+            "patches": [
+                {
+                    "path": kube.relative(
+                        workdir, repo / "platform/cluster/argo-workflows/workflow-controller-configmap.yaml"
+                    )
+                },
+                {
+                    "target": {"kind": "Deployment", "name": "workflow-controller"},
+                    "patch": yaml.safe_dump(
+                        [
+                            {
+                                "op": "add",
+                                "path": "/spec/template/spec/containers/0/env",
+                                "value": controller_env,
+                            }
+                        ]
+                    ),
+                },
+            ],
+        },
+    )
+    kube.apply(cluster, kube.build(repo, workdir), what="Argo Workflows")
+
+
+def argo_events(cluster: Cluster, repo: Path, images: dict[str, str]) -> None:
+    """The Argo Events controller (CRDs, RBAC, controller) from the pinned module's cluster install.
+
+    Its EventSource and Sensor pods use the controller's own image, pulled only if absent. Where the
+    EventBus's side containers had to be stood in for (``catalog.nats_standins``), the controller's
+    JetStream version list names the stand-ins for the pinned version.
+    """
+    workdir = install_dir("argo-events")
+    workdir.mkdir(parents=True, exist_ok=True)
+    manifests = gobuild.module_dir(pins.ARGO_EVENTS.spec, workdir) / "manifests"
+    (workdir / "namespace.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": EVENTS_NAMESPACE}})
+    )
+    patches: list[dict[str, object]] = [
+        {
+            "target": {"kind": "Deployment", "name": "controller-manager"},
+            "patch": yaml.safe_dump(
+                [
+                    {
+                        "op": "replace",
+                        "path": "/spec/template/spec/containers/0/imagePullPolicy",
+                        "value": "IfNotPresent",
+                    },
+                    {
+                        "op": "add",
+                        "path": "/spec/template/spec/containers/0/env/-",
+                        "value": {"name": "IMAGE_PULL_POLICY", "value": "IfNotPresent"},
+                    },
+                ]
+            ),
+        }
+    ]
+    if "nats-reloader" in images:
+        patches.append({"path": "controller-config.yaml"})
+        (workdir / "controller-config.yaml").write_text(
+            yaml.safe_dump(_events_controller_config(manifests, images))
+        )
+    kube.write_kustomization(
+        workdir,
+        {
+            "resources": ["namespace.yaml", kube.relative(workdir, manifests / "cluster-install")],
+            "patches": patches,
+        },
+    )
+    kube.apply(cluster, kube.build(repo, workdir), what="Argo Events")
+
+
+def _events_controller_config(manifests: Path, images: dict[str, str]) -> dict[str, object]:
+    """The controller config with the stand-in side containers for the pinned JetStream version."""
+    source = yaml.safe_load(
+        (manifests / "base" / "controller-manager" / "controller-config.yaml").read_text()
+    )
+    config = yaml.safe_load(source["data"]["controller-config.yaml"])
+    version = pins.NATS_SERVER.version.lstrip("v")
+    matched = 0
+    for entry in config["eventBus"]["jetstream"]["versions"]:
+        if entry["version"] == version:
+            entry["configReloaderImage"] = images["nats-reloader"]
+            entry["metricsExporterImage"] = images["nats-metrics"]
+            matched += 1
+    if not matched:
+        raise HarnessError(f"Argo Events {pins.ARGO_EVENTS.version} lists no JetStream {version}")
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argo-events-controller-config", "namespace": EVENTS_NAMESPACE},
+        "data": {"controller-config.yaml": yaml.safe_dump(config, sort_keys=False)},
+    }
