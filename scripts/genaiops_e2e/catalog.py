@@ -90,20 +90,15 @@ def local_path_provisioner() -> images.Image:
 def argo_workflows() -> tuple[images.Image, images.Image]:
     """The workflow controller and the executor (argoexec), both as the non-root user Argo uses (8737)."""
     bins = gobuild.build_binaries(gobuild.ARGO_WORKFLOWS)
-    version = pins.ARGO_WORKFLOWS.version
-    controller = images.Image(
-        f"quay.io/argoproj/workflow-controller:{version}",
-        files={"/bin/workflow-controller": bins / "workflow-controller"},
-        entrypoint=("workflow-controller",),
-        user="8737",
-        env={"PATH": "/bin"},
-    )
-    executor = images.Image(
-        f"quay.io/argoproj/argoexec:{version}",
-        files={"/bin/argoexec": bins / "argoexec"},
-        entrypoint=("argoexec",),
-        user="8737",
-        env={"PATH": "/bin"},
+    controller, executor = (
+        images.Image(
+            f"quay.io/argoproj/{name}:{pins.ARGO_WORKFLOWS.version}",
+            files={f"/bin/{name}": bins / name},
+            entrypoint=(name,),
+            user="8737",
+            env={"PATH": "/bin"},
+        )
+        for name in ("workflow-controller", "argoexec")
     )
     return controller, executor
 
