@@ -16,16 +16,18 @@ from genaiops_e2e.probe.repo import clone, edit, git
 from genaiops_e2e.state import State
 
 
-def _push_payload(state: State, before: str, after: str, rel: str, changed: list[str]) -> dict[str, object]:
-    owner, name = state.git_url_cluster.rsplit("/", 2)[-2:]
-    name = name.removesuffix(".git")
+def push_payload(
+    state: State, before: str, after: str, message: str, changed: list[str]
+) -> dict[str, object]:
+    """GitHub's push webhook body for one commit on main (what the EventSource hands the Sensors)."""
+    owner, name = state.git_url_cluster.removesuffix(".git").rsplit("/", 2)[-2:]
     return {
         "ref": "refs/heads/main",
         "before": before,
         "after": after,
         "repository": {"full_name": f"{owner}/{name}", "clone_url": state.git_url_cluster},
         "commits": [{"id": after, "added": [], "removed": [], "modified": changed}],
-        "head_commit": {"id": after, "message": f"e2e: change {rel}"},
+        "head_commit": {"id": after, "message": message},
     }
 
 
@@ -77,7 +79,7 @@ def _change(state: State, kind: str, workflow: str, artifact: str | None, broken
         snapshot_digest = labels(Snapshot(kind, artifact_id, version, digest(artifact), {}))[
             "genaiops.dev/digest"
         ]
-    payload = _push_payload(state, before, after, rel, changed)
+    payload = push_payload(state, before, after, f"e2e: change {rel}", changed)
     parameters = {
         "repo-url": state.git_url_cluster,
         "commit-sha": after,

@@ -26,6 +26,7 @@ from genaiops.kinds import BY_NAME
 from genaiops_e2e import kube
 from genaiops_e2e.probe.common import ProbeFailed, cluster_of, shipped_kinds
 from genaiops_e2e.probe.repo import clone, git
+from genaiops_e2e.probe.submit import push_payload
 from genaiops_e2e.state import State
 
 NOISE_FOLDERS = ("docs", "platform")
@@ -70,15 +71,7 @@ def deliver(
         git(tree, "commit", "--quiet", "--allow-empty", "-m", message)
         after = git(tree, "rev-parse", "HEAD").strip()
         git(tree, "push", "--quiet", "origin", "main")
-    owner, name = state.git_url_cluster.removesuffix(".git").rsplit("/", 2)[-2:]
-    payload = {
-        "ref": "refs/heads/main",
-        "before": before,
-        "after": after,
-        "repository": {"full_name": f"{owner}/{name}", "clone_url": state.git_url_cluster},
-        "commits": [{"id": after, "added": [], "removed": [], "modified": files}],
-        "head_commit": {"id": after, "message": message},
-    }
+    payload = push_payload(state, before, after, message, files)
     body = json.dumps(payload).encode()
     secret = state.webhook_secret.encode() if signed else uuid.uuid4().hex.encode()
     signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -98,6 +91,8 @@ def deliver(
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code
+    except (urllib.error.URLError, OSError) as exc:  # nothing listens: the EventSource is down
+        raise ProbeFailed(f"the EventSource at {state.webhook_url_host} did not answer: {exc}") from None
     return after, status, len(files)
 
 
