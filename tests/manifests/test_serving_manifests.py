@@ -4,9 +4,11 @@ the image mapping, and that every analysis query uses metrics and labels `genaio
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +205,38 @@ def test_analysis_queries_use_the_metrics_serve_exports(dev: list[dict[str, Any]
             assert labels <= exported[name] | added_by_prometheus, (name, labels - exported[name])
     for outcome in re.findall(r'outcome="([a-z]+)"', "\n".join(queries)):
         assert outcome in ("ok", "blocked", "rejected", "error")
+
+
+def _condition(expression: str, args: dict[str, str]) -> Callable[[list[float]], bool]:
+    """An Argo Rollouts metric condition (expr-lang) as a Python predicate of `result`. It covers what
+    our conditions use: `len`, `isNaN`, indexing, comparisons, `&&`, `||` and `!` (all short-circuit,
+    as in expr), with `{{args.NAME}}` filled from the template's defaults."""
+    filled = re.sub(r"\{\{args\.([a-z-]+)\}\}", lambda m: args[m.group(1)], expression)
+    python = filled.replace("&&", " and ").replace("||", " or ")
+    python = re.sub(r"!(?!=)", " not ", python).replace("isNaN", "math.isnan")
+    code = compile(python, "<condition>", "eval")
+    return lambda result: bool(eval(code, {"math": math, "len": len, "__builtins__": {}}, {"result": result}))
+
+
+def test_missing_metrics_are_inconclusive_never_a_pass(dev: list[dict[str, Any]]) -> None:
+    """No series, or 0/0 (NaN), satisfies neither condition: Argo Rollouts records Inconclusive and,
+    past inconclusiveLimit, pauses the Rollout. A value on the right side of the threshold passes, on
+    the wrong side fails. No query hides missing data behind a constant (`or on() vector(0)`)."""
+    checked = 0
+    for template in _by(dev, "AnalysisTemplate").values():
+        args = {a["name"]: a["value"] for a in template["spec"].get("args", []) if "value" in a}
+        for metric in template["spec"]["metrics"]:
+            if "prometheus" not in metric["provider"]:
+                continue
+            checked += 1
+            assert "vector(" not in metric["provider"]["prometheus"]["query"], metric["name"]
+            success = _condition(metric["successCondition"], args)
+            failure = _condition(metric["failureCondition"], args)
+            for no_data in ([], [math.nan]):
+                assert not success(no_data) and not failure(no_data), (metric["name"], no_data)
+            good = 0.0
+            bad = 1e6
+            assert success([good]) and not failure([good]), metric["name"]
+            assert failure([bad]) and not success([bad]), metric["name"]
+            assert metric["failureLimit"] == 0 and metric["inconclusiveLimit"] >= 1, metric["name"]
+    assert checked == 3
