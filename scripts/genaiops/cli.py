@@ -122,7 +122,11 @@ def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
         "--name-status", metavar="FILE", help="`git diff --name-status` output (file, or - for stdin)"
     )
     r.add_argument("--changed-since", metavar="REF", help="files changed since a git ref")
-    r.add_argument("--kind", choices=sorted(BY_NAME), help="keep only targets of this kind")
+    r.add_argument(
+        "--kind",
+        choices=[*sorted(BY_NAME), "all"],
+        help="keep only targets of this kind (all: every kind, the same as leaving it out)",
+    )
     r.add_argument("--list", action="store_true", help="print only the targets array (for Argo withParam)")
     _add_output_options(r)
     rl = sub.add_parser("rules", help="list every rule id (--markdown prints docs/rules.md)")
@@ -218,7 +222,7 @@ def _run_route(args: argparse.Namespace, report: Report) -> dict[str, Any]:
         )
     else:
         route = route_files(args.files, project.root)
-    if args.kind:
+    if args.kind and args.kind != "all":
         route.targets = [t for t in route.targets if t["kind"] == args.kind]
     data = route.to_json()
     report.context["route"] = data

@@ -69,11 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     timings = Timings()
     failed = False
+    digest: dict[str, list[str]] = {}
     try:
         if args.command in ("all", "up"):
             up(timings, REPO)
         if args.command in ("all", "test"):
-            failed = not scenarios.run_all(timings, REPO, args.scenarios)
+            failed = not scenarios.run_all(timings, REPO, args.scenarios, digest)
     except HarnessError as exc:
         log(f"FAILED: {exc}")
         failed = True
@@ -85,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"teardown failed: {exc}")
                 failed = True
         print(f"\ne2e phase timings\n{timings.table()}", file=sys.stderr)
+        for scenario, lines in digest.items():
+            # last, so a CI log's tail shows why (the debug dump of each failure is further up)
+            print(f"\nscenario {scenario} failed:\n  " + "\n  ".join(lines), file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -8,12 +8,14 @@ server, reading the artifact store, building an environment) and assert on clust
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 
 from genaiops_e2e import gobuild
 from genaiops_e2e.cluster import tool_path
-from genaiops_e2e.proc import log, run
+from genaiops_e2e.proc import HarnessError, log, redact
 from genaiops_e2e.state import State
 from genaiops_e2e.timing import Timings
 
@@ -27,8 +29,54 @@ def discover(repo: Path, names: list[str]) -> list[Path]:
     return found
 
 
-def run_all(timings: Timings, repo: Path, names: list[str]) -> bool:
-    """Run each scenario; True when all passed."""
+DIGEST_LINES = 40
+"""At most this many lines of one probe failure go to the digest."""
+
+
+def probe_failures(output: list[str]) -> list[str]:
+    """The probes' own failure messages in a chainsaw run's output (``probe <command>: ...`` and the lines
+    that follow it up to chainsaw's next entry): what went wrong, without the debug dump around it."""
+    digest: list[str] = []
+    taking = 0
+    for line in output:
+        text = line.strip()
+        if text.startswith("probe ") and ": " in text:
+            taking = DIGEST_LINES
+        elif taking and ("sink.go:" in text or text.startswith("=== ")):
+            taking = 0
+        if taking:
+            digest.append(text)
+            taking -= 1
+    return digest
+
+
+def _chainsaw(argv: list[str], env: dict[str, str], cwd: Path, timeout: float) -> tuple[int, list[str]]:
+    """Run chainsaw, streaming its output to stderr as it comes, and return its exit code and lines."""
+    log("$ " + shlex.join(argv)[:300])
+    lines: list[str] = []
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stderr.write(redact(line))
+            lines.append(line)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise HarnessError(f"chainsaw: no result after {timeout:.0f}s") from None
+    return code, lines
+
+
+def run_all(timings: Timings, repo: Path, names: list[str], digest: dict[str, list[str]]) -> bool:
+    """Run each scenario; True when all passed. ``digest`` gets each failed scenario's probe failures."""
     state = State.load()
     from genaiops.project import load_project
 
@@ -48,25 +96,25 @@ def run_all(timings: Timings, repo: Path, names: list[str]) -> bool:
     ok = True
     for folder in discover(repo, names):
         with timings.phase(f"scenario {folder.name}") as marks:
-            proc = run(
+            code, lines = _chainsaw(
                 [
                     chainsaw,
                     "test",
                     "--config",
-                    repo / "tests/e2e/.chainsaw.yaml",
+                    str(repo / "tests/e2e/.chainsaw.yaml"),
                     "--test-dir",
-                    folder,
+                    str(folder),
                     "--namespace",
                     state.namespace,
                     "--no-color",
                 ],
-                env=env,
-                cwd=repo,
-                check=False,
+                env,
+                repo,
                 timeout=3600,
             )
-            if proc.returncode != 0:
+            if code != 0:
                 ok = False
                 marks.append("failed")
+                digest[folder.name] = probe_failures(lines) or ["(no probe failed: see the output above)"]
                 log(f"scenario {folder.name} FAILED")
     return ok

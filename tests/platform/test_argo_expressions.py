@@ -111,21 +111,31 @@ VARS = {
 }
 
 
-def test_notify_arguments_carry_the_summary_unchanged(render: Render) -> None:
+@pytest.mark.parametrize("template", ["notify", "pull-request-scorecard"])
+def test_notify_arguments_carry_the_summary_unchanged(render: Render, template: str) -> None:
     doc = yaml.safe_load(NOTIFY.read_text(encoding="utf-8"))
-    [notify] = doc["spec"]["templates"]
+    [notify] = [t for t in doc["spec"]["templates"] if t["name"] == template]
     args = [render(arg, VARS) for arg in notify["container"]["args"]]
     options = dict(zip(args[1::2], args[2::2], strict=True))
     assert args[0] == "notify"
-    assert options == {
+    expected = {
         "--status": "Failed",
         "--summary": MARKDOWN,
         "--workflow": "prompt-ci-x7k2p",
         "--webhook-url": "https://hooks.example.com/x",
-        "--repository": "ml-platform/genai-platform",
-        "--pr-number": "42",
-        "--github-api": "https://api.github.com",
     }
+    if template == "pull-request-scorecard":
+        # one comment per pull request, updated in place, with every artifact's scorecard read back
+        expected |= {
+            "--summary-dir": notify["inputs"]["artifacts"][0]["path"],
+            "--repository": "ml-platform/genai-platform",
+            "--pr-number": "42",
+            "--comment-key": "scorecard",
+            "--github-api": "https://api.github.com",
+        }
+    else:
+        assert "env" not in notify["container"], "the webhook step gets no GitHub credential"
+    assert options == expected
 
 
 def _template(path: str, name: str) -> dict[str, Any]:

@@ -46,9 +46,10 @@ def test_committed_files_lint_clean_together() -> None:
     """The source files as committed (image name `genaiops`, no namespace) lint clean too; linting them
     together lets templateRefs across files resolve."""
     files = [p for p in platform_files() if argo_only(load_docs(p.read_text(encoding="utf-8")))]
-    # the library (base, route, notify, sign), the pipelines written once (ci, cd) and the scheduled checks
-    # (their template and two CronWorkflows): the per-kind pipelines are kustomize renames of ci and cd
-    assert len(files) == 9, [str(f) for f in files]
+    # the library (base, route, notify, sign), the pipelines written once (ci, cd), the pull-request
+    # pipeline and the scheduled checks (their template and two CronWorkflows): the per-kind pipelines are
+    # kustomize renames of ci and cd
+    assert len(files) == 10, [str(f) for f in files]
     code, text = argo_lint(*files)
     assert code == 0, text
 

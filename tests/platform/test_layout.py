@@ -37,7 +37,8 @@ def test_one_subfolder_per_kind_in_the_library_and_the_events() -> None:
     assert components and set(components) <= set(KIND_DIRS), components
     shared = {"defaults", "pipeline"}  # the pipelines every kind shares, and their workflow defaults
     assert [f for f in _subfolders(PLATFORM / "workflowtemplates") if f not in shared] == components
-    assert _subfolders(PLATFORM / "events") == components
+    # the push Sensor every kind loads (ci-sensor), like the pipelines above
+    assert [f for f in _subfolders(PLATFORM / "events") if f != "ci-sensor"] == components
 
 
 def test_base_includes_the_shared_library_and_events() -> None:
@@ -58,10 +59,14 @@ def test_each_kind_component_adds_its_own_templates_and_sensor(kind: str) -> Non
 def test_shared_folders_build_to_the_shared_resources() -> None:
     library = load_docs(kustomize_build(PLATFORM / "workflowtemplates"))
     assert {(d["kind"], d["metadata"]["name"]) for d in library} == {
-        ("WorkflowTemplate", f"genaiops-{name}-v1") for name in ("base", "route", "notify", "sign")
+        ("WorkflowTemplate", f"genaiops-{name}-v1") for name in ("base", "route", "notify", "sign", "pr-ci")
     }
     events = load_docs(kustomize_build(PLATFORM / "events"))
-    assert sorted(d["kind"] for d in events) == ["EventBus", "EventSource"]
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in events) == [
+        ("EventBus", "default"),
+        ("EventSource", "github"),
+        ("Sensor", "pull-request-ci"),  # one CI per pull request, for every kind
+    ]
 
 
 @pytest.mark.parametrize("kind", PRESENT, ids=lambda k: k.name)
@@ -91,4 +96,7 @@ def test_generated_overlay_patches_reach_the_built_eventsource(tmp_path: Path) -
     assert github["repositories"] == [{"owner": "acme", "names": ["prompt-lib"]}]
     assert github["webhook"]["url"] == "https://events.acme.example/dev"
     assert github["webhook"]["endpoint"] == "/github"  # the rest of the EventSource is untouched
-    assert {d["metadata"]["name"] for d in built if d["kind"] == "Sensor"} == {f"{PRESENT[0].name}-ci"}
+    assert {d["metadata"]["name"] for d in built if d["kind"] == "Sensor"} == {
+        f"{PRESENT[0].name}-ci",
+        "pull-request-ci",
+    }

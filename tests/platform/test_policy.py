@@ -37,13 +37,16 @@ def test_build_has_the_whole_library(built_docs: Docs) -> None:
         "genaiops-notify-v1",
         "genaiops-sign-v1",
         "genaiops-deployed-check-v1",
+        "genaiops-pr-ci-v1",
     }
+    assert ("Sensor", "pull-request-ci") in names
     for kind in KINDS:
         expected_templates |= {f"{kind.pipeline}-v1", f"{kind.name}-cd-v1"}
         assert ("Sensor", f"{kind.name}-ci") in names
     assert {n for k, n in names if k == "WorkflowTemplate"} == expected_templates
-    # the seed's "six to twelve", plus the scheduled checks' template (the CronWorkflows stay one-liners)
-    assert 6 <= len(expected_templates) <= 13
+    # the seed's "typically six to twelve", plus the scheduled checks' template (the CronWorkflows stay
+    # one-liners) and the pull-request pipeline (every kind at once: one comment per pull request)
+    assert 6 <= len(expected_templates) <= 14
     assert {n for k, n in names if k == "CronWorkflow"} == {"genaiops-drift-v1", "genaiops-rag-freshness-v1"}
     assert ("EventBus", "default") in names and ("EventSource", "github") in names
     assert {"genaiops-workflow", "genaiops-sensor", "genaiops-eventsource"} <= {
@@ -143,7 +146,7 @@ def test_synchronization_promotions_and_evals(built_docs: Docs) -> None:
 
 def test_workflow_hygiene_on_every_entry_template(built_docs: Docs) -> None:
     entries = policy.entry_workflows(built_docs)
-    assert len(entries) == 2 * len(KINDS) + 1  # CI and CD per kind, the scheduled checks
+    assert len(entries) == 2 * len(KINDS) + 2  # CI and CD per kind, pull-request CI, the scheduled checks
     for doc in entries:
         spec = policy.workflow_spec(doc)
         where = policy.ident(doc)
@@ -171,7 +174,11 @@ def test_reports_and_scorecards_are_kept_with_the_workflow(built_docs: Docs) -> 
         for t in base["spec"]["templates"]
     }
     assert gc["lint"] == {"report": "OnWorkflowDeletion"}, "the lint report is evidence too (audit)"
-    assert gc["eval"] == {"scorecard": "OnWorkflowDeletion", "scorecards": "OnWorkflowDeletion"}
+    assert gc["eval"] == {
+        "scorecard": "OnWorkflowDeletion",
+        "scorecards": "OnWorkflowDeletion",
+        "scorecard-markdown": "OnWorkflowDeletion",
+    }
     repo = find(built_docs, "ConfigMap", "artifact-repositories")
     config = yaml.safe_load(repo["data"]["genaiops-s3"])["s3"]
     assert config["keyFormat"] == "{{workflow.name}}/{{pod.name}}"
@@ -268,8 +275,8 @@ def test_sensor_parameter_past_the_end_is_reported(built_docs: Docs) -> None:
     )
     problems = policy.check_sensor_parameters(built_docs)
     assert problems[0] == (
-        f"Sensor/{FIRST.name}-ci trigger '{FIRST.name}-ci-push': dest 'spec.arguments.parameters.9.value' "
-        "points past the 6 workflow parameters"
+        f"Sensor/{FIRST.name}-ci trigger 'push': dest 'spec.arguments.parameters.9.value' "
+        "points past the 5 workflow parameters"
     )
     assert "needs parameters ['commit-sha'] that the trigger does not supply" in problems[1]
 

@@ -12,6 +12,7 @@ import yaml
 
 from genaiops.manifests.schemas import default_cache_root, ensure_schemas, schema_locations
 from tests.conftest import REPO_ROOT
+from tests.platform import platform_policy as policy
 from tests.platform.conftest import PLATFORM, load_docs
 from tests.platform.sensor_sim import dependency_matches, fire
 from tests.platform.test_schemas import kubeconform
@@ -53,3 +54,9 @@ def test_the_fan_in_example_is_schema_valid() -> None:
     locations = schema_locations(ensure_schemas(default_cache_root(REPO_ROOT)))
     resources = kubeconform(locations, EXAMPLE)
     assert resources and [r["status"] for r in resources] == ["statusValid"] * len(resources)
+
+
+def test_the_fan_in_example_passes_what_the_prompt_ci_declares(built_docs: list[dict[str, Any]]) -> None:
+    """Swapped in for the prompt push Sensor, its parameters land on prompt-ci-v1's declared parameters."""
+    example = load_docs(EXAMPLE.read_text(encoding="utf-8"))
+    assert policy.check_sensor_parameters([*built_docs, *example]) == []

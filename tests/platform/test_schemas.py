@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from genaiops.manifests.schemas import default_cache_root, ensure_schemas, schema_locations
-from tests.conftest import PRESENT_KINDS, REPO_ROOT
+from tests.conftest import REPO_ROOT
 from tests.platform.conftest import PLATFORM, load_docs, tool
 
 pytestmark = pytest.mark.tools
@@ -45,9 +45,7 @@ def test_build_is_schema_valid_and_nothing_is_skipped(
 
 
 def test_unknown_sensor_field_fails_naming_it(tmp_path: Path, locations: list[str]) -> None:
-    sensor = load_docs((PLATFORM / "events" / PRESENT_KINDS[-1] / "sensor.yaml").read_text(encoding="utf-8"))[
-        0
-    ]
+    sensor = load_docs((PLATFORM / "events" / "ci-sensor" / "sensor.yaml").read_text(encoding="utf-8"))[0]
     sensor["spec"]["dependencies"][0]["filters"]["dataLogicalOperatr"] = "or"
     path = tmp_path / "sensor.yaml"
     path.write_text(yaml.safe_dump(sensor), encoding="utf-8")

@@ -1,5 +1,6 @@
-"""Event routing: GitHub webhooks through our Sensors (simulated offline, see sensor_sim.py) reach
-exactly the right versioned CI template, once per kind per event, with the right parameters."""
+"""Event routing: GitHub webhooks through our Sensors as an overlay builds them (simulated offline, see
+sensor_sim.py) reach exactly the right versioned CI template with the right parameters: a push starts one
+CI per touched kind, a pull request one CI for every kind."""
 
 from __future__ import annotations
 
@@ -15,16 +16,22 @@ from tests.conftest import PRESENT_KINDS
 from tests.platform.conftest import PLATFORM, load_docs
 from tests.platform.sensor_sim import Unsupported, dependency_matches, fire
 
-SENSOR_FILES = sorted(PLATFORM.glob("events/*/sensor.yaml"))
+SENSOR_FILES = [
+    PLATFORM / "events" / "ci-sensor" / "sensor.yaml",
+    PLATFORM / "events" / "pull-request-sensor.yaml",
+]
+"""The Sensors as written: the push Sensor every kind loads (../<kind>/ patches it), the pull-request one."""
+PR_CI = "genaiops-pr-ci-v1"
 EXAMPLES = sorted(PLATFORM.glob("events/*/examples/*.yaml"))
 # the kinds this repository ships (a rendered project keeps only the selected ones)
 KINDS = [BY_NAME[name] for name in PRESENT_KINDS]
 CLONE = "https://git.example.com/ml-platform/genai-platform.git"
 
 
-@pytest.fixture(scope="module")
-def sensors() -> list[dict[str, Any]]:
-    return [doc for path in SENSOR_FILES for doc in load_docs(path.read_text(encoding="utf-8"))]
+@pytest.fixture
+def sensors(built_docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every Sensor of an overlay with all the kinds this repository ships."""
+    return [d for d in built_docs if d["kind"] == "Sensor"]
 
 
 def push(*paths: str, ref: str = "refs/heads/main", removed: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -62,23 +69,33 @@ def targets(fired: list[Any]) -> list[str]:
     return sorted(f.workflow["spec"]["workflowTemplateRef"]["name"] for f in fired)
 
 
-def test_one_sensor_file_per_kind_opens_with_a_sample_payload() -> None:
-    assert [p.parent.name for p in SENSOR_FILES] == sorted(k.name for k in KINDS)
+def test_each_sensor_file_opens_with_a_sample_payload() -> None:
     for path in [*SENSOR_FILES, *EXAMPLES]:
         assert path.read_text(encoding="utf-8").startswith("# Sample payload"), path
 
 
-@pytest.mark.parametrize("kind", PRESENT_KINDS)
-def test_sample_payload_in_the_sensor_file_routes_to_its_kind(
-    kind: str, sensors: list[dict[str, Any]]
-) -> None:
-    text = (PLATFORM / "events" / kind / "sensor.yaml").read_text(encoding="utf-8")
+def test_one_push_sensor_per_kind_and_one_for_pull_requests(sensors: list[dict[str, Any]]) -> None:
+    assert sorted(s["metadata"]["name"] for s in sensors) == sorted(
+        [*(f"{k.name}-ci" for k in KINDS), "pull-request-ci"]
+    )
+    assert "KIND" not in json.dumps(sensors) and "FOLDER" not in json.dumps(sensors), "a placeholder is left"
+
+
+def _sample(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
     block = re.search(r"^# (\{\n.*?^# \})$", text, re.S | re.M)
     assert block, "the commented sample payload must be a JSON object"
-    payload = json.loads(
+    return json.loads(
         "\n".join(line.removeprefix("#").removeprefix(" ") for line in block.group(0).splitlines())
     )
-    assert targets(fire(sensors, payload)) == [f"{BY_NAME[kind].pipeline}-v1"]
+
+
+def test_the_sample_payloads_route_as_their_files_say(sensors: list[dict[str, Any]]) -> None:
+    push_sample = _sample(SENSOR_FILES[0])
+    touched = {p.split("/")[1] for c in push_sample["body"]["commits"] for p in c["modified"] if "/" in p}
+    expected = sorted(f"{k.pipeline}-v1" for k in KINDS if k.folder in touched)  # none: kind not rendered
+    assert targets(fire(sensors, push_sample)) == expected
+    assert targets(fire(sensors, _sample(SENSOR_FILES[1]))) == [PR_CI]
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
@@ -92,7 +109,6 @@ def test_a_push_under_a_kind_folder_starts_only_that_kinds_ci(
     assert params["commit-sha"] == "b" * 40
     assert params["branch"] == "main"
     assert params["event-type"] == "push"
-    assert params["repository"] == "ml-platform/genai-platform"
     assert json.loads(params["event"])["after"] == "b" * 40, "the workflow gets the webhook body to route"
 
 
@@ -123,15 +139,18 @@ def test_branch_comes_from_the_ref(sensors: list[dict[str, Any]]) -> None:
     assert fired[0].parameters["branch"] == "feature/a-b"
 
 
-def test_pull_requests_start_each_kinds_ci_once(sensors: list[dict[str, Any]]) -> None:
-    """A pull_request payload lists no files, so each kind's CI routes the PR by git diff itself."""
+def test_a_pull_request_starts_one_ci_for_every_kind(sensors: list[dict[str, Any]]) -> None:
+    """A pull_request payload lists no files: one workflow routes it by git diff for every kind, so the
+    pull request gets one scorecard comment, not one per kind."""
     fired = fire(sensors, pull_request("synchronize"))
-    assert targets(fired) == sorted(f"{k.pipeline}-v1" for k in KINDS)
-    for item in fired:
-        assert item.parameters["commit-sha"] == "c" * 40
-        assert item.parameters["branch"] == "feature/x"
-        assert item.parameters["event-type"] == "pull_request"
-        assert item.parameters["pr-number"] == "42"
+    assert targets(fired) == [PR_CI]
+    params = fired[0].parameters
+    assert params["repo-url"] == CLONE
+    assert params["commit-sha"] == "c" * 40
+    assert params["branch"] == "feature/x"
+    assert params["repository"] == "ml-platform/genai-platform"
+    assert params["pr-number"] == "42"
+    assert json.loads(params["event"])["pull_request"]["base"]["sha"] == "d" * 40
 
 
 @pytest.mark.parametrize("action", ["closed", "labeled", "assigned"])

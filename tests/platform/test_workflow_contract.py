@@ -73,7 +73,7 @@ EXPRESSIONS = {
         "--deployed",
     ],
 }
-NOT_ON_THE_TREE = {"notify"}
+NOT_ON_THE_TREE = {"notify", "pull-request-scorecard"}
 """genaiops steps that do not read the checked-out repository."""
 STAGE_STEPS = {"lint", "validate", "eval", "promote", "route"}
 
@@ -92,7 +92,12 @@ def argument_variants(args: list[str], values: dict[str, str]) -> list[list[str]
 
 def test_every_genaiops_step_parses_and_captures_its_report(docs: list[dict[str, Any]]) -> None:
     steps = genaiops_steps(docs)
-    assert {at.template["name"] for at in steps} == STAGE_STEPS | {"rollback", "watch", "notify"}
+    assert {at.template["name"] for at in steps} == STAGE_STEPS | {
+        "rollback",
+        "watch",
+        "notify",
+        "pull-request-scorecard",
+    }
     for at in steps:
         values = {f"inputs.parameters.{k}": v for k, v in SAMPLE_INPUTS.items()} | {"workflow.name": "wf-1"}
         for args in argument_variants(at.template["container"]["args"], values):
@@ -119,17 +124,26 @@ def test_rollback_passes_to_only_when_a_version_is_given(docs: list[dict[str, An
     ]
 
 
-def test_eval_exposes_the_markdown_scorecard_it_writes(docs: list[dict[str, Any]]) -> None:
-    """genaiops eval --scorecard-dir DIR writes DIR/<kind>-<id>.md; the step publishes exactly that file."""
-    [at] = [at for at in genaiops_steps(docs) if at.template["name"] == "eval"]
-    args = at.template["container"]["args"]
+def test_eval_keeps_the_markdown_scorecard_where_the_pull_request_comment_reads_it(
+    docs: list[dict[str, Any]],
+) -> None:
+    """genaiops eval --scorecard-dir DIR writes DIR/<kind>-<id>.md; the step stores exactly that file under
+    {{workflow.name}}/scorecards/, the folder the pull-request comment step reads back whole."""
+    steps = genaiops_steps(docs)
+    [evaluate] = [at for at in steps if at.template["name"] == "eval"]
+    args = evaluate.template["container"]["args"]
     folder = args[args.index("--scorecard-dir") + 1]
-    [param] = at.template["outputs"]["parameters"]
-    assert (
-        param["valueFrom"]["path"]
-        == f"{folder}/{{{{inputs.parameters.kind}}}}-{{{{inputs.parameters.id}}}}.md"
-    )
-    assert param["valueFrom"]["default"], "a missing scorecard must not fail the step"
+    [markdown] = [a for a in evaluate.template["outputs"]["artifacts"] if a["name"] == "scorecard-markdown"]
+    name = "{{inputs.parameters.kind}}-{{inputs.parameters.id}}.md"
+    assert markdown["path"] == f"{folder}/{name}"
+    assert markdown["optional"] is True, "a missing scorecard must not fail the step"
+    assert "none" in markdown["archive"], "stored as the Markdown file itself"
+    [comment] = [at for at in steps if at.template["name"] == "pull-request-scorecard"]
+    [scorecards] = comment.template["inputs"]["artifacts"]
+    assert markdown["s3"]["key"] == f"{scorecards['s3']['key']}/{name}"
+    assert scorecards["optional"] is True, "no artifact reached eval: the comment still goes out"
+    comment_args = comment.template["container"]["args"]
+    assert comment_args[comment_args.index("--summary-dir") + 1] == scorecards["path"]
 
 
 def test_stage_steps_read_the_checked_out_tree(docs: list[dict[str, Any]]) -> None:

@@ -38,7 +38,9 @@ MARKERS = [
     *(f"artifacts/{k.folder}/example/{k.manifest}" for k in KINDS),
     *(f"platform/kinds/{k.name}/kustomization.yaml" for k in KINDS),
     *(f"platform/workflowtemplates/{k.name}/kustomization.yaml" for k in KINDS),
-    *(f"platform/events/{k.name}/sensor.yaml" for k in KINDS),
+    *(f"platform/events/{k.name}/kustomization.yaml" for k in KINDS),
+    "platform/events/ci-sensor/sensor.yaml",
+    "platform/events/pull-request-sensor.yaml",
     "platform/workflowtemplates/base.yaml",
     "platform/events/eventbus.yaml",
     *(f"tests/unit/test_{k.name.replace('-', '_')}_lint.py" for k in KINDS),
@@ -110,7 +112,7 @@ def test_unselected_kinds_are_left_out(template: Path, tmp_path: Path, kinds: li
             f"artifacts/{kind.folder}/example/{kind.manifest}",
             f"platform/kinds/{kind.name}/kustomization.yaml",
             f"platform/workflowtemplates/{kind.name}/kustomization.yaml",
-            f"platform/events/{kind.name}/sensor.yaml",
+            f"platform/events/{kind.name}/kustomization.yaml",
             f"tests/unit/test_{module}_lint.py",
             f"tests/test_{module}_eval.py",
         }
@@ -125,6 +127,8 @@ def test_unselected_kinds_are_left_out(template: Path, tmp_path: Path, kinds: li
         "platform/base/kustomization.yaml",
         "platform/workflowtemplates/base.yaml",
         "platform/events/eventbus.yaml",
+        "platform/events/ci-sensor/sensor.yaml",
+        "platform/events/pull-request-sensor.yaml",
     } <= files
 
 

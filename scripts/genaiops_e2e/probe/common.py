@@ -73,6 +73,39 @@ def failed_steps(workflow: dict[str, object]) -> str:
     return "; ".join(failed) or str((workflow.get("status") or {}).get("message") or "no failed step")  # type: ignore[union-attr]
 
 
+def failed_pod_logs(state: State, workflow: str, tail: int = 15) -> str:
+    """The last lines of each failed step pod's main container: why a step failed, in the probe's own
+    error (a CI log shows its tail; chainsaw's full dump comes long before it)."""
+    cluster = cluster_of(state)
+    try:
+        pods = json.loads(
+            kube.kubectl(
+                cluster,
+                "-n",
+                state.namespace,
+                "get",
+                "pods",
+                "-l",
+                f"workflows.argoproj.io/workflow={workflow}",
+                "-o",
+                "json",
+            )
+        )["items"]
+    except (HarnessError, ValueError, KeyError) as exc:
+        return f"(no pod logs: {exc})"
+    parts = []
+    for pod in pods:
+        if (pod.get("status") or {}).get("phase") != "Failed":
+            continue
+        name = pod["metadata"]["name"]
+        try:
+            text = kube.kubectl(cluster, "-n", state.namespace, "logs", name, "-c", "main", f"--tail={tail}")
+        except HarnessError as exc:
+            text = f"(no log: {exc})"
+        parts.append(f"--- {name} (main, last {tail} lines)\n{text.rstrip()}")
+    return "\n".join(parts)
+
+
 def find_node(workflow: dict[str, object], display: str) -> dict[str, object] | None:
     matches = [n for n in workflow_nodes(workflow) if n.get("displayName") == display]
     return matches[-1] if matches else None

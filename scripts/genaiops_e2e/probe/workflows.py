@@ -12,6 +12,7 @@ from genaiops_e2e.probe.common import (
     ProbeFailed,
     argo,
     cluster_of,
+    failed_pod_logs,
     failed_steps,
     find_node,
     get_workflow,
@@ -44,7 +45,8 @@ def wait(args: argparse.Namespace) -> None:
                 print(f"{name}: {phase}")
                 pending.remove(name)
             elif phase in TERMINAL:
-                raise ProbeFailed(f"{name} ended {phase}, not {args.phase}: {failed_steps(workflow)}")
+                logs = failed_pod_logs(state, name) if phase != "Succeeded" else ""
+                raise ProbeFailed(f"{name} ended {phase}, not {args.phase}: {failed_steps(workflow)}\n{logs}")
         if pending and time.monotonic() > deadline:
             raise ProbeFailed(f"{pending} did not reach {args.phase} within {args.timeout}s")
         if pending:
