@@ -1,12 +1,13 @@
 """What runs in the cluster, installed as a team would, and the state the scenarios share.
 
 - The controllers (``controllers``): Argo Workflows and Argo Events from the pinned modules.
-- The test services of ``tests/e2e/infra`` (git server, LLM reference server).
+- The test services of ``tests/e2e/infra`` (git server, LLM reference server, the HTTP sink that plays
+  the GitHub API and the team webhook).
 - The platform overlay of the first environment, exactly as ``genaiops init`` wrote it, in a pipelines
   namespace that enforces Pod Security ``restricted`` (as the Argo CD Application creates it), with the
   Secrets a team creates by hand (docs/cluster.md) and the e2e settings: the git server as the repository,
-  the pipeline image built here, the artifact store and the webhook reachable from the host, and one
-  JetStream server (one node).
+  the pipeline image built here, the HTTP sink as GitHub API and team webhook, the artifact store and the
+  webhook reachable from the host, and one JetStream server (one node).
 
 Everything is recorded in ``<run dir>/e2e.json`` for the scenarios (``genaiops_e2e.state``).
 """
@@ -39,12 +40,15 @@ WEBHOOK_NODE_PORT = 30120
 INFRA_NAMESPACE = "genaiops-e2e"
 GIT_NODE_PORT = 30080
 S3_NODE_PORT = 30070
+SINK_NODE_PORT = 30121
+SINK_URL_CLUSTER = f"http://http-sink.{INFRA_NAMESPACE}.svc.cluster.local:8090"
 REPOSITORY = "ml-platform/genai-platform"
 GIT_USER = "genaiops-bot"
 
 
-def infra(cluster: Cluster, repo: Path, git_image: str, pipeline_image: str, token: str) -> None:
-    """The git server and the LLM reference server (tests/e2e/infra), with the images built here.
+def infra(cluster: Cluster, repo: Path, images: dict[str, str], state: State) -> None:
+    """The git server, the LLM reference server and the HTTP sink (tests/e2e/infra), with the images
+    built here.
 
     The reference server answers from the repository's recorded cassettes (what the examples' real model
     said), so a change that leaves the requests alone scores as its recording did; it still says it is a
@@ -57,13 +61,14 @@ def infra(cluster: Cluster, repo: Path, git_image: str, pipeline_image: str, tok
     for cassette in sorted(repo.glob("artifacts/*/*/eval/cassettes/*.jsonl")):
         kind_folder, artifact = cassette.parts[-5], cassette.parts[-4]
         shutil.copyfile(cassette, responses / f"{kind_folder}-{artifact}-{cassette.name}")
+    shutil.copyfile(Path(__file__).with_name("http_sink.py"), workdir / "http_sink.py")
     kube.write_kustomization(
         workdir,
         {
             "resources": [kube.relative(workdir, repo / "tests/e2e/infra")],
             "images": [
-                _image("genaiops-e2e/git-server", git_image),
-                _image("genaiops", pipeline_image),
+                _image("genaiops-e2e/git-server", images["git-server"]),
+                _image("genaiops", images["pipeline"]),
             ],
             "configMapGenerator": [
                 {
@@ -71,15 +76,26 @@ def infra(cluster: Cluster, repo: Path, git_image: str, pipeline_image: str, tok
                     "namespace": INFRA_NAMESPACE,
                     "files": [f"responses/{f.name}" for f in sorted(responses.iterdir())],
                     "options": {"disableNameSuffixHash": True},
-                }
+                },
+                {
+                    "name": "http-sink-script",
+                    "namespace": INFRA_NAMESPACE,
+                    "files": ["http_sink.py"],
+                    "options": {"disableNameSuffixHash": True},
+                },
             ],
             "secretGenerator": [
                 {
                     "name": "git-server-users",
                     "namespace": INFRA_NAMESPACE,
-                    "literals": [f"users={GIT_USER}:{token}"],
+                    "literals": [f"users={GIT_USER}:{state.git_token}"],
                     # hash-suffixed: new credentials roll the server's pod (a mounted Secret updates late)
-                }
+                },
+                {
+                    "name": "http-sink-token",
+                    "namespace": INFRA_NAMESPACE,
+                    "literals": [f"token={state.github_token}"],
+                },
             ],
         },
     )
@@ -140,7 +156,13 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
                 {
                     "name": "genaiops-settings",
                     "behavior": "merge",
-                    "literals": [f"repo-url={state.git_url_cluster}", "require-approval=false"],
+                    "literals": [
+                        f"repo-url={state.git_url_cluster}",
+                        "require-approval=false",
+                        # the HTTP sink plays GitHub's API and the team webhook (tests/e2e/infra)
+                        f"github-api={state.sink_url_cluster}",
+                        f"notification-webhook={state.sink_url_cluster}/webhook",
+                    ],
                 }
             ],
             # the Secrets a team creates with kubectl (docs/cluster.md)
@@ -153,6 +175,7 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
                 _secret("genaiops-cosign", {"cosign.password": state.cosign_password}, files=cosign_files),
                 _secret("genaiops-pipeline-env", {"GENAIOPS_LLM_BASE_URL": state.llm_url}),
                 _secret("genaiops-github-webhook", {"secret": state.webhook_secret}),
+                _secret("genaiops-github-token", {"authorization": f"Bearer {state.github_token}"}),
             ],
             "patches": [
                 # e2e only: the test reads the artifact store from the host
@@ -266,6 +289,9 @@ def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
             earlier.pipeline_image = pipeline_image
             earlier.webhook_secret = earlier.webhook_secret or secrets.token_hex(20)
             earlier.webhook_url_host = webhook_url
+            earlier.github_token = earlier.github_token or secrets.token_hex(20)
+            earlier.sink_url_cluster = SINK_URL_CLUSTER
+            earlier.sink_url_host = f"http://{cluster.node_ip}:{SINK_NODE_PORT}"
             return earlier
     return State(
         kubeconfig=str(cluster.kubeconfig),
@@ -286,6 +312,9 @@ def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
         bucket="genai-pipelines",
         webhook_secret=secrets.token_hex(20),
         webhook_url_host=webhook_url,
+        github_token=secrets.token_hex(20),
+        sink_url_cluster=SINK_URL_CLUSTER,
+        sink_url_host=f"http://{cluster.node_ip}:{SINK_NODE_PORT}",
     )
 
 
@@ -306,7 +335,7 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     state = new_state(cluster, repo, images["pipeline"])
     argo_workflows(cluster, repo)
     argo_events(cluster, repo, images)
-    infra(cluster, repo, images["git-server"], images["pipeline"], state.git_token)
+    infra(cluster, repo, images, state)
     for crd in ("eventbus", "eventsources", "sensors"):  # the overlay's Events resources need them
         kube.wait_for(cluster, f"crd/{crd}.argoproj.io", "condition=Established")
     platform(cluster, repo, images["pipeline"], state, cosign_keys(state))
@@ -314,6 +343,7 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     kube.rollout(cluster, EVENTS_NAMESPACE, "controller-manager")
     kube.rollout(cluster, INFRA_NAMESPACE, "git-server")
     kube.rollout(cluster, INFRA_NAMESPACE, "llm")
+    kube.rollout(cluster, INFRA_NAMESPACE, "http-sink")
     kube.rollout(cluster, state.namespace, "genaiops-artifacts")
     events_ready(cluster, repo, state.namespace)
     state.seed_commit = seed_repository(repo, state)
@@ -331,8 +361,8 @@ def events_ready(cluster: Cluster, repo: Path, namespace: str) -> None:
     """The EventBus servers, the GitHub EventSource and every Sensor the overlay ships are running."""
     kube.wait_pods_ready(cluster, namespace, "eventbus-name=default", what="EventBus default", timeout_s=420)
     kube.wait_pods_ready(cluster, namespace, "eventsource-name=github", what="EventSource github")
-    for kind in load_project(repo).kinds:
-        kube.wait_pods_ready(cluster, namespace, f"sensor-name={kind}-ci", what=f"Sensor {kind}-ci")
+    for sensor in [*(f"{kind}-ci" for kind in load_project(repo).kinds), "pull-request-ci"]:
+        kube.wait_pods_ready(cluster, namespace, f"sensor-name={sensor}", what=f"Sensor {sensor}")
 
 
 def describe(state: State) -> str:

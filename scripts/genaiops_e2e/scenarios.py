@@ -50,12 +50,15 @@ def probe_failures(output: list[str]) -> list[str]:
     return digest
 
 
-def _chainsaw(argv: list[str], env: dict[str, str], cwd: Path, timeout: float) -> tuple[int, list[str]]:
+def _chainsaw(
+    argv: list[str | os.PathLike[str]], env: dict[str, str], cwd: Path, timeout: float
+) -> tuple[int, list[str]]:
     """Run chainsaw, streaming its output to stderr as it comes, and return its exit code and lines."""
-    log("$ " + shlex.join(argv)[:300])
+    args = [os.fspath(a) for a in argv]
+    log("$ " + shlex.join(args)[:300])
     lines: list[str] = []
     with subprocess.Popen(
-        argv,
+        args,
         cwd=cwd,
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
@@ -101,9 +104,9 @@ def run_all(timings: Timings, repo: Path, names: list[str], digest: dict[str, li
                     chainsaw,
                     "test",
                     "--config",
-                    str(repo / "tests/e2e/.chainsaw.yaml"),
+                    repo / "tests/e2e/.chainsaw.yaml",
                     "--test-dir",
-                    str(folder),
+                    folder,
                     "--namespace",
                     state.namespace,
                     "--no-color",

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from genaiops_e2e.proc import SECRETS, HarnessError
 
-SECRET_FIELDS = frozenset({"git_token", "s3_secret_key", "cosign_password", "webhook_secret"})
+SECRET_FIELDS = frozenset({"git_token", "s3_secret_key", "cosign_password", "webhook_secret", "github_token"})
 
 
 def _run_dir() -> Path:
@@ -45,6 +45,12 @@ class State:
     """The HMAC secret of the GitHub EventSource (the Secret ``genaiops-github-webhook``)."""
     webhook_url_host: str = ""
     """The EventSource's webhook from the host (an e2e NodePort in front of ``github-eventsource-svc``)."""
+    github_token: str = ""
+    """The token the HTTP sink's GitHub comments API accepts (the Secret ``genaiops-github-token``)."""
+    sink_url_cluster: str = ""
+    """The HTTP sink (GitHub API and team webhook stand-in) as the pipelines reach it."""
+    sink_url_host: str = ""
+    """The HTTP sink from the host (its records at ``/_records``)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -198,3 +199,24 @@ def test_watch_runs_only_for_a_pushed_promotion_with_prometheus(
         "inputs.parameters.prometheus-url": prometheus,
     }
     assert render(watch["when"], variables) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("workflowtemplates/pipeline/ci.yaml", "exit-handler"),
+        ("workflowtemplates/pipeline/cd.yaml", "exit-handler"),
+        ("workflowtemplates/pull-request.yaml", "exit-handler"),
+        ("base/cron/deployed-check.yaml", "exit-handler"),
+    ],
+)
+def test_notifications_name_failed_steps_only_if_any(render: Render, path: str, template: str) -> None:
+    """Argo sets workflow.failures to "null" when nothing failed: a success says so instead."""
+    [[step]] = _template(path, template)["steps"]
+    [summary] = [p["value"] for p in step["arguments"]["parameters"] if p["name"] == "summary"]
+    failures = '[{"displayName":"lint","message":"exit code 1","templateName":"lint","phase":"Failed"}]'
+    parameters = {name: name for name in re.findall(r"\{\{(workflow\.parameters\.[a-z-]+)\}\}", summary)}
+    succeeded = render(summary, parameters | {"workflow.status": "Succeeded", "workflow.failures": "null"})
+    failed = render(summary, parameters | {"workflow.status": "Failed", "workflow.failures": failures})
+    assert succeeded.endswith("No step failed.") and "null" not in succeeded
+    assert failed.endswith(f"Failed steps: {failures}")

@@ -86,7 +86,6 @@ def _change(state: State, kind: str, workflow: str, artifact: str | None, broken
         "branch": "main",
         "event-type": "push",
         "event": json.dumps(payload),
-        "repository": str(payload["repository"]["full_name"]),  # type: ignore[index]
     }
     _submit(state, _workflow(workflow, f"{kind}-ci-v1", parameters, {"genaiops.dev/trigger": "push"}))
     save_record(

@@ -60,18 +60,9 @@ def _spread(tree: Path, kinds: list[str], count: int) -> list[str]:
     return chosen + _noise(tree)[: max(count - len(chosen), 0)]
 
 
-def deliver(
-    state: State, kinds: list[str], count: int, *, signed: bool, event: str = "push"
-) -> tuple[str, int, int]:
-    """Push an empty commit and post its webhook; returns (commit sha, HTTP status, paths listed)."""
-    with clone(state) as tree:
-        files = _spread(tree, kinds, count)
-        before = git(tree, "rev-parse", "HEAD").strip()
-        message = f"e2e: webhook delivery touching {', '.join(kinds)}"
-        git(tree, "commit", "--quiet", "--allow-empty", "-m", message)
-        after = git(tree, "rev-parse", "HEAD").strip()
-        git(tree, "push", "--quiet", "origin", "main")
-    payload = push_payload(state, before, after, message, files)
+def post_event(state: State, event: str, payload: dict[str, object], *, signed: bool) -> int:
+    """POST a GitHub webhook delivery of ``event`` to the EventSource, signed with the run's secret (or,
+    with ``signed=False``, with a wrong one); returns the HTTP status it answered."""
     body = json.dumps(payload).encode()
     secret = state.webhook_secret.encode() if signed else uuid.uuid4().hex.encode()
     signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -88,11 +79,24 @@ def deliver(
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            status = response.status
+            return int(response.status)
     except urllib.error.HTTPError as exc:
-        status = exc.code
+        return exc.code
     except (urllib.error.URLError, OSError) as exc:  # nothing listens: the EventSource is down
         raise ProbeFailed(f"the EventSource at {state.webhook_url_host} did not answer: {exc}") from None
+
+
+def deliver(state: State, kinds: list[str], count: int, *, signed: bool) -> tuple[str, int, int]:
+    """Push an empty commit and post its webhook; returns (commit sha, HTTP status, paths listed)."""
+    with clone(state) as tree:
+        files = _spread(tree, kinds, count)
+        before = git(tree, "rev-parse", "HEAD").strip()
+        message = f"e2e: webhook delivery touching {', '.join(kinds)}"
+        git(tree, "commit", "--quiet", "--allow-empty", "-m", message)
+        after = git(tree, "rev-parse", "HEAD").strip()
+        git(tree, "push", "--quiet", "origin", "main")
+    payload = push_payload(state, before, after, message, files)
+    status = post_event(state, "push", payload, signed=signed)
     return after, status, len(files)
 
 

@@ -24,9 +24,29 @@ from genaiops_e2e.probe.store import reports, signed
 from genaiops_e2e.state import State
 
 
+def await_phase(state: State, names: list[str], phase: str, timeout: float) -> None:
+    """Until every workflow of ``names`` is in ``phase``; fails fast (with the failed steps and their pods'
+    log tails) when one ends otherwise, or after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pending = list(names)
+    while pending:
+        for name in list(pending):
+            workflow = get_workflow(state, name)
+            current = (workflow.get("status") or {}).get("phase")  # type: ignore[union-attr]
+            if current == phase:
+                print(f"{name}: {current}")
+                pending.remove(name)
+            elif current in TERMINAL:
+                logs = failed_pod_logs(state, name) if current != "Succeeded" else ""
+                raise ProbeFailed(f"{name} ended {current}, not {phase}: {failed_steps(workflow)}\n{logs}")
+        if pending and time.monotonic() > deadline:
+            raise ProbeFailed(f"{pending} did not reach {phase} within {timeout}s")
+        if pending:
+            time.sleep(2)
+
+
 def wait(args: argparse.Namespace) -> None:
     state = State.load()
-    deadline = time.monotonic() + args.timeout
     pending = list(args.workflows)
     if args.prefix:
         listed = json.loads(
@@ -37,20 +57,7 @@ def wait(args: argparse.Namespace) -> None:
         ]
     if not pending:
         raise ProbeFailed("no workflow to wait for")
-    while pending:
-        for name in list(pending):
-            workflow = get_workflow(state, name)
-            phase = (workflow.get("status") or {}).get("phase")  # type: ignore[union-attr]
-            if phase == args.phase:
-                print(f"{name}: {phase}")
-                pending.remove(name)
-            elif phase in TERMINAL:
-                logs = failed_pod_logs(state, name) if phase != "Succeeded" else ""
-                raise ProbeFailed(f"{name} ended {phase}, not {args.phase}: {failed_steps(workflow)}\n{logs}")
-        if pending and time.monotonic() > deadline:
-            raise ProbeFailed(f"{pending} did not reach {args.phase} within {args.timeout}s")
-        if pending:
-            time.sleep(2)
+    await_phase(state, pending, args.phase, args.timeout)
 
 
 def wait_node(args: argparse.Namespace) -> None:
