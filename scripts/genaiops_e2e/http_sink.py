@@ -75,6 +75,17 @@ def make_handler(records: Records, token: str) -> type[BaseHTTPRequestHandler]:
         def _authorized(self) -> bool:
             return bool(token) and self.headers.get("Authorization") == f"Bearer {token}"
 
+        def _comment_text(self, authorized: bool, body: Any) -> str | None:
+            """The comment's text for a create or an update; None once refused (401, or 422 without one)."""
+            if not authorized:
+                self._reply(401, {"message": "Bad credentials"})
+                return None
+            text = body.get("body") if isinstance(body, dict) else None
+            if not isinstance(text, str):
+                self._reply(422, {"message": "body is required"})
+                return None
+            return text
+
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             if url.path == "/_records":
@@ -112,12 +123,7 @@ def make_handler(records: Records, token: str) -> type[BaseHTTPRequestHandler]:
                     records.deliveries.append({"path": url.path, "body": body})
                 self._reply(200, {"ok": True})
                 return
-            if not authorized:
-                self._reply(401, {"message": "Bad credentials"})
-                return
-            text = body.get("body") if isinstance(body, dict) else None
-            if not isinstance(text, str):
-                self._reply(422, {"message": "body is required"})
+            if (text := self._comment_text(authorized, body)) is None:
                 return
             with records.lock:
                 comment = {"id": records.next_id, "body": text, "updates": 0}
@@ -133,12 +139,7 @@ def make_handler(records: Records, token: str) -> type[BaseHTTPRequestHandler]:
             if not match:
                 self._reply(404, {"message": "Not Found"})
                 return
-            if not authorized:
-                self._reply(401, {"message": "Bad credentials"})
-                return
-            text = body.get("body") if isinstance(body, dict) else None
-            if not isinstance(text, str):
-                self._reply(422, {"message": "body is required"})
+            if (text := self._comment_text(authorized, body)) is None:
                 return
             wanted = int(match.group(2))
             with records.lock:

@@ -2,7 +2,8 @@
 ``pull-request-ci`` Sensor starts for every kind, and the one scorecard comment it keeps on the pull request
 (read back from the HTTP sink that plays the GitHub API and the team webhook).
 
-The pull request is a branch on the git server with a change to one example artifact; its base is main.
+The pull request is a branch on the git server changing the example artifact of two kinds (one where the
+repository ships one kind); its base is main. Its one comment must carry both artifacts' scorecards.
 "opened" must create exactly one comment; a second push to the branch ("synchronize") must update that
 same comment in place, never add one. No kind's push CI may start for a pull request's head commit.
 """
@@ -28,8 +29,10 @@ PR_KIND_LABEL = "all"
 """genaiops-pr-ci-v1's `genaiops.dev/kind` label: it checks every kind at once."""
 
 
-def _push_to_branch(state: State, branch: str, kind: str, artifact_id: str, first: bool) -> tuple[str, str]:
-    """Commit a change to the artifact on ``branch`` (made from main the first time); (base, head)."""
+def _push_to_branch(
+    state: State, branch: str, artifacts: list[tuple[str, str]], first: bool
+) -> tuple[str, str]:
+    """Commit a change to each (kind, id) on ``branch`` (made from main the first time); (base, head)."""
     with clone(state) as tree:
         base = git(tree, "rev-parse", "HEAD").strip()
         if first:
@@ -37,8 +40,8 @@ def _push_to_branch(state: State, branch: str, kind: str, artifact_id: str, firs
         else:
             git(tree, "fetch", "--quiet", "origin", branch)
             git(tree, "checkout", "--quiet", "-b", branch, "FETCH_HEAD")
-        rel = edit(tree, kind, artifact_id, broken=False)
-        git(tree, "commit", "--quiet", "-am", f"e2e: pull request change to {rel}")
+        changed = [edit(tree, kind, artifact_id, broken=False) for kind, artifact_id in artifacts]
+        git(tree, "commit", "--quiet", "-am", f"e2e: pull request change to {', '.join(changed)}")
         head = git(tree, "rev-parse", "HEAD").strip()
         git(tree, "push", "--quiet", "origin", branch)
     return base, head
@@ -57,6 +60,16 @@ def _payload(state: State, action: str, number: int, branch: str, base: str, hea
             "base": {"sha": base, "ref": "main"},
         },
     }
+
+
+def _deliver(
+    state: State, action: str, number: int, branch: str, base: str, head: str, timeout: float
+) -> str:
+    """Post the signed ``action`` delivery for ``head``; its one Workflow, once it Succeeded."""
+    payload = _payload(state, action, number, branch, base, head)
+    if (status := post_event(state, "pull_request", payload, signed=True)) != 200:
+        raise ProbeFailed(f"the EventSource answered {status} to the {action} delivery, expected 200")
+    return _one_workflow(state, head, timeout)
 
 
 def records(state: State) -> dict[str, object]:
@@ -98,31 +111,25 @@ def _comment(state: State, repository: str, number: int) -> dict[str, object]:
 
 def pull_request(args: argparse.Namespace) -> None:
     state = State.load()
-    kind = shipped_kinds(state)[0]
-    artifact_id = EXAMPLES[kind]
+    artifacts = [(kind, EXAMPLES[kind]) for kind in shipped_kinds(state)[:2]]
     number = 1000 + secrets.randbelow(9000)
     branch = f"e2e/pull-request-{number}"
     owner, name = state.git_url_cluster.removesuffix(".git").rsplit("/", 2)[-2:]
     repository = f"{owner}/{name}"
     cluster = cluster_of(state)
 
-    base, head = _push_to_branch(state, branch, kind, artifact_id, first=True)
-    payload = _payload(state, "opened", number, branch, base, head)
-    if (status := post_event(state, "pull_request", payload, signed=True)) != 200:
-        raise ProbeFailed(f"the EventSource answered {status} to the pull_request delivery, expected 200")
-    first = _one_workflow(state, head, args.timeout)
+    base, head = _push_to_branch(state, branch, artifacts, first=True)
+    first = _deliver(state, "opened", number, branch, base, head, args.timeout)
     comment = _comment(state, repository, number)
     body = str(comment["body"])
-    for needed in (head, artifact_id, "Succeeded"):
+    for needed in (head, "Succeeded", *(f"`{artifact_id}`" for _, artifact_id in artifacts)):
         if needed not in body:
             raise ProbeFailed(f"the scorecard comment does not mention {needed!r}:\n{body[:2000]}")
-    print(f"#{number} opened: {first} Succeeded; one scorecard comment (id {comment['id']})")
+    what = " and ".join(f"{kind} {artifact_id}" for kind, artifact_id in artifacts)
+    print(f"#{number} opened: {first} Succeeded; one scorecard comment (id {comment['id']}) for {what}")
 
-    _, head2 = _push_to_branch(state, branch, kind, artifact_id, first=False)
-    payload = _payload(state, "synchronize", number, branch, base, head2)
-    if (status := post_event(state, "pull_request", payload, signed=True)) != 200:
-        raise ProbeFailed(f"the EventSource answered {status} to the synchronize delivery, expected 200")
-    second = _one_workflow(state, head2, args.timeout)
+    _, head2 = _push_to_branch(state, branch, artifacts, first=False)
+    second = _deliver(state, "synchronize", number, branch, base, head2, args.timeout)
     updated = _comment(state, repository, number)
     if updated["id"] != comment["id"] or updated.get("updates") != 1 or head2 not in str(updated["body"]):
         raise ProbeFailed(f"the synchronize run did not update comment {comment['id']} in place: {updated}")
