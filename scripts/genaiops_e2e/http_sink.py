@@ -9,7 +9,8 @@ the pipeline image with nothing but the standard library: ``python http_sink.py 
   updates one. These three need ``Authorization: Bearer <token>``; anything else is answered 401.
 - ``POST`` to any other path is a webhook delivery: its JSON body is recorded.
 - ``GET /_records`` returns everything: the comments per pull request, the deliveries, and one line per
-  request (method, path, whether it was authorized), for the test to assert on.
+  request (method, path, its Authorization header and whether that was the token), for the test to
+  assert on.
 """
 
 from __future__ import annotations
@@ -69,8 +70,15 @@ def make_handler(records: Records, token: str) -> type[BaseHTTPRequestHandler]:
                 return {"unparsed": raw.decode(errors="replace")}
 
         def _note(self, authorized: bool) -> None:
+            """One line per request, with the Authorization header as sent (a test looks for leaked keys)."""
+            entry = {
+                "method": self.command,
+                "path": self.path,
+                "authorized": authorized,
+                "authorization": self.headers.get("Authorization", ""),
+            }
             with records.lock:
-                records.requests.append({"method": self.command, "path": self.path, "authorized": authorized})
+                records.requests.append(entry)
 
         def _authorized(self) -> bool:
             return bool(token) and self.headers.get("Authorization") == f"Bearer {token}"

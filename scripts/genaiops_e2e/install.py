@@ -173,7 +173,10 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
                     {"accesskey": state.s3_access_key, "secretkey": state.s3_secret_key},
                 ),
                 _secret("genaiops-cosign", {"cosign.password": state.cosign_password}, files=cosign_files),
-                _secret("genaiops-pipeline-env", {"GENAIOPS_LLM_BASE_URL": state.llm_url}),
+                _secret(
+                    "genaiops-pipeline-env",
+                    {"GENAIOPS_LLM_BASE_URL": state.llm_url, "E2E_PIPELINE_CANARY": state.pipeline_canary},
+                ),
                 _secret("genaiops-github-webhook", {"secret": state.webhook_secret}),
                 _secret("genaiops-github-token", {"authorization": f"Bearer {state.github_token}"}),
             ],
@@ -290,6 +293,7 @@ def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
             earlier.webhook_secret = earlier.webhook_secret or secrets.token_hex(20)
             earlier.webhook_url_host = webhook_url
             earlier.github_token = earlier.github_token or secrets.token_hex(20)
+            earlier.pipeline_canary = earlier.pipeline_canary or secrets.token_hex(20)
             earlier.sink_url_cluster = SINK_URL_CLUSTER
             earlier.sink_url_host = f"http://{cluster.node_ip}:{SINK_NODE_PORT}"
             return earlier
@@ -313,6 +317,7 @@ def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
         webhook_secret=secrets.token_hex(20),
         webhook_url_host=webhook_url,
         github_token=secrets.token_hex(20),
+        pipeline_canary=secrets.token_hex(20),
         sink_url_cluster=SINK_URL_CLUSTER,
         sink_url_host=f"http://{cluster.node_ip}:{SINK_NODE_PORT}",
     )

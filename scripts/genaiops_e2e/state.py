@@ -14,7 +14,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from genaiops_e2e.proc import SECRETS, HarnessError
 
-SECRET_FIELDS = frozenset({"git_token", "s3_secret_key", "cosign_password", "webhook_secret", "github_token"})
+SECRET_FIELDS = frozenset(
+    {"git_token", "s3_secret_key", "cosign_password", "webhook_secret", "github_token", "pipeline_canary"}
+)
 
 
 def _run_dir() -> Path:
@@ -51,6 +53,9 @@ class State:
     """The HTTP sink (GitHub API and team webhook stand-in) as the pipelines reach it."""
     sink_url_host: str = ""
     """The HTTP sink from the host (its records at ``/_records``)."""
+    pipeline_canary: str = ""
+    """A value only the Secret ``genaiops-pipeline-env`` holds (``E2E_PIPELINE_CANARY``): a fork's pull
+    request must never see it."""
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

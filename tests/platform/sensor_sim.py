@@ -6,7 +6,8 @@ It follows argo-events v1.9 `pkg/sensors/dependencies/filter.go` for the subset 
 - expr filters of the form `name == "literal"` / `name != "literal"` joined by `&&` or `||`;
 - data filters and expr filters are combined with AND (the default filtersLogicalOperator);
 - trigger `conditions` over dependency names with `&&` / `||`;
-- trigger parameters from `dataKey` (gjson path) or the two `dataTemplate` shapes we use.
+- trigger parameters from `dataKey` (gjson path) or the three `dataTemplate` shapes we use (a path, a path
+  with `trimPrefix`, and `{{ with PATH }}{{ .FIELD }}{{ end }}`, empty when PATH is missing or null).
 Anything else raises `Unsupported`, so a Sensor that grows a feature this simulator does not model makes
 the tests fail loudly instead of passing by accident.
 """
@@ -115,6 +116,7 @@ def _conditions_hold(conditions: str, matched: set[str]) -> bool:
 
 
 _TEMPLATE = re.compile(r'^\{\{\s*\.Input\.([\w.\-#]+)\s*(?:\|\s*trimPrefix\s+"([^"]*)"\s*)?\}\}$')
+_WITH = re.compile(r"^\{\{\s*with\s+\.Input\.([\w.\-]+)\s*\}\}\{\{\s*\.(\w+)\s*\}\}\{\{\s*end\s*\}\}$")
 
 
 def _resolve_source(src: Doc, event: Any) -> Any:
@@ -123,6 +125,11 @@ def _resolve_source(src: Doc, event: Any) -> Any:
         if value is _MISSING:
             raise KeyError(f"dataKey {src['dataKey']!r} missing from the event")
         return gjson_string(value)
+    if "dataTemplate" in src and (scoped := _WITH.match(src["dataTemplate"])):
+        outer = gjson_get(event, scoped.group(1))
+        if outer is _MISSING or not isinstance(outer, dict) or outer.get(scoped.group(2)) is None:
+            return ""
+        return gjson_string(outer[scoped.group(2)])
     if "dataTemplate" in src:
         match = _TEMPLATE.match(src["dataTemplate"])
         if not match:

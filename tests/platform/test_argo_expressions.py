@@ -220,3 +220,30 @@ def test_notifications_name_failed_steps_only_if_any(render: Render, path: str, 
     failed = render(summary, parameters | {"workflow.status": "Failed", "workflow.failures": failures})
     assert succeeded.endswith("No step failed.") and "null" not in succeeded
     assert failed.endswith(f"Failed steps: {failures}")
+
+
+@pytest.mark.parametrize(
+    ("head", "secret"),
+    [
+        ("ml-platform/genai-platform", "genaiops-pipeline-env"),
+        ("someone/genai-platform", "genaiops-pipeline-env-untrusted"),
+        ("", "genaiops-pipeline-env-untrusted"),  # the fork was deleted: GitHub names no head repository
+    ],
+)
+def test_a_fork_pull_request_gets_no_pipeline_secret(render: Render, head: str, secret: str) -> None:
+    """Only a pull request whose head is the repository itself gets genaiops-pipeline-env; validate and eval
+    mount whichever Secret this names."""
+    main = _template("workflowtemplates/pull-request.yaml", "main")
+    [fan_out] = [t for t in main["dag"]["tasks"] if t["name"] == "artifact"]
+    [value] = [p["value"] for p in fan_out["arguments"]["parameters"] if p["name"] == "pipeline-env"]
+    variables = {"workflow.parameters.repository": "ml-platform/genai-platform"}
+    assert render(value, variables | {"workflow.parameters.head-repository": head}) == secret
+    for stage in ("validate", "eval"):
+        [env] = _template("workflowtemplates/base.yaml", stage)["container"]["envFrom"]
+        assert env["secretRef"]["name"] == "{{inputs.parameters.pipeline-env}}"
+    checks = {
+        t["name"]: t for t in _template("workflowtemplates/pull-request.yaml", "artifact")["dag"]["tasks"]
+    }
+    for stage in ("validate", "eval"):
+        passed = {p["name"]: p["value"] for p in checks[stage]["arguments"]["parameters"]}
+        assert passed["pipeline-env"] == "{{inputs.parameters.pipeline-env}}", stage

@@ -91,11 +91,20 @@ def test_cosign_writes_its_signature_where_a_directory_exists(built_docs: Docs) 
 
 
 def test_steps_that_call_endpoints_get_the_pipeline_env(built_docs: Docs) -> None:
+    """validate and eval mount the Secret their caller names (genaiops-pipeline-env unless it is a fork's
+    pull request); promote, rollback and watch only ever run for the repository itself."""
     base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
     for template in base["spec"]["templates"]:
         if template["name"] in ("validate", "eval", "promote", "rollback", "watch"):
             refs = [e["secretRef"] for e in template["container"].get("envFrom") or [] if "secretRef" in e]
-            assert {"name": "genaiops-pipeline-env", "optional": True} in refs, template["name"]
+            if template["name"] in ("validate", "eval"):
+                [default] = [
+                    p["value"] for p in template["inputs"]["parameters"] if p["name"] == "pipeline-env"
+                ]
+                assert default == "genaiops-pipeline-env", template["name"]
+                assert refs == [{"name": "{{inputs.parameters.pipeline-env}}", "optional": True}]
+            else:
+                assert {"name": "genaiops-pipeline-env", "optional": True} in refs, template["name"]
 
 
 def test_ci_never_waits_for_a_human(built_docs: Docs) -> None:

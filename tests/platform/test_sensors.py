@@ -49,7 +49,10 @@ def push(*paths: str, ref: str = "refs/heads/main", removed: tuple[str, ...] = (
     }
 
 
-def pull_request(action: str = "opened") -> dict[str, Any]:
+def pull_request(
+    action: str = "opened", head_repo: str | None = "ml-platform/genai-platform"
+) -> dict[str, Any]:
+    """A GitHub pull_request event; ``head_repo`` None: the fork was deleted (GitHub sends null)."""
     return {
         "headers": {"X-Github-Event": ["pull_request"]},
         "body": {
@@ -58,7 +61,11 @@ def pull_request(action: str = "opened") -> dict[str, Any]:
             "number": 42,
             "repository": {"full_name": "ml-platform/genai-platform", "clone_url": CLONE},
             "pull_request": {
-                "head": {"sha": "c" * 40, "ref": "feature/x"},
+                "head": {
+                    "sha": "c" * 40,
+                    "ref": "feature/x",
+                    "repo": {"full_name": head_repo} if head_repo else None,
+                },
                 "base": {"sha": "d" * 40, "ref": "main"},
             },
         },
@@ -150,7 +157,20 @@ def test_a_pull_request_starts_one_ci_for_every_kind(sensors: list[dict[str, Any
     assert params["branch"] == "feature/x"
     assert params["repository"] == "ml-platform/genai-platform"
     assert params["pr-number"] == "42"
+    assert params["head-repository"] == "ml-platform/genai-platform"  # the same repository: trusted
     assert json.loads(params["event"])["pull_request"]["base"]["sha"] == "d" * 40
+
+
+@pytest.mark.parametrize(
+    ("head_repo", "expected"), [("someone/genai-platform", "someone/genai-platform"), (None, "")]
+)
+def test_a_fork_pull_request_names_its_head_repository(
+    sensors: list[dict[str, Any]], head_repo: str | None, expected: str
+) -> None:
+    """The pipeline trusts a run only when the head is the repository itself; a fork, or a deleted one
+    (GitHub sends `"repo": null`), is passed on as such."""
+    [fired] = fire(sensors, pull_request("opened", head_repo))
+    assert fired.parameters["head-repository"] == expected != fired.parameters["repository"]
 
 
 @pytest.mark.parametrize("action", ["closed", "labeled", "assigned"])

@@ -26,7 +26,9 @@ workflow CI's hand-off step started).
 Webhooks: ``webhook [--files N] [--bad-signature]`` (a signed GitHub push touching N paths across all
 kinds but the last, posted to the EventSource: one Workflow per touched kind; wrongly signed: 400, none);
 ``pull-request`` (a branch with a change, "opened" then "synchronize": one pr-ci Workflow each, Succeeded,
-and one scorecard comment on the HTTP sink's pull request, updated in place; both outcomes on the webhook).
+and one scorecard comment on the HTTP sink's pull request, updated in place; both outcomes on the webhook);
+``fork-pull-request`` (the same from a fork whose genaiops.yaml asks for the pipeline Secret's canary: the
+run fails for want of it, no pod references the Secret, the sink never sees it, one comment says Failed).
 Faults: ``git-outage WORKFLOW`` (stop the git server from just before promote until its first attempt
 failed), ``controller-restart WORKFLOW NODE`` (delete the workflow-controller pod while NODE runs).
 Each prints what it found and exits 1 with a clear message when the expectation does not hold.
@@ -50,6 +52,7 @@ from genaiops_e2e.probe.common import (
     shipped_kinds,
 )
 from genaiops_e2e.probe.faults import controller_restart, git_outage
+from genaiops_e2e.probe.fork import fork_pull_request
 from genaiops_e2e.probe.pullrequest import pull_request
 from genaiops_e2e.probe.repo import not_promoted, promoted, revert, snapshot
 from genaiops_e2e.probe.store import deployed, reports, signed
@@ -157,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bad-signature", action="store_true")
     p.add_argument("--timeout", type=int, default=300)
     command("pull-request", pull_request).add_argument("--timeout", type=int, default=600)
+    command("fork-pull-request", fork_pull_request).add_argument("--timeout", type=int, default=600)
     args = parser.parse_args(argv)
     try:
         if any(FIRST in str(v) or RELEASED_BY in str(v) for v in vars(args).values()):

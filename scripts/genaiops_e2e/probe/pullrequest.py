@@ -15,6 +15,8 @@ import json
 import secrets
 import time
 import urllib.request
+from collections.abc import Callable
+from pathlib import Path
 
 from genaiops_e2e import kube
 from genaiops_e2e.probe.common import EXAMPLES, ProbeFailed, cluster_of, shipped_kinds
@@ -29,10 +31,15 @@ PR_KIND_LABEL = "all"
 """genaiops-pr-ci-v1's `genaiops.dev/kind` label: it checks every kind at once."""
 
 
-def _push_to_branch(
-    state: State, branch: str, artifacts: list[tuple[str, str]], first: bool
+def push_to_branch(
+    state: State,
+    branch: str,
+    artifacts: list[tuple[str, str]],
+    first: bool,
+    also: Callable[[Path], None] | None = None,
 ) -> tuple[str, str]:
-    """Commit a change to each (kind, id) on ``branch`` (made from main the first time); (base, head)."""
+    """Commit a change to each (kind, id) on ``branch`` (made from main the first time), and whatever
+    ``also`` does to the tree; returns (base, head)."""
     with clone(state) as tree:
         base = git(tree, "rev-parse", "HEAD").strip()
         if first:
@@ -41,35 +48,54 @@ def _push_to_branch(
             git(tree, "fetch", "--quiet", "origin", branch)
             git(tree, "checkout", "--quiet", "-b", branch, "FETCH_HEAD")
         changed = [edit(tree, kind, artifact_id, broken=False) for kind, artifact_id in artifacts]
+        if also is not None:
+            also(tree)
         git(tree, "commit", "--quiet", "-am", f"e2e: pull request change to {', '.join(changed)}")
         head = git(tree, "rev-parse", "HEAD").strip()
         git(tree, "push", "--quiet", "origin", branch)
     return base, head
 
 
-def _payload(state: State, action: str, number: int, branch: str, base: str, head: str) -> dict[str, object]:
-    """GitHub's pull_request webhook body (what the EventSource hands the Sensors)."""
+def repository_of(state: State) -> str:
+    """owner/name of the repository on the git server (what GitHub calls ``full_name``)."""
     owner, name = state.git_url_cluster.removesuffix(".git").rsplit("/", 2)[-2:]
+    return f"{owner}/{name}"
+
+
+def _payload(
+    state: State, action: str, number: int, branch: str, base: str, head: str, head_repo: str
+) -> dict[str, object]:
+    """GitHub's pull_request webhook body (what the EventSource hands the Sensors)."""
     return {
         "action": action,
         "number": number,
-        "repository": {"full_name": f"{owner}/{name}", "clone_url": state.git_url_cluster},
+        "repository": {"full_name": repository_of(state), "clone_url": state.git_url_cluster},
         "pull_request": {
             "number": number,
-            "head": {"sha": head, "ref": branch},
+            "head": {"sha": head, "ref": branch, "repo": {"full_name": head_repo}},
             "base": {"sha": base, "ref": "main"},
         },
     }
 
 
-def _deliver(
-    state: State, action: str, number: int, branch: str, base: str, head: str, timeout: float
+def deliver(
+    state: State,
+    action: str,
+    number: int,
+    branch: str,
+    commits: tuple[str, str],
+    timeout: float,
+    *,
+    head_repo: str = "",
+    phase: str = "Succeeded",
 ) -> str:
-    """Post the signed ``action`` delivery for ``head``; its one Workflow, once it Succeeded."""
-    payload = _payload(state, action, number, branch, base, head)
+    """Post the signed ``action`` delivery for the (base, head) ``commits`` from ``head_repo`` (default:
+    the repository itself); its one Workflow, once it reached ``phase``."""
+    base, head = commits
+    payload = _payload(state, action, number, branch, base, head, head_repo or repository_of(state))
     if (status := post_event(state, "pull_request", payload, signed=True)) != 200:
         raise ProbeFailed(f"the EventSource answered {status} to the {action} delivery, expected 200")
-    return _one_workflow(state, head, timeout)
+    return _one_workflow(state, head, timeout, phase)
 
 
 def records(state: State) -> dict[str, object]:
@@ -81,8 +107,8 @@ def records(state: State) -> dict[str, object]:
         raise ProbeFailed(f"the HTTP sink at {state.sink_url_host} did not answer: {exc}") from None
 
 
-def _one_workflow(state: State, head: str, timeout: float) -> str:
-    """The one Workflow the delivery for ``head`` started, once it exists, awaited until Succeeded; and
+def _one_workflow(state: State, head: str, timeout: float, phase: str) -> str:
+    """The one Workflow the delivery for ``head`` started, once it exists, awaited until ``phase``; and
     still the only one then (no kind's push CI started for the pull request)."""
     deadline = time.monotonic() + timeout
     while not (found := started(state, head)):
@@ -92,13 +118,13 @@ def _one_workflow(state: State, head: str, timeout: float) -> str:
     names = [n for names in found.values() for n in names]
     if list(found) != [PR_KIND_LABEL] or len(names) != 1:
         raise ProbeFailed(f"the pull request's head {head[:12]} started {found}; expected one pr-ci Workflow")
-    await_phase(state, names, "Succeeded", max(deadline - time.monotonic(), 60))
+    await_phase(state, names, phase, max(deadline - time.monotonic(), 60))
     if (after := started(state, head)) != found:
         raise ProbeFailed(f"the pull request's head {head[:12]} started {after}; expected only {names[0]}")
     return names[0]
 
 
-def _comment(state: State, repository: str, number: int) -> dict[str, object]:
+def the_comment(state: State, repository: str, number: int) -> dict[str, object]:
     """The pull request's one scorecard comment (fails on none or several)."""
     comments = records(state)["comments"]
     assert isinstance(comments, dict)
@@ -114,13 +140,12 @@ def pull_request(args: argparse.Namespace) -> None:
     artifacts = [(kind, EXAMPLES[kind]) for kind in shipped_kinds(state)[:2]]
     number = 1000 + secrets.randbelow(9000)
     branch = f"e2e/pull-request-{number}"
-    owner, name = state.git_url_cluster.removesuffix(".git").rsplit("/", 2)[-2:]
-    repository = f"{owner}/{name}"
+    repository = repository_of(state)
     cluster = cluster_of(state)
 
-    base, head = _push_to_branch(state, branch, artifacts, first=True)
-    first = _deliver(state, "opened", number, branch, base, head, args.timeout)
-    comment = _comment(state, repository, number)
+    base, head = push_to_branch(state, branch, artifacts, first=True)
+    first = deliver(state, "opened", number, branch, (base, head), args.timeout)
+    comment = the_comment(state, repository, number)
     body = str(comment["body"])
     for needed in (head, "Succeeded", *(f"`{artifact_id}`" for _, artifact_id in artifacts)):
         if needed not in body:
@@ -128,9 +153,9 @@ def pull_request(args: argparse.Namespace) -> None:
     what = " and ".join(f"{kind} {artifact_id}" for kind, artifact_id in artifacts)
     print(f"#{number} opened: {first} Succeeded; one scorecard comment (id {comment['id']}) for {what}")
 
-    _, head2 = _push_to_branch(state, branch, artifacts, first=False)
-    second = _deliver(state, "synchronize", number, branch, base, head2, args.timeout)
-    updated = _comment(state, repository, number)
+    _, head2 = push_to_branch(state, branch, artifacts, first=False)
+    second = deliver(state, "synchronize", number, branch, (base, head2), args.timeout)
+    updated = the_comment(state, repository, number)
     if updated["id"] != comment["id"] or updated.get("updates") != 1 or head2 not in str(updated["body"]):
         raise ProbeFailed(f"the synchronize run did not update comment {comment['id']} in place: {updated}")
     print(f"#{number} synchronize: {second} Succeeded; the same comment updated in place")
