@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from genaiops_e2e import kube
 from genaiops_e2e.proc import HarnessError
@@ -73,24 +74,28 @@ def failed_steps(workflow: dict[str, object]) -> str:
     return "; ".join(failed) or str((workflow.get("status") or {}).get("message") or "no failed step")  # type: ignore[union-attr]
 
 
+def workflow_pods(state: State, workflow: str) -> list[dict[str, Any]]:
+    """The step pods of ``workflow`` that are still there (failed ones are kept, podGC OnPodSuccess)."""
+    listed = kube.kubectl(
+        cluster_of(state),
+        "-n",
+        state.namespace,
+        "get",
+        "pods",
+        "-l",
+        f"workflows.argoproj.io/workflow={workflow}",
+        "-o",
+        "json",
+    )
+    return list(json.loads(listed)["items"])
+
+
 def failed_pod_logs(state: State, workflow: str, tail: int = 15) -> str:
     """The last lines of each failed step pod's main container: why a step failed, in the probe's own
     error (a CI log shows its tail; chainsaw's full dump comes long before it)."""
     cluster = cluster_of(state)
     try:
-        pods = json.loads(
-            kube.kubectl(
-                cluster,
-                "-n",
-                state.namespace,
-                "get",
-                "pods",
-                "-l",
-                f"workflows.argoproj.io/workflow={workflow}",
-                "-o",
-                "json",
-            )
-        )["items"]
+        pods = workflow_pods(state, workflow)
     except (HarnessError, ValueError, KeyError) as exc:
         return f"(no pod logs: {exc})"
     parts = []

@@ -17,7 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from genaiops_e2e import kube
-from genaiops_e2e.probe.common import EXAMPLES, ProbeFailed, cluster_of, failed_pod_logs, shipped_kinds
+from genaiops_e2e.probe.common import (
+    EXAMPLES,
+    ProbeFailed,
+    cluster_of,
+    failed_pod_logs,
+    shipped_kinds,
+    workflow_pods,
+)
 from genaiops_e2e.probe.pullrequest import deliver, push_to_branch, records, repository_of, the_comment
 from genaiops_e2e.state import State
 
@@ -43,22 +50,9 @@ def _point_settings_at_the_sink(state: State) -> Callable[[Path], None]:
 
 def _secrets_referenced(state: State, workflow: str) -> set[str]:
     """The Secrets the workflow's remaining step pods take environment from (failed pods are kept)."""
-    pods = json.loads(
-        kube.kubectl(
-            cluster_of(state),
-            "-n",
-            state.namespace,
-            "get",
-            "pods",
-            "-l",
-            f"workflows.argoproj.io/workflow={workflow}",
-            "-o",
-            "json",
-        )
-    )["items"]
     return {
         source["secretRef"]["name"]
-        for pod in pods
+        for pod in workflow_pods(state, workflow)
         for container in pod["spec"]["containers"]
         for source in container.get("envFrom") or []
         if "secretRef" in source
