@@ -1,4 +1,9 @@
-"""Thin wrappers over the git CLI (the tool every checkout already has)."""
+"""Thin wrappers over the git CLI (the tool every checkout already has).
+
+Refs and commits come from users and webhook payloads, so every call that takes one puts it after
+``--end-of-options``: a "ref" such as ``--output=/some/file`` is then a ref git cannot find, never an
+option it obeys.
+"""
 
 from __future__ import annotations
 
@@ -49,12 +54,12 @@ def parse_name_status(text: str) -> list[FileChange]:
 
 def changed_since(repo: Path, ref: str, head: str | None = None) -> list[FileChange]:
     """Files changed between the merge base of ``ref`` and ``head`` (default: the working tree)."""
-    git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if head:
-        out = git(repo, "diff", "--name-status", "-M", "--no-color", f"{ref}...{head}")
+        out = git(repo, "diff", "--name-status", "-M", "--no-color", "--end-of-options", f"{ref}...{head}")
     else:
-        base = git(repo, "merge-base", ref, "HEAD").strip()
-        out = git(repo, "diff", "--name-status", "-M", "--no-color", base)
+        base = git(repo, "merge-base", "--end-of-options", ref, "HEAD").strip()
+        out = git(repo, "diff", "--name-status", "-M", "--no-color", "--end-of-options", base)
         untracked = git(repo, "ls-files", "--others", "--exclude-standard").splitlines()
         out += "".join(f"A\t{p}\n" for p in untracked)
     return parse_name_status(out)
@@ -65,6 +70,30 @@ def has_commit(repo: Path, sha: str) -> bool:
     if not sha or set(sha) == {"0"}:
         return False
     proc = subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True, check=False
+        ["git", "-C", str(repo), "cat-file", "-e", "--end-of-options", f"{sha}^{{commit}}"],
+        capture_output=True,
+        check=False,
     )
     return proc.returncode == 0
+
+
+def diff_names(repo: Path, *revisions: str) -> list[FileChange]:
+    """``git diff --name-status`` between ``revisions`` (two commits, or one ``A...B`` range)."""
+    return parse_name_status(
+        git(repo, "diff", "--name-status", "-M", "--no-color", "--end-of-options", *revisions)
+    )
+
+
+def exists_at(repo: Path, commit: str, rel: str) -> bool:
+    """Whether ``rel`` exists in ``commit``'s tree."""
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "-e", "--end-of-options", f"{commit}:{rel}"],
+        capture_output=True,
+        check=False,
+    )
+    return proc.returncode == 0
+
+
+def show_at(repo: Path, ref: str, rel: str) -> str:
+    """The text of ``rel`` at ``ref``; empty when either does not exist."""
+    return git(repo, "show", "--end-of-options", f"{ref}:{rel}", check=False)

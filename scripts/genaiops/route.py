@@ -8,7 +8,6 @@ with the pipeline and stages it needs; deleted artifacts are listed as deletions
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -16,7 +15,7 @@ from typing import Any
 
 from genaiops.discovery import artifact_for_relpath
 from genaiops.errors import UsageError
-from genaiops.gitutil import FileChange, git, has_commit, parse_name_status
+from genaiops.gitutil import FileChange, diff_names, exists_at, has_commit, parse_name_status
 from genaiops.kinds import ARTIFACTS_DIR
 
 ROUTE_SCHEMA = "genaiops.dev/route/v1"
@@ -119,13 +118,7 @@ def _fs_exists(repo: Path) -> Callable[[str], bool]:
 
 
 def _tree_exists(repo: Path, sha: str) -> Callable[[str], bool]:
-    def exists(rel: str) -> bool:
-        proc = subprocess.run(
-            ["git", "-C", str(repo), "cat-file", "-e", f"{sha}:{rel}"], capture_output=True, check=False
-        )
-        return proc.returncode == 0
-
-    return exists
+    return lambda rel: exists_at(repo, sha, rel)
 
 
 def _unwrap(payload: Any) -> tuple[dict[str, Any], str | None]:
@@ -190,8 +183,7 @@ def _route_push(body: dict[str, Any], repo: Path | None) -> Route:
         and has_commit(repo, before)
         and has_commit(repo, after)
     ):
-        out = git(repo, "diff", "--name-status", "-M", "--no-color", before, after)
-        return route_changes(parse_name_status(out), _tree_exists(repo, after), event)
+        return route_changes(diff_names(repo, before, after), _tree_exists(repo, after), event)
     commits = body.get("commits")
     if not isinstance(commits, list):
         raise UsageError("push payload has no commits list")
@@ -244,8 +236,7 @@ def _route_pull_request(body: dict[str, Any], repo: Path | None) -> Route:
             hint="Fetch them first (git fetch origin <base> <head>): a pull_request payload "
             "carries no file list.",
         )
-    out = git(repo, "diff", "--name-status", "-M", "--no-color", f"{base}...{head}")
-    return route_changes(parse_name_status(out), _tree_exists(repo, head), event)
+    return route_changes(diff_names(repo, f"{base}...{head}"), _tree_exists(repo, head), event)
 
 
 def route_files(paths: list[str], repo: Path) -> Route:

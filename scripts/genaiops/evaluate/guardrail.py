@@ -28,7 +28,7 @@ import yaml
 
 from genaiops import rules
 from genaiops.discovery import Artifact
-from genaiops.gitutil import git
+from genaiops.gitutil import show_at
 from genaiops.guardrails.engine import CompiledPolicy, PolicyError, compile_policy
 from genaiops.guardrails.suite import SUITE_FILE, cases_from_data
 from genaiops.llm.types import ChatRequest
@@ -218,7 +218,7 @@ def _regressions(
         return []
     artifact = session.artifact
     rel = artifact.rel(artifact.manifest_path)
-    text = git(artifact.repo, "show", f"{ref}:{rel}", check=False)
+    text = show_at(artifact.repo, ref, rel)
     if not text:
         session.notes.append(f"{rel} does not exist at {ref}: a new policy has no previous verdicts")
         return []

@@ -33,7 +33,7 @@ import yaml
 from genaiops import rules, templating
 from genaiops.discovery import Artifact
 from genaiops.errors import ArtifactError, UsageError
-from genaiops.gitutil import git
+from genaiops.gitutil import show_at
 from genaiops.llm.types import ChatRequest, EmbeddingRequest
 from genaiops.metrics.judge import judge_request, parse_judgement
 from genaiops.metrics.shadow import compare_pairs, latency_percentiles, similarity_threshold, token_usage
@@ -173,7 +173,7 @@ def _previous(session: EvalSession) -> Mapping[str, Any] | None:
         session.notes.append("no --base-ref: no current config to shadow; candidate telemetry only")
         return None
     rel = session.artifact.rel(session.artifact.manifest_path)
-    text = git(session.artifact.repo, "show", f"{ref}:{rel}", check=False)
+    text = show_at(session.artifact.repo, ref, rel)
     try:
         data = yaml.safe_load(text) if text else None
     except yaml.YAMLError:
