@@ -3,7 +3,9 @@ so the end of a CI log says why a scenario failed (the debug dump around them is
 
 from __future__ import annotations
 
-from genaiops_e2e.scenarios import DIGEST_LINES, probe_failures
+from pathlib import Path
+
+from genaiops_e2e.scenarios import DIGEST_LINES, _chainsaw, probe_failures
 
 CHAINSAW_OUTPUT = """\
     sink.go:61: | 21:17:07 | scheduled-checks | drift and RAG freshness run once | CMD | RUN |
@@ -33,3 +35,13 @@ def test_a_long_failure_is_cut_and_no_failure_gives_nothing() -> None:
     long = ["probe deployed: mismatch"] + [f"line {i}" for i in range(200)]
     assert len(probe_failures(long)) == DIGEST_LINES
     assert probe_failures(CHAINSAW_OUTPUT[:4]) == []
+
+
+def test_chainsaw_runs_take_paths_and_keep_every_line(tmp_path: Path) -> None:
+    """The runner streams and keeps the output; arguments may be paths (the chainsaw binary is one)."""
+    script = tmp_path / "fake-chainsaw"
+    script.write_text("#!/bin/sh\necho first\necho 'probe wait: it broke' >&2\nexit 3\n")
+    script.chmod(0o755)
+    code, lines = _chainsaw([script, tmp_path], {}, tmp_path, timeout=30)
+    assert code == 3
+    assert probe_failures(lines) == ["probe wait: it broke"]

@@ -84,3 +84,23 @@ def test_the_comments_api_wants_the_token(sink: str, authorization: str | None) 
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 401
     assert _records(sink)["comments"] == {}
+
+
+def test_a_comment_is_updated_only_through_its_own_repository(sink: str) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+    def call(method: str, path: str, body: str) -> int:
+        request = urllib.request.Request(
+            f"{sink}{path}", data=json.dumps({"body": body}).encode(), method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert call("POST", "/repos/o/n/issues/3/comments", "mine") == 201
+    assert call("PATCH", "/repos/other/repo/issues/comments/1", "theirs") == 404
+    assert call("PATCH", "/repos/o/n/issues/comments/1", "edited") == 200
+    [comment] = _records(sink)["comments"]["o/n#3"]  # type: ignore[index]
+    assert (comment["body"], comment["updates"]) == ("edited", 1)
