@@ -70,10 +70,37 @@ def remove_workflows(cluster: Cluster, namespace: str, *names: str, selector: st
     shutdown = json.dumps({"spec": {"shutdown": "Terminate"}})
     for name in sorted(chosen):
         kubectl(cluster, "-n", namespace, "patch", "workflow", name, "--type", "merge", "-p", shutdown)
-    if chosen:
+    if not chosen:
+        return
+    try:
         kubectl(
             cluster, "-n", namespace, "delete", "workflows", *sorted(chosen), "--timeout=180s", timeout=240
         )
+    except HarnessError as exc:
+        raise HarnessError(f"{exc}\n{_deletion_state(cluster, namespace, sorted(chosen))}") from None
+
+
+def _deletion_state(cluster: Cluster, namespace: str, names: list[str]) -> str:
+    """What keeps workflows from going away: their finalizers and artifact-GC status, the GC tasks and
+    the GC pods (a finalizer nobody removes is a controller or artifact-store problem, not the test's)."""
+    lines = []
+    listed = json.loads(kubectl(cluster, "-n", namespace, "get", "workflows", "-o", "json"))
+    for workflow in listed["items"]:
+        if workflow["metadata"]["name"] in names:
+            status = workflow.get("status") or {}
+            summary = {
+                "finalizers": workflow["metadata"].get("finalizers"),
+                "deletionTimestamp": workflow["metadata"].get("deletionTimestamp"),
+                "phase": status.get("phase"),
+                "artifactGCStatus": status.get("artifactGCStatus"),
+                "conditions": status.get("conditions"),
+                "taskResultsCompletionStatus": status.get("taskResultsCompletionStatus"),
+            }
+            lines.append(f"workflow {workflow['metadata']['name']}: {json.dumps(summary)}")
+    for what in ("workflowartifactgctasks", "pods"):
+        selector = [] if what != "pods" else ["-l", "workflows.argoproj.io/component=artifact-gc"]
+        lines.append(kubectl(cluster, "-n", namespace, "get", what, *selector, "-o", "wide"))
+    return "\n".join(lines)
 
 
 def rollout(cluster: Cluster, namespace: str, deployment: str, timeout_s: int = 300) -> None:

@@ -200,3 +200,19 @@ def test_the_eventbus_runs_the_pinned_jetstream(built_docs: Docs) -> None:
 
     bus = find(built_docs, "EventBus", "default")
     assert bus["spec"]["jetstream"]["version"] == pins.NATS_SERVER.version.lstrip("v")
+
+
+def test_artifacts_are_collected_by_one_strategy(built_docs: Docs) -> None:
+    """A workflow whose artifacts mix OnWorkflowCompletion and OnWorkflowDeletion (with
+    forceFinalizerRemoval) can keep its artifact-GC finalizer after deletion (argo-workflows#14372): seen
+    once on the cluster as a pull-request CI that never went away. Every artifact follows the workflow's
+    one strategy, OnWorkflowDeletion (reports and scorecards are the audit trail while it exists)."""
+    strategies = {}
+    for entry in policy.entry_workflows(built_docs):
+        collection = policy.workflow_spec(entry).get("artifactGC") or {}
+        strategies[policy.ident(entry)] = collection.get("strategy")
+    for at in policy.templates(built_docs):
+        for artifact in (at.template.get("outputs") or {}).get("artifacts") or []:
+            if "artifactGC" in artifact:
+                strategies[f"{at.where} artifact {artifact['name']!r}"] = artifact["artifactGC"]["strategy"]
+    assert set(strategies.values()) == {"OnWorkflowDeletion"}, strategies
