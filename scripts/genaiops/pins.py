@@ -80,7 +80,7 @@ ARGO_EVENTS = SchemaPin(
     paths=("api/jsonschema/schema.json",),
 )
 """Argo Events CRDs carry no schema; its published JSON Schema does."""
-ARGO_CD = SchemaPin("argo-cd", "github.com/argoproj/argo-cd/v3", "v3.5.1", paths=("manifests/crds",))
+ARGO_CD = SchemaPin("argo-cd", "github.com/argoproj/argo-cd/v3", "v3.2.11", paths=("manifests/crds",))
 ARGO_ROLLOUTS = SchemaPin(
     "argo-rollouts", "github.com/argoproj/argo-rollouts", "v1.9.1", paths=("manifests/crds",)
 )

@@ -117,6 +117,104 @@ def argo_events() -> images.Image:
     )
 
 
+ARGO_CD_USER = 999
+"""Upstream's image user (``useradd -u 999 argocd``); the manifests set runAsNonRoot without a runAsUser."""
+ARGO_CD_COMMANDS = (
+    "argocd-server",
+    "argocd-repo-server",
+    "argocd-application-controller",
+    "argocd-cmp-server",
+    "argocd-notifications",
+    "argocd-applicationset-controller",
+    "argocd-dex",
+    "argocd-k8s-auth",
+    "argocd-commit-server",
+)
+"""Names the one argocd binary is linked as (upstream's Dockerfile): each acts as that component."""
+
+
+def argo_cd() -> images.Image:
+    """Every Argo CD component (``quay.io/argoproj/argocd``), laid out as upstream's image.
+
+    The manifests run ``/usr/local/bin/argocd-<component>`` (``args`` only, after upstream's ENTRYPOINT
+    tini), the redis ``secret-init`` runs ``argocd`` from PATH, and the repo-server's ``copyutil`` runs
+    ``/bin/cp``. The repo-server shells out to ``git`` and to ``kustomize`` found on PATH
+    (``util/kustomize``: ``exec.Command("kustomize")`` unless an Application names a binary path), so
+    the image carries Debian's git and the pinned kustomize (``pins.KUSTOMIZE``, as ``make setup``
+    installs) in ``/usr/local/bin``, as upstream's does. Not in it: helm (Helm sources), git-lfs,
+    connect-proxy, and gpg: ``ARGOCD_GPG_ENABLED=false`` turns off the repo-server's GnuPG keyring (it
+    would run ``gpg`` at startup) and signature verification, which this image cannot do without gpg.
+    The UI is not in the binary (the module holds no built ``ui/dist``): the API and CLI work, the web
+    UI answers 500.
+    """
+    bin_dir = "/usr/local/bin"
+    links = " && ".join(f"ln -s {bin_dir}/argocd {bin_dir}/{name}" for name in ARGO_CD_COMMANDS)
+    return images.Image(
+        f"quay.io/argoproj/argocd:{pins.ARGO_CD.version}",
+        files={
+            f"{bin_dir}/argocd": gobuild.binary(gobuild.ARGO_CD, "argocd"),
+            f"{bin_dir}/kustomize": gobuild.binary(gobuild.KUSTOMIZE, "kustomize"),
+        },
+        entrypoint=("/usr/bin/tini", "--"),
+        user=str(ARGO_CD_USER),
+        debian_packages=("ca-certificates", "git", "tini"),
+        run_lines=(
+            f"RUN groupadd -g {ARGO_CD_USER} argocd"
+            f" && useradd -r -u {ARGO_CD_USER} -g argocd -d /home/argocd argocd"
+            " && mkdir -p /home/argocd && chown argocd:0 /home/argocd && chmod g=u /home/argocd",
+            f"RUN {links}",
+            # what upstream's image prepares for the ConfigMaps and Secrets mounted there
+            "RUN mkdir -p /etc/ssh /app/config/ssh /app/config/tls /app/config/gpg/source"
+            " /app/config/gpg/keys && touch /app/config/ssh/ssh_known_hosts"
+            " && ln -s /app/config/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts"
+            " && chown argocd /app/config/gpg/keys && chmod 0700 /app/config/gpg/keys",
+            "WORKDIR /home/argocd",
+        ),
+        env={
+            **PATH_ENV,
+            "HOME": "/home/argocd",
+            "USER": "argocd",
+            "ARGOCD_GPG_ENABLED": "false",  # no gpg in this image (see above)
+        },
+    )
+
+
+def argo_cd_redis_ref() -> str:
+    """The Redis image Argo CD's ``manifests/install.yaml`` names (v3.2.11:
+    ``public.ecr.aws/docker/library/redis:8.2.2-alpine``), read from the pinned module."""
+    workdir = cache.cache_root() / "gowork" / pins.ARGO_CD.key
+    workdir.mkdir(parents=True, exist_ok=True)
+    manifest = gobuild.module_dir(pins.ARGO_CD.spec, workdir) / "manifests" / "install.yaml"
+    found = set(re.findall(r"^\s*image:\s*(\S+/redis:\S+)\s*$", manifest.read_text(), re.MULTILINE))
+    if len(found) != 1:
+        raise HarnessError(f"{manifest}: expected one redis image, found {sorted(found) or 'none'}")
+    return found.pop()
+
+
+def argo_cd_redis() -> images.Image:
+    """A STAND-IN for Argo CD's Redis cache, under the name its manifests use: Debian's ``redis-server``
+    package (Redis 7.0 in bookworm), not the upstream image (``redis:8.2.2-alpine`` for v3.2.11), which is
+    not on the Go module proxy. The label ``genaiops.e2e/standin`` says so in the engine.
+
+    Argo CD uses Redis as a cache only (no persistence: the manifest passes ``--save "" --appendonly no
+    --requirepass $(REDIS_PASSWORD)`` as ``args``), so the entrypoint is ``redis-server`` and the
+    arguments follow it. ``--protected-mode no`` is the upstream image's compiled-in default (it patches
+    Redis so, as ports are only reachable where published); the pod runs as 999, upstream's redis user.
+    """
+    ref = argo_cd_redis_ref()
+    return images.Image(
+        ref,
+        entrypoint=("/usr/bin/redis-server", "--protected-mode", "no"),
+        user="999:999",
+        debian_packages=("redis-server",),
+        run_lines=(
+            f'LABEL genaiops.e2e/standin="Debian {pins.DEBIAN_SUITE} redis-server package,'
+            f' not the upstream {ref} image"',
+        ),
+        env=PATH_ENV,
+    )
+
+
 def nats_server() -> images.Image:
     """The EventBus's JetStream server, at ``/nats-server`` (the start command Argo Events configures)."""
     version = pins.NATS_SERVER.version.lstrip("v")

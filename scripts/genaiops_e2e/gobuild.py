@@ -2,10 +2,12 @@
 
 ``go install module@version`` cannot build Kubernetes, etcd or Argo: their go.mod files carry ``replace``
 directives (and the proxy refuses the version listing ``go install`` asks for on some modules). So every
-binary is built from a small generated wrapper module that ``require``s the pinned upstream module, with
-the upstream ``replace`` block rewritten to the published versions of the same modules (the recipe of
-kubernetes issue #79384). Static (``CGO_ENABLED=0``), ``-trimpath``, versions stamped with ``-ldflags``
-so components report what they are (kubeadm compares them).
+binary is built from a small generated wrapper module that ``require``s the pinned upstream module and
+repeats what it needs of the upstream ``replace`` directives (Go ignores a dependency's replaces): local
+ones (``X => ./staging/X``) rewritten to the published versions of the same modules (the recipe of
+kubernetes issue #79384), and non-local ones (``X => Y v1.2.3``, Argo CD's and Argo Rollouts' pins of the
+Kubernetes libraries) copied as they are. Static (``CGO_ENABLED=0``), ``-trimpath``, versions stamped
+with ``-ldflags`` so components report what they are (kubeadm compares them).
 """
 
 from __future__ import annotations
@@ -22,9 +24,58 @@ from genaiops_e2e import cache
 from genaiops_e2e.proc import HarnessError, output, run
 
 GO_TIMEOUT = 3600
-_REPLACE_LOCAL = re.compile(r"^\s*(\S+)\s+=>\s+\.\.?/(\S+)\s*$")
+_REPLACE_START = re.compile(r"^replace\b\s*(.*)$")
 _FORBIDDEN = "FORBIDDEN_DEPENDENCY"
 """etcd's go.mod replaces modules it must never depend on with this folder: those lines are dropped."""
+
+
+@dataclass(frozen=True)
+class Replace:
+    """One ``replace`` directive of a go.mod: ``old [version] => new [version]``."""
+
+    old: str
+    """The replaced module, with its version when the directive names one (``X v1.0.0``)."""
+    new: str
+    """The replacement as written: ``module version``, or a folder (``./dir``, ``../dir``, ``/dir``)."""
+
+    @property
+    def module(self) -> str:
+        """The replaced module's path."""
+        return self.old.split()[0]
+
+    @property
+    def local(self) -> bool:
+        """Whether the replacement is a folder (it has no version; Go's rule for a file path)."""
+        return " " not in self.new and self.new.startswith(("./", "../", "/"))
+
+    def directive(self) -> str:
+        return f"{self.old} => {self.new}"
+
+
+def replace_directives(go_mod: str) -> list[Replace]:
+    """Every ``replace`` of a go.mod, from ``replace (...)`` blocks and single lines, comments dropped."""
+    found: list[Replace] = []
+    in_block = False
+    for raw in go_mod.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if in_block:
+            if line == ")":
+                in_block = False
+                continue
+            body = line
+        else:
+            start = _REPLACE_START.match(line)
+            if not start:
+                continue
+            body = start.group(1)
+            if body == "(":
+                in_block = True
+                continue
+        if "=>" in body:
+            old, new = (" ".join(side.split()) for side in body.split("=>", 1))
+            if old and new:
+                found.append(Replace(old, new))
+    return found
 
 
 @dataclass(frozen=True)
@@ -37,6 +88,8 @@ class GoBuild:
     ldflags: tuple[str, ...] = ()
     staging_replaces: bool = False
     """Rewrite the upstream ``replace X => ./dir`` (or ``../dir``) lines to ``X => X <version>``."""
+    upstream_replaces: bool = False
+    """Copy the upstream non-local ``replace X => Y <version>`` directives as they are."""
     local_fixes: dict[str, str] = field(default_factory=dict)
     """Build from a copy of the module with these files added (destination -> existing file to copy)."""
 
@@ -104,6 +157,25 @@ ARGO_EVENTS = GoBuild(
     {"argo-events": f"{pins.ARGO_EVENTS.module}/cmd"},
     ldflags=(f"-X {pins.ARGO_EVENTS.module}.version={pins.ARGO_EVENTS.version}",),
 )
+ARGO_CD_KUBECTL_VERSION = "v0.34.0"
+"""The ``k8s.io/client-go`` version Argo CD's replace block pins (its Makefile stamps it as
+``kubectlVersion``)."""
+ARGO_CD = GoBuild(
+    pins.ARGO_CD,
+    # one binary for every component: it acts as argocd-server, argocd-repo-server, ... by the name it is
+    # invoked as (the image links those names to it)
+    {"argocd": f"{pins.ARGO_CD.module}/cmd"},
+    ldflags=tuple(
+        f"-X {pins.ARGO_CD.module}/common.{name}={value}"
+        for name, value in (
+            ("version", pins.ARGO_CD.version.lstrip("v")),
+            ("kubectlVersion", ARGO_CD_KUBECTL_VERSION),
+        )
+    ),
+    upstream_replaces=True,
+)
+KUSTOMIZE = GoBuild(pins.KUSTOMIZE, {"kustomize": pins.KUSTOMIZE.module})
+"""The kustomize ``make setup`` installs (same pin), static for images: Argo CD's repo-server runs it."""
 NATS_SERVER = GoBuild(pins.NATS_SERVER, {"nats-server": pins.NATS_SERVER.module})
 KIND = GoBuild(pins.KIND, {"kind": pins.KIND.module})
 CHAINSAW = GoBuild(pins.CHAINSAW, {"chainsaw": pins.CHAINSAW.module})
@@ -163,15 +235,19 @@ def _wrapper_go_mod(build: GoBuild, workdir: Path) -> str:
         "",
     ]
     replaces: list[str] = []
-    if build.staging_replaces:
-        upstream = (module_dir(pin.spec, workdir) / "go.mod").read_text()
-        staging_version = _staging_version(pin)
-        for line in upstream.splitlines():
-            found = _REPLACE_LOCAL.match(line.removeprefix("replace"))
-            if found and _FORBIDDEN not in found.group(2):
-                replaces.append(f"{found.group(1)} => {found.group(1)} {staging_version}")
-        if not replaces:
-            raise HarnessError(f"{pin.spec}: expected local replace directives in its go.mod, found none")
+    if build.staging_replaces or build.upstream_replaces:
+        upstream = replace_directives((module_dir(pin.spec, workdir) / "go.mod").read_text())
+        if build.staging_replaces:
+            staging = [r for r in upstream if r.local and _FORBIDDEN not in r.new]
+            if not staging:
+                raise HarnessError(f"{pin.spec}: expected local replace directives in its go.mod, found none")
+            version = _staging_version(pin)
+            replaces += [f"{r.module} => {r.module} {version}" for r in staging]
+        if build.upstream_replaces:
+            copied = [r.directive() for r in upstream if not r.local]
+            if not copied:
+                raise HarnessError(f"{pin.spec}: its go.mod has no non-local replace directive")
+            replaces += copied
     if build.local_fixes:
         replaces.append(f"{pin.module} => ./upstream")
     if replaces:
