@@ -126,6 +126,9 @@ COSIGN = ModulePin("cosign", "github.com/sigstore/cosign/v2", "v2.4.1")
 NATS_SERVER = ModulePin("nats-server", "github.com/nats-io/nats-server/v2", "v2.10.29")
 """The JetStream server of the platform's EventBus (``platform/events/eventbus.yaml`` names the same
 version; Argo Events v1.9.11 lists it as its newest JetStream)."""
+PROMETHEUS = ModulePin("prometheus", "github.com/prometheus/prometheus", "v0.316.0")
+"""Prometheus 3.16.0, which scrapes the serving pods so the Rollouts AnalysisTemplates query real series.
+Its Go module numbers release 3.X.Y as v0.3XX.Y (``gobuild.prometheus_release``)."""
 UV_VERSION = "0.13.8"
 """uv in the pipeline image's build stage (the Makefile installs the same version)."""
 DEBIAN_SUITE = "bookworm"

@@ -9,6 +9,7 @@ are made locally when no registry is reachable.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -179,12 +180,17 @@ def argo_cd() -> images.Image:
     )
 
 
+def _pinned_module(pin: pins.ModulePin) -> Path:
+    """The pinned module's source (from the module cache, downloaded if needed)."""
+    workdir = cache.cache_root() / "gowork" / pin.key
+    workdir.mkdir(parents=True, exist_ok=True)
+    return gobuild.module_dir(pin.spec, workdir)
+
+
 def argo_cd_redis_ref() -> str:
     """The Redis image Argo CD's ``manifests/install.yaml`` names (v3.2.11:
     ``public.ecr.aws/docker/library/redis:8.2.2-alpine``), read from the pinned module."""
-    workdir = cache.cache_root() / "gowork" / pins.ARGO_CD.key
-    workdir.mkdir(parents=True, exist_ok=True)
-    manifest = gobuild.module_dir(pins.ARGO_CD.spec, workdir) / "manifests" / "install.yaml"
+    manifest = _pinned_module(pins.ARGO_CD) / "manifests" / "install.yaml"
     found = set(re.findall(r"^\s*image:\s*(\S+/redis:\S+)\s*$", manifest.read_text(), re.MULTILINE))
     if len(found) != 1:
         raise HarnessError(f"{manifest}: expected one redis image, found {sorted(found) or 'none'}")
@@ -210,6 +216,87 @@ def argo_cd_redis() -> images.Image:
         run_lines=(
             f'LABEL genaiops.e2e/standin="Debian {pins.DEBIAN_SUITE} redis-server package,'
             f' not the upstream {ref} image"',
+        ),
+        env=PATH_ENV,
+    )
+
+
+ARGO_ROLLOUTS_USER = 999
+"""Upstream's image user; the manifests set runAsNonRoot without a runAsUser, so it must be numeric."""
+
+
+def argo_rollouts_manifest_image() -> str:
+    """The controller image Argo Rollouts' ``manifests/install.yaml`` names, read from the pinned module.
+
+    v1.9.1 names ``quay.io/argoproj/argo-rollouts:latest`` with ``imagePullPolicy: Always`` (its
+    namespace-install.yaml too): an install must put the pinned tag (``argo_rollouts().ref``) there and
+    a pull policy that uses the loaded image.
+    """
+    manifest = _pinned_module(pins.ARGO_ROLLOUTS) / "manifests" / "install.yaml"
+    found = set(
+        re.findall(r"^[\s-]*image:\s*(\S+/argo-rollouts:\S+)\s*$", manifest.read_text(), re.MULTILINE)
+    )
+    if len(found) != 1:
+        raise HarnessError(f"{manifest}: expected one argo-rollouts image, found {sorted(found) or 'none'}")
+    return found.pop()
+
+
+def argo_rollouts() -> images.Image:
+    """The Argo Rollouts controller under the name its manifests use, tagged as upstream tags the release
+    (``quay.io/argoproj/argo-rollouts:v1.9.1``), laid out as upstream's image: the controller is the
+    ENTRYPOINT (the manifests give no command and no args), user 999, WORKDIR /home/argo-rollouts (the
+    manifests mount emptyDirs at ``/home/argo-rollouts/plugin-bin`` and ``/tmp``). Upstream builds on
+    distroless static; this one on a Debian root filesystem with ca-certificates.
+    """
+    name = argo_rollouts_manifest_image().rsplit(":", 1)[0]
+    return images.Image(
+        f"{name}:{pins.ARGO_ROLLOUTS.version}",
+        files={"/bin/rollouts-controller": gobuild.binary(gobuild.ARGO_ROLLOUTS, "rollouts-controller")},
+        entrypoint=("/bin/rollouts-controller",),
+        user=str(ARGO_ROLLOUTS_USER),
+        debian_packages=("ca-certificates",),
+        run_lines=("WORKDIR /home/argo-rollouts",),
+        env=PATH_ENV,
+    )
+
+
+PROMETHEUS_USER = 65534
+"""Upstream's image user ``nobody`` (busybox's 65534:65534), numeric so runAsNonRoot can check it."""
+PROMETHEUS_ARGS = ("--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus")
+"""Upstream's image CMD: the arguments the server runs with when a pod gives none."""
+
+
+def prometheus() -> images.Image:
+    """The Prometheus server (``quay.io/prometheus/prometheus``), laid out as upstream's image:
+    ``/bin/prometheus`` (the ENTRYPOINT) and ``/bin/promtool``, the example configuration at
+    ``/etc/prometheus/prometheus.yml`` (it scrapes Prometheus itself), LICENSE and NOTICE, the data
+    folder ``/prometheus`` (the WORKDIR) writable by the user, which is 65534 as upstream's ``nobody``.
+
+    The binaries have only Kubernetes service discovery (``gobuild.PROMETHEUS``) and no embedded web UI:
+    the HTTP API (``/api/v1/query``, ``/-/ready``) works, the UI pages do not. Upstream builds on busybox;
+    this one on a Debian root filesystem with ca-certificates. Not carried over: ``VOLUME /prometheus``
+    (a pod mounts what it needs there).
+    """
+    bins = gobuild.build_binaries(gobuild.PROMETHEUS)
+    source = _pinned_module(pins.PROMETHEUS)
+    user = f"{PROMETHEUS_USER}:{PROMETHEUS_USER}"
+    return images.Image(
+        f"quay.io/prometheus/prometheus:v{gobuild.PROMETHEUS_RELEASE}",
+        files={
+            "/bin/prometheus": bins / "prometheus",
+            "/bin/promtool": bins / "promtool",
+            "/etc/prometheus/prometheus.yml": source / "documentation" / "examples" / "prometheus.yml",
+            "/LICENSE": source / "LICENSE",
+            "/NOTICE": source / "NOTICE",
+        },
+        entrypoint=("/bin/prometheus",),
+        user=user,
+        debian_packages=("ca-certificates",),
+        run_lines=(
+            f"RUN mkdir -p /prometheus && chown -R {user} /etc/prometheus /prometheus"
+            " && chmod g+w /prometheus",
+            "WORKDIR /prometheus",
+            f"CMD {json.dumps(list(PROMETHEUS_ARGS))}",
         ),
         env=PATH_ENV,
     )
@@ -388,7 +475,9 @@ def for_cluster(repo: Path, pipeline_ref: str, env: dict[str, str]) -> dict[str,
         "git-server": git_server_image(repo, env),
         "argo-events": images.build(argo_events(), env),
         "nats": images.build(nats_server(), env),
+        "argocd": images.build(argo_cd(), env),
     }
     if not images.registries_reachable(env):
         made.update(nats_standins(env))
+        made["argocd-redis"] = images.build(argo_cd_redis(), env)
     return made

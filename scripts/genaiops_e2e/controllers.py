@@ -4,6 +4,9 @@
   (``platform/cluster/argo-workflows``).
 - Argo Events: the cluster install; its controller runs the EventBus (JetStream), the GitHub EventSource
   and the kinds' Sensors that the platform overlay ships.
+- Argo CD v3: the parts of its core install that sync and report (application controller, repo-server,
+  redis, notifications controller), bootstrapped later from the team's ``environments/bootstrap``; and the
+  Argo Rollouts CRDs the environments' serving workloads are made of.
 """
 
 from __future__ import annotations
@@ -19,6 +22,24 @@ from genaiops_e2e.proc import HarnessError
 
 ARGO_NAMESPACE = "argo"
 EVENTS_NAMESPACE = "argo-events"
+ARGO_CD_NAMESPACE = "argocd"
+ARGO_CD_PARTS = (
+    "crds",
+    "cluster-rbac/application-controller",
+    "base/config",
+    "base/application-controller",
+    "base/repo-server",
+    "base/redis",
+    "base/notification",
+)
+"""What of Argo CD's ``manifests/`` the cluster runs: ``core-install`` without the ApplicationSet controller,
+plus the notifications controller (the on-deployed notification). Not the API server, its UI or Dex:
+the scenarios read Applications from the Kubernetes API, as ``argocd --core`` does."""
+ARGO_CD_TEST_SETTINGS = {
+    # a test cluster polls the git server every 15 s; a team's Argo CD gets a push webhook instead
+    "timeout.reconciliation": "15s",
+    "timeout.reconciliation.jitter": "0s",
+}
 
 
 def install_dir(name: str) -> Path:
@@ -144,3 +165,53 @@ def _events_controller_config(manifests: Path, images: dict[str, str]) -> dict[s
         "metadata": {"name": "argo-events-controller-config", "namespace": EVENTS_NAMESPACE},
         "data": {"controller-config.yaml": yaml.safe_dump(config, sort_keys=False)},
     }
+
+
+def argo_cd(cluster: Cluster, repo: Path) -> None:
+    """Argo CD's syncing parts (``ARGO_CD_PARTS``) from the pinned module, images pulled only if absent."""
+    workdir = install_dir("argo-cd")
+    workdir.mkdir(parents=True, exist_ok=True)
+    manifests = gobuild.module_dir(pins.ARGO_CD.spec, workdir) / "manifests"
+    (workdir / "namespace.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ARGO_CD_NAMESPACE}})
+    )
+    settings = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argocd-cm"},
+        "data": ARGO_CD_TEST_SETTINGS,
+    }
+    (workdir / "argocd-cm.yaml").write_text(yaml.safe_dump(settings))
+    kube.write_kustomization(
+        workdir,
+        {
+            "namespace": ARGO_CD_NAMESPACE,
+            "resources": [
+                "namespace.yaml",
+                *(kube.relative(workdir, manifests / part) for part in ARGO_CD_PARTS),
+            ],
+            "images": [{"name": "quay.io/argoproj/argocd", "newTag": pins.ARGO_CD.version}],
+            "patches": [{"path": "argocd-cm.yaml"}],
+        },
+    )
+    kube.apply(cluster, if_not_present(kube.build(repo, workdir)), what="Argo CD")
+
+
+def argo_rollouts_crds(cluster: Cluster, repo: Path) -> None:
+    """The Rollout and analysis CRDs (the environments' serving workloads), from the pinned module."""
+    workdir = install_dir("argo-rollouts-crds")
+    workdir.mkdir(parents=True, exist_ok=True)
+    crds = gobuild.module_dir(pins.ARGO_ROLLOUTS.spec, workdir) / "manifests" / "crds"
+    kube.write_kustomization(workdir, {"resources": [kube.relative(workdir, crds)]})
+    kube.apply(cluster, kube.build(repo, workdir), what="Argo Rollouts CRDs")
+
+
+def if_not_present(manifests: str) -> str:
+    """Every container (and init container) pulls its image only if the node lacks it: upstream's
+    ``Always`` would ask a registry for images that were loaded into the node."""
+    docs = [d for d in yaml.safe_load_all(manifests) if d]
+    for doc in docs:
+        spec = ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
+            container["imagePullPolicy"] = "IfNotPresent"
+    return yaml.safe_dump_all(docs, sort_keys=False)

@@ -92,6 +92,8 @@ class GoBuild:
     """Copy the upstream non-local ``replace X => Y <version>`` directives as they are."""
     local_fixes: dict[str, str] = field(default_factory=dict)
     """Build from a copy of the module with these files added (destination -> existing file to copy)."""
+    tags: tuple[str, ...] = ()
+    """Build tags (``go build -tags``), the same for every binary of the build."""
 
     @property
     def key(self) -> str:
@@ -174,6 +176,56 @@ ARGO_CD = GoBuild(
     ),
     upstream_replaces=True,
 )
+ARGO_ROLLOUTS_TAG_COMMITS = {"v1.9.1": "b6bd3bcf8f60d717a98763d26acc983db7f97cb0"}
+"""The commit of each Rollouts release tag (the Origin the Go module proxy records for it). Stamped with its
+tag's commit, the tag and a clean tree, the controller reports exactly the tag (``v1.9.1``); a pin missing
+here reports ``v<version>+unknown`` (``utils/version.GetVersion``), never a wrong commit."""
+
+
+def _argo_rollouts_ldflags(version: str) -> tuple[str, ...]:
+    """Upstream Makefile's stamps. ``version`` goes without its ``v``: GetVersion prefixes one."""
+    values = {"version": version.lstrip("v"), "gitTag": version, "gitTreeState": "clean"}
+    if version in ARGO_ROLLOUTS_TAG_COMMITS:
+        values["gitCommit"] = ARGO_ROLLOUTS_TAG_COMMITS[version]
+    return tuple(
+        f"-X {pins.ARGO_ROLLOUTS.module}/utils/version.{name}={value}" for name, value in values.items()
+    )
+
+
+ARGO_ROLLOUTS = GoBuild(
+    pins.ARGO_ROLLOUTS,
+    {"rollouts-controller": f"{pins.ARGO_ROLLOUTS.module}/cmd/rollouts-controller"},
+    ldflags=_argo_rollouts_ldflags(pins.ARGO_ROLLOUTS.version),
+    upstream_replaces=True,
+)
+
+
+def prometheus_release(module_version: str) -> str:
+    """The Prometheus release a module version is: 3.X.Y is published as v0.3XX.Y (v0.316.0 is 3.16.0)."""
+    found = re.fullmatch(r"v0\.([1-9])(\d\d)\.(\S+)", module_version)
+    if not found:
+        raise HarnessError(f"{module_version}: not a Prometheus module version (v0.3XX.Y for 3.X.Y)")
+    major, minor, patch = found.groups()
+    return f"{major}.{int(minor)}.{patch}"
+
+
+PROMETHEUS_RELEASE = prometheus_release(pins.PROMETHEUS.version)
+PROMETHEUS = GoBuild(
+    pins.PROMETHEUS,
+    # promtool as upstream's image has it (``promtool check rules`` / ``test rules``): same module and tags
+    {
+        "prometheus": f"{pins.PROMETHEUS.module}/cmd/prometheus",
+        "promtool": f"{pins.PROMETHEUS.module}/cmd/promtool",
+    },
+    ldflags=tuple(
+        f"-X github.com/prometheus/common/version.{name}={value}"
+        for name, value in (("Version", PROMETHEUS_RELEASE), ("Branch", "HEAD"))
+    ),
+    # only Kubernetes service discovery (plus the always-built static and file SD) is compiled in. Without
+    # ``builtinassets`` the web UI is not embedded (the module holds no built UI): the HTTP API works, the UI
+    # pages answer 500.
+    tags=("remove_all_sd", "enable_kubernetes_sd"),
+)
 KUSTOMIZE = GoBuild(pins.KUSTOMIZE, {"kustomize": pins.KUSTOMIZE.module})
 """The kustomize ``make setup`` installs (same pin), static for images: Argo CD's repo-server runs it."""
 NATS_SERVER = GoBuild(pins.NATS_SERVER, {"nats-server": pins.NATS_SERVER.module})
@@ -199,6 +251,8 @@ ALL = (
     LOCAL_PATH_PROVISIONER,
     ARGO_WORKFLOWS,
     ARGO_EVENTS,
+    ARGO_CD,
+    KUSTOMIZE,
     NATS_SERVER,
     VERSITYGW,
     COSIGN,
@@ -275,6 +329,14 @@ def _prepare_local_copy(build: GoBuild, workdir: Path) -> None:
         shutil.copyfile(dest / original, dest / target)
 
 
+def build_flags(build: GoBuild) -> list[str]:
+    """``go build`` flags of ``build`` (before ``-o``)."""
+    flags = ["-trimpath", "-ldflags", " ".join(("-s", "-w", *build.ldflags))]
+    if build.tags:
+        flags += ["-tags", ",".join(build.tags)]
+    return flags
+
+
 def build_binaries(build: GoBuild) -> Path:
     """The cached folder holding ``build``'s binaries (built on first use)."""
 
@@ -287,7 +349,7 @@ def build_binaries(build: GoBuild) -> Path:
         (workdir / "go.sum").touch()
         env = go_env(workdir)
         run(["go", "mod", "download", build.pin.module], cwd=workdir, env=env, timeout=GO_TIMEOUT)
-        flags = ["-trimpath", "-ldflags", " ".join(("-s", "-w", *build.ldflags))]
+        flags = build_flags(build)
         for name, package in build.binaries.items():
             run(["go", "build", *flags, "-o", out / name, package], cwd=workdir, env=env, timeout=GO_TIMEOUT)
 

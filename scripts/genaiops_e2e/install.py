@@ -1,6 +1,7 @@
 """What runs in the cluster, installed as a team would, and the state the scenarios share.
 
-- The controllers (``controllers``): Argo Workflows and Argo Events from the pinned modules.
+- The controllers (``controllers``): Argo Workflows, Argo Events and Argo CD from the pinned modules, and
+  Argo CD bootstrapped from the e2e team's repository (``team``).
 - The test services of ``tests/e2e/infra`` (git server, LLM reference server, the HTTP sink that plays
   the GitHub API and the team webhook).
 - The platform overlay of the first environment, exactly as ``genaiops init`` wrote it, in a pipelines
@@ -18,18 +19,20 @@ import json
 import re
 import secrets
 import shutil
-import tempfile
 from pathlib import Path
 
 import yaml
 
 from genaiops.project import load_project
-from genaiops_e2e import docker, gobuild, kube
+from genaiops_e2e import docker, gobuild, kube, team
 from genaiops_e2e.cluster import Cluster
 from genaiops_e2e.controllers import (
+    ARGO_CD_NAMESPACE,
     ARGO_NAMESPACE,
     EVENTS_NAMESPACE,
+    argo_cd,
     argo_events,
+    argo_rollouts_crds,
     argo_workflows,
     install_dir,
 )
@@ -251,34 +254,6 @@ def cosign_keys(state: State) -> Path:
     return folder
 
 
-def seed_repository(repo: Path, state: State) -> str:
-    """Push the repository's current files (tracked and new, not ignored) to the git server's main branch."""
-    files = run(["git", "-C", repo, "ls-files", "-co", "--exclude-standard", "-z"], capture=True, quiet=True)
-    with tempfile.TemporaryDirectory(prefix="genaiops-e2e-seed-") as scratch:
-        tree = Path(scratch)
-        for rel in filter(None, files.stdout.decode().split("\0")):
-            source = repo / rel
-            if source.is_file() and not source.is_symlink():
-                (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, tree / rel)
-        git = [
-            "git",
-            "-C",
-            str(tree),
-            "-c",
-            "user.name=genaiops e2e",
-            "-c",
-            "user.email=e2e@genaiops.invalid",
-        ]
-        run([*git, "init", "--quiet", "--initial-branch=main"], quiet=True)
-        run([*git, "add", "-A"], quiet=True)
-        run([*git, "commit", "--quiet", "-m", "e2e: the repository under test"], quiet=True)
-        run([*git, "push", "--quiet", "--force", state.git_url_host_auth, "main"], timeout=300)
-        sha = run([*git, "rev-parse", "HEAD"], capture=True, quiet=True).stdout.decode().strip()
-    log(f"seeded {state.git_url_cluster} at {sha[:12]}")
-    return sha
-
-
 def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
     """Credentials and addresses of this run."""
     project = load_project(repo)
@@ -340,6 +315,8 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     state = new_state(cluster, repo, images["pipeline"])
     argo_workflows(cluster, repo)
     argo_events(cluster, repo, images)
+    argo_cd(cluster, repo)
+    argo_rollouts_crds(cluster, repo)
     infra(cluster, repo, images, state)
     for crd in ("eventbus", "eventsources", "sensors"):  # the overlay's Events resources need them
         kube.wait_for(cluster, f"crd/{crd}.argoproj.io", "condition=Established")
@@ -351,7 +328,12 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     kube.rollout(cluster, INFRA_NAMESPACE, "http-sink")
     kube.rollout(cluster, state.namespace, "genaiops-artifacts")
     events_ready(cluster, repo, state.namespace)
-    state.seed_commit = seed_repository(repo, state)
+    state.seed_commit = team.seed_repository(repo, state)
+    for statefulset in ("argocd-application-controller",):
+        kube.rollout(cluster, ARGO_CD_NAMESPACE, statefulset, kind="statefulset")
+    for deployment in ("argocd-repo-server", "argocd-redis", "argocd-notifications-controller"):
+        kube.rollout(cluster, ARGO_CD_NAMESPACE, deployment)
+    team.bootstrap_argo_cd(cluster, repo, state)
     # a fresh history: workflows and records of scenarios run against the previous one are void
     # (the scenarios', what their hand-offs started, and what Sensors started for test webhooks)
     for selector in ("genaiops.dev/e2e=true", "genaiops.dev/released-by", "events.argoproj.io/sensor"):

@@ -40,11 +40,20 @@ def build(repo: Path, folder: Path) -> str:
     return output([kustomize, "build", "--load-restrictor", "LoadRestrictionsNone", folder], quiet=True)
 
 
-def apply(cluster: Cluster, manifests: str, *, what: str) -> None:
-    """Server-side apply of a multi-document YAML stream."""
+def apply(cluster: Cluster, manifests: str, *, what: str, manager: str = "kubectl") -> None:
+    """Server-side apply of a multi-document YAML stream, as ``manager`` (fields another manager set stay)."""
     if not manifests.strip():
         raise HarnessError(f"{what}: nothing to apply")
-    kubectl(cluster, "apply", "--server-side", "--force-conflicts", "-f", "-", input_text=manifests)
+    kubectl(
+        cluster,
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        f"--field-manager={manager}",
+        "-f",
+        "-",
+        input_text=manifests,
+    )
 
 
 def relative(folder: Path, target: Path) -> str:
@@ -103,8 +112,10 @@ def _deletion_state(cluster: Cluster, namespace: str, names: list[str]) -> str:
     return "\n".join(lines)
 
 
-def rollout(cluster: Cluster, namespace: str, deployment: str, timeout_s: int = 300) -> None:
-    """Wait until the Deployment's new pods are all ready."""
+def rollout(
+    cluster: Cluster, namespace: str, deployment: str, timeout_s: int = 300, kind: str = "deployment"
+) -> None:
+    """Wait until the Deployment's (or StatefulSet's) new pods are all ready."""
     try:
         kubectl(
             cluster,
@@ -112,7 +123,7 @@ def rollout(cluster: Cluster, namespace: str, deployment: str, timeout_s: int = 
             namespace,
             "rollout",
             "status",
-            f"deployment/{deployment}",
+            f"{kind}/{deployment}",
             f"--timeout={timeout_s}s",
             timeout=timeout_s + 30,
         )
@@ -120,8 +131,7 @@ def rollout(cluster: Cluster, namespace: str, deployment: str, timeout_s: int = 
         events = kubectl(cluster, "-n", namespace, "get", "events", "--sort-by=.lastTimestamp")
         pods = kubectl(cluster, "-n", namespace, "get", "pods", "-o", "wide")
         raise HarnessError(
-            f"deployment {namespace}/{deployment} not ready within {timeout_s}s\n{exc}\n{pods}\n"
-            f"{events[-4000:]}"
+            f"{kind} {namespace}/{deployment} not ready within {timeout_s}s\n{exc}\n{pods}\n{events[-4000:]}"
         ) from None
 
 

@@ -1,4 +1,5 @@
-"""The e2e harness's wrapper go.mod: which upstream ``replace`` directives it repeats, and how."""
+"""The e2e harness's Go builds (the wrapper go.mod: which upstream ``replace`` directives it repeats, and how;
+the recipes and their flags) and the images made of them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from genaiops import pins
-from genaiops_e2e import cache, gobuild
+from genaiops_e2e import cache, catalog, gobuild
 from genaiops_e2e.proc import HarnessError
 
 # Shaped like Argo Rollouts v1.9.1's go.mod: one block (with comments and blank lines) plus single lines.
@@ -130,3 +131,133 @@ def test_the_argo_cd_recipe_copies_upstream_replaces_and_keeps_its_own_cache_key
     assert not gobuild.ARGO_CD.staging_replaces
     assert gobuild.ARGO_CD.key == f"argo-cd-{pins.ARGO_CD.version}-r{cache.RECIPE_VERSION}"
     assert gobuild.ARGO_CD.binaries == {"argocd": f"{pins.ARGO_CD.module}/cmd"}
+
+
+def test_the_argo_rollouts_recipe_copies_upstream_replaces_and_stamps_the_release() -> None:
+    build = gobuild.ARGO_ROLLOUTS
+    module = pins.ARGO_ROLLOUTS.module
+    assert build.upstream_replaces and not build.staging_replaces and not build.tags
+    assert build.key == f"argo-rollouts-{pins.ARGO_ROLLOUTS.version}-r{cache.RECIPE_VERSION}"
+    assert build.binaries == {"rollouts-controller": f"{module}/cmd/rollouts-controller"}
+    # GetVersion prints "v" + version: the stamp has no "v"; with the tag's commit it prints the tag alone
+    assert build.ldflags == (
+        f"-X {module}/utils/version.version=1.9.1",
+        f"-X {module}/utils/version.gitTag=v1.9.1",
+        f"-X {module}/utils/version.gitTreeState=clean",
+        f"-X {module}/utils/version.gitCommit=b6bd3bcf8f60d717a98763d26acc983db7f97cb0",
+    )
+
+
+def test_a_rollouts_version_without_a_known_commit_is_stamped_without_one() -> None:
+    flags = gobuild._argo_rollouts_ldflags("v9.9.9")
+    assert f"-X {pins.ARGO_ROLLOUTS.module}/utils/version.version=9.9.9" in flags
+    assert not any("gitCommit" in flag for flag in flags)
+
+
+@pytest.mark.parametrize(
+    ("module_version", "release"),
+    [("v0.316.0", "3.16.0"), ("v0.300.1", "3.0.1"), ("v0.314.0-rc.0", "3.14.0-rc.0")],
+)
+def test_prometheus_module_versions_name_their_release(module_version: str, release: str) -> None:
+    assert gobuild.prometheus_release(module_version) == release
+
+
+@pytest.mark.parametrize("module_version", ["v3.16.0", "v0.56.0", "v0.316"])
+def test_a_version_outside_prometheus_numbering_is_refused(module_version: str) -> None:
+    with pytest.raises(HarnessError, match="not a Prometheus module version"):
+        gobuild.prometheus_release(module_version)
+
+
+def test_the_prometheus_recipe_builds_server_and_promtool_with_only_kubernetes_discovery() -> None:
+    build = gobuild.PROMETHEUS
+    assert pins.PROMETHEUS.spec == "github.com/prometheus/prometheus@v0.316.0"
+    assert gobuild.PROMETHEUS_RELEASE == "3.16.0"
+    assert build.binaries == {
+        "prometheus": "github.com/prometheus/prometheus/cmd/prometheus",
+        "promtool": "github.com/prometheus/prometheus/cmd/promtool",
+    }
+    assert not build.upstream_replaces and not build.staging_replaces  # upstream has no replace
+    flags = gobuild.build_flags(build)
+    assert flags[flags.index("-tags") + 1] == "remove_all_sd,enable_kubernetes_sd"
+    assert "builtinassets" not in flags[flags.index("-tags") + 1]  # the module holds no built web UI
+    ldflags = flags[flags.index("-ldflags") + 1].split(" -X ")
+    assert "github.com/prometheus/common/version.Version=3.16.0" in ldflags
+
+
+def test_builds_without_tags_pass_no_tags_flag() -> None:
+    assert "-tags" not in gobuild.build_flags(gobuild.ARGO_CD)
+    assert gobuild.build_flags(gobuild.ARGO_CD)[:2] == ["-trimpath", "-ldflags"]
+
+
+ROLLOUTS_INSTALL = """\
+kind: CustomResourceDefinition
+spec:
+  properties:
+    image:
+      type: string
+---
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+      - image: quay.io/argoproj/argo-rollouts:latest
+        imagePullPolicy: Always
+"""
+
+
+def _fake_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> Path:
+    source = tmp_path / "module"
+    for name, text in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text)
+    monkeypatch.setenv("GENAIOPS_E2E_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(gobuild, "module_dir", lambda spec, workdir: source)
+    return source
+
+
+def test_the_rollouts_image_takes_its_name_from_the_manifests_and_the_pinned_tag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_module(tmp_path, monkeypatch, {"manifests/install.yaml": ROLLOUTS_INSTALL})
+    binary = tmp_path / "rollouts-controller"
+    monkeypatch.setattr(gobuild, "binary", lambda build, name: binary)
+    assert catalog.argo_rollouts_manifest_image() == "quay.io/argoproj/argo-rollouts:latest"
+    image = catalog.argo_rollouts()
+    assert image.ref == f"quay.io/argoproj/argo-rollouts:{pins.ARGO_ROLLOUTS.version}"
+    assert image.files == {"/bin/rollouts-controller": binary}
+    assert image.entrypoint == ("/bin/rollouts-controller",)  # the manifests give no command or args
+    assert image.user == "999"  # numeric: the pod is runAsNonRoot without a runAsUser
+    assert "WORKDIR /home/argo-rollouts" in image.run_lines
+
+
+def test_a_rollouts_manifest_without_one_controller_image_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install = ROLLOUTS_INSTALL + "      - image: quay.io/argoproj/argo-rollouts:v1.9.1\n"
+    _fake_module(tmp_path, monkeypatch, {"manifests/install.yaml": install})
+    with pytest.raises(HarnessError, match="expected one argo-rollouts image"):
+        catalog.argo_rollouts_manifest_image()
+
+
+def test_the_prometheus_image_is_laid_out_as_upstreams(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _fake_module(
+        tmp_path,
+        monkeypatch,
+        {"documentation/examples/prometheus.yml": "scrape_configs: []\n", "LICENSE": "L", "NOTICE": "N"},
+    )
+    bins = tmp_path / "bin"
+    monkeypatch.setattr(gobuild, "build_binaries", lambda build: bins)
+    image = catalog.prometheus()
+    assert image.ref == "quay.io/prometheus/prometheus:v3.16.0"
+    assert image.entrypoint == ("/bin/prometheus",)
+    assert image.user == "65534:65534"
+    assert image.files["/bin/promtool"] == bins / "promtool"
+    assert image.files["/etc/prometheus/prometheus.yml"] == source / "documentation/examples/prometheus.yml"
+    assert "WORKDIR /prometheus" in image.run_lines
+    assert (
+        'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]'
+        in image.run_lines
+    )

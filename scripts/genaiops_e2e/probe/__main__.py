@@ -29,6 +29,9 @@ kinds but the last, posted to the EventSource: one Workflow per touched kind; wr
 and one scorecard comment on the HTTP sink's pull request, updated in place; both outcomes on the webhook);
 ``fork-pull-request`` (the same from a fork whose genaiops.yaml asks for the pipeline Secret's canary: the
 run fails for want of it, no pod references the Secret, the sink never sees it, one comment says Failed).
+Argo CD: ``argocd-bootstrapped`` (the root Application and every environment's Application synced main's
+head); ``synced WORKFLOW ENV`` (ENV's Application synced WORKFLOW's promotion commit, and a ConfigMap with
+the promoted digest is in ENV's namespace; prints commit -> synced seconds).
 Faults: ``git-outage WORKFLOW`` (stop the git server from just before promote until its first attempt
 failed), ``controller-restart WORKFLOW NODE`` (delete the workflow-controller pod while NODE runs).
 Each prints what it found and exits 1 with a clear message when the expectation does not hold.
@@ -42,6 +45,7 @@ import sys
 
 from genaiops.errors import GenaiopsError
 from genaiops_e2e import kube
+from genaiops_e2e.probe.argocd import bootstrapped, synced
 from genaiops_e2e.probe.common import (
     EXAMPLES,
     ProbeFailed,
@@ -161,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=int, default=300)
     command("pull-request", pull_request).add_argument("--timeout", type=int, default=600)
     command("fork-pull-request", fork_pull_request).add_argument("--timeout", type=int, default=600)
+    command("argocd-bootstrapped", bootstrapped).add_argument("--timeout", type=int, default=300)
+    command("synced", synced, "workflow", "env").add_argument("--timeout", type=int, default=300)
     args = parser.parse_args(argv)
     try:
         if any(FIRST in str(v) or RELEASED_BY in str(v) for v in vars(args).values()):

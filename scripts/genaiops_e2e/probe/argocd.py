@@ -1,0 +1,135 @@
+"""Argo CD's side of the loop, read from the Kubernetes API (as ``argocd --core`` reads it).
+
+- ``argocd-bootstrapped``: the root Application (app-of-apps) synced ``environments/bootstrap/apps``, and
+  each environment's artifacts Application exists and, where it syncs automatically, is ``Synced`` at
+  main's head (an environment that needs approval waits for a manual sync).
+- ``synced WORKFLOW ENV``: the promotion commit WORKFLOW pushed is what ENV's Application synced (that
+  commit or a later one on main), its sync operation succeeded, and a ConfigMap with the promoted
+  content's digest exists in ENV's namespace. Prints the time from the commit to the observed sync.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from genaiops_e2e import kube
+from genaiops_e2e.controllers import ARGO_CD_NAMESPACE
+from genaiops_e2e.probe.common import ProbeFailed, cluster_of, load_record
+from genaiops_e2e.probe.repo import clone, git, promotions
+from genaiops_e2e.proc import HarnessError
+from genaiops_e2e.state import State
+
+POLL_S = 3
+
+
+def applications(state: State, selector: str) -> list[dict[str, Any]]:
+    listed = kube.kubectl(
+        cluster_of(state), "-n", ARGO_CD_NAMESPACE, "get", "applications", "-l", selector, "-o", "json"
+    )
+    return list(json.loads(listed)["items"])
+
+
+def _summary(app: dict[str, Any]) -> str:
+    status = app.get("status") or {}
+    sync = status.get("sync") or {}
+    operation = status.get("operationState") or {}
+    return (
+        f"{app['metadata']['name']}: sync {sync.get('status')} at {str(sync.get('revision'))[:12]}, "
+        f"health {(status.get('health') or {}).get('status')}, "
+        f"operation {operation.get('phase')}: {str(operation.get('message', ''))[:300]}"
+    )
+
+
+def _synced_at(app: dict[str, Any]) -> str | None:
+    """The revision the Application synced, once its sync status and last operation both say so."""
+    status = app.get("status") or {}
+    sync = status.get("sync") or {}
+    operation = status.get("operationState") or {}
+    result = operation.get("syncResult") or {}
+    settled = sync.get("status") == "Synced" and operation.get("phase") == "Succeeded"
+    return str(sync["revision"]) if settled and result.get("revision") == sync.get("revision") else None
+
+
+def _head(state: State) -> str:
+    with clone(state) as tree:
+        return git(tree, "rev-parse", "HEAD").strip()
+
+
+def bootstrapped(args: argparse.Namespace) -> None:
+    state = State.load()
+    deadline = time.monotonic() + args.timeout
+    last: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        head = _head(state)
+        roots = applications(state, "app.kubernetes.io/component=bootstrap")
+        environments = applications(state, "app.kubernetes.io/component=artifacts")
+        last = roots + environments
+        automated = [app for app in last if (app["spec"].get("syncPolicy") or {}).get("automated")]
+        manual = sorted(app["metadata"]["name"] for app in last if app not in automated)
+        if (
+            len(roots) == 1
+            and roots[0] in automated
+            and (roots[0].get("status") or {}).get("health", {}).get("status") == "Healthy"
+            and environments
+            and all(_synced_at(app) == head for app in automated)
+        ):
+            names = ", ".join(sorted(app["metadata"]["name"] for app in automated))
+            waiting = f"; waiting for a manual sync (approval): {', '.join(manual)}" if manual else ""
+            print(f"Argo CD synced {names} at main's head {head[:12]}{waiting}")
+            return
+        time.sleep(POLL_S)
+    summary = "\n".join(_summary(app) for app in last) or "no Applications"
+    raise ProbeFailed(f"Argo CD did not sync the bootstrap within {args.timeout}s:\n{summary}")
+
+
+def _configmaps_with(state: State, namespace: str, digest: str) -> list[str]:
+    listed = json.loads(kube.kubectl(cluster_of(state), "-n", namespace, "get", "configmaps", "-o", "json"))
+    return [c["metadata"]["name"] for c in listed["items"] if digest in json.dumps(c)]
+
+
+def synced(args: argparse.Namespace) -> None:
+    state = State.load()
+    record = load_record(args.workflow)
+    [app] = applications(state, f"app.kubernetes.io/component=artifacts,genaiops.io/environment={args.env}")
+    namespace = app["spec"]["destination"]["namespace"]
+    deadline = time.monotonic() + args.timeout
+    with clone(state) as tree:
+        commits = promotions(tree, record["after"], args.workflow)
+        if not commits:
+            raise ProbeFailed(f"no promotion commit by {args.workflow} on main after {record['after'][:12]}")
+        commit = commits[0]
+        committed = int(git(tree, "show", "-s", "--format=%ct", commit).strip())
+        while True:
+            [app] = applications(
+                state, f"genaiops.io/environment={args.env},app.kubernetes.io/component=artifacts"
+            )
+            revision = _synced_at(app)
+            if revision:
+                git(tree, "fetch", "--quiet", "origin", "main")
+                try:
+                    git(tree, "merge-base", "--is-ancestor", commit, revision)
+                except HarnessError:
+                    revision = None  # synced, but an older revision: not yet
+            if revision:
+                seen = time.time()
+                break
+            if time.monotonic() > deadline:
+                raise ProbeFailed(
+                    f"{args.env} did not sync {commit[:12]} within {args.timeout}s:\n{_summary(app)}"
+                )
+            time.sleep(POLL_S)
+    found = _configmaps_with(state, namespace, record["digest"])
+    if not found:
+        raise ProbeFailed(
+            f"{app['metadata']['name']} synced {revision[:12]}, but no ConfigMap in {namespace} "
+            f"carries {record['digest']}"
+        )
+    health = (app.get("status") or {}).get("health", {}).get("status")
+    print(
+        f"{app['metadata']['name']} synced {revision[:12]} (promotion {commit[:12]} by {args.workflow}) "
+        f"{seen - committed:.0f}s after the commit; ConfigMap {', '.join(found)} in {namespace} carries "
+        f"{record['digest']}; health {health}"
+    )

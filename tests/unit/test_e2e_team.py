@@ -1,0 +1,91 @@
+"""The e2e team's repository (scripts/genaiops_e2e/team.py): genaiops.yaml edited as a team would, then
+`genaiops init --force`, gives an Argo CD bootstrap that reads the git server and deploys only the
+environments (the harness installs the one pipelines instance)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from genaiops_e2e import team
+from genaiops_e2e.proc import HarnessError
+from genaiops_e2e.state import State
+
+ROOT = Path(__file__).resolve().parents[2]
+GIT_URL = "http://git-server.genaiops-e2e.svc.cluster.local:8080/git/ml-platform/genai-platform.git"
+SINK = "http://http-sink.genaiops-e2e.svc.cluster.local:8090"
+
+
+def _state() -> State:
+    return State(
+        kubeconfig="k",
+        node_ip="172.18.0.2",
+        repo=str(ROOT),
+        environment="dev",
+        namespace="genai-pipelines-dev",
+        pipeline_image="ghcr.io/example/genaiops:e2e",
+        git_token="t" * 32,
+        git_user="genaiops-bot",
+        git_url_cluster=GIT_URL,
+        git_url_host="http://172.18.0.2:30080/git/ml-platform/genai-platform.git",
+        s3_endpoint_host="172.18.0.2:30070",
+        s3_access_key="a",
+        s3_secret_key="s" * 40,
+        cosign_password="c" * 24,
+        llm_url="http://llm/v1",
+        bucket="genai-pipelines",
+        sink_url_cluster=SINK,
+    )
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("team") / "repo"
+    team._copy_files(ROOT, folder)
+    team._settings(folder, _state())
+    team._init(ROOT, folder)
+    return folder
+
+
+def _docs(path: Path) -> list[dict]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def test_the_bootstrap_reads_the_git_server(tree: Path) -> None:
+    sources = [
+        d["spec"]["source"]["repoURL"]
+        for f in (tree / "environments/bootstrap").rglob("*.yaml")
+        for d in _docs(f)
+        if d.get("kind") == "Application"
+    ]
+    assert sources and set(sources) == {GIT_URL}
+
+
+def test_argo_cd_deploys_the_environments_only(tree: Path) -> None:
+    apps = [
+        d
+        for f in (tree / "environments/bootstrap/apps").glob("*.yaml")
+        for d in _docs(f)
+        if d.get("kind") == "Application"
+    ]
+    components = sorted(a["metadata"]["labels"]["app.kubernetes.io/component"] for a in apps)
+    assert components == ["artifacts", "artifacts", "artifacts"]
+
+
+def test_notifications_go_to_the_sink(tree: Path) -> None:
+    [notifications] = [
+        d
+        for d in _docs(tree / "environments/bootstrap/argocd-config.yaml")
+        if d["metadata"]["name"] == "argocd-notifications-cm"
+    ]
+    assert f"url: {SINK}/webhook" in notifications["data"]["service.webhook.genaiops"]
+    settings = yaml.safe_load((tree / "genaiops.yaml").read_text())
+    assert settings["image"] == {"name": "ghcr.io/example/genaiops", "tag": "e2e"}
+
+
+def test_a_settings_file_of_another_layout_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "genaiops.yaml").write_text("project: x\n")
+    with pytest.raises(HarnessError, match="not the settings layout"):
+        team._settings(tmp_path, _state())
