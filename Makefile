@@ -28,7 +28,7 @@ $(UV):
 
 .PHONY: setup
 setup: $(UV) ## Install the pinned Python environment (.venv) and Go tools (.tools/bin)
-	$(UV) sync --locked --quiet
+	$(UV) sync --locked --quiet --compile-bytecode
 	scripts/install-tools.sh
 
 .PHONY: demo

@@ -24,16 +24,31 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from qdrant_client import QdrantClient, models
 
 from genaiops.errors import InfraError
 
 EMBEDDED_URLS = ("", "embedded")
 NAMESPACE = uuid.UUID("6f1c1a52-8f0e-4c5e-9a51-3c2b1f7f0a10")
-DISTANCES = {"cosine": models.Distance.COSINE, "dot": models.Distance.DOT, "euclid": models.Distance.EUCLID}
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
+
+
+def _models() -> Any:
+    """``qdrant_client.models``, imported on first use: qdrant-client takes seconds to import (its
+    pydantic models), and only a stage that opens a store needs it."""
+    from qdrant_client import models
+
+    return models
+
+
+def _distance(name: str) -> Any:
+    distance = _models().Distance
+    return {"cosine": distance.COSINE, "dot": distance.DOT, "euclid": distance.EUCLID}[name]
+
+
 UPSERT_BATCH = 256
 INFRA_HINT = "The vector store is down, unreachable or overloaded; the step is safe to retry."
 
@@ -105,7 +120,7 @@ class VectorStore:
         """Vector size per vector name ('' for the unnamed default vector)."""
         with self._calling(f"read collection {collection!r}"):
             vectors = self.client.get_collection(collection).config.params.vectors
-        if isinstance(vectors, models.VectorParams):
+        if isinstance(vectors, _models().VectorParams):
             return {"": int(vectors.size)}
         return {str(name): int(params.size) for name, params in (vectors or {}).items()}
 
@@ -124,7 +139,7 @@ class VectorStore:
                     return
                 self.client.delete_collection(name)
             self.client.create_collection(
-                name, vectors_config=models.VectorParams(size=dimension, distance=DISTANCES[distance])
+                name, vectors_config=_models().VectorParams(size=dimension, distance=_distance(distance))
             )
 
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
@@ -132,7 +147,7 @@ class VectorStore:
         for start in range(0, len(points), UPSERT_BATCH):
             batch = points[start : start + UPSERT_BATCH]
             structs = [
-                models.PointStruct(
+                _models().PointStruct(
                     id=p.point_id,
                     vector=[float(x) for x in p.vector],
                     payload={**p.payload, "doc_id": p.doc_id, "chunk": p.chunk},
@@ -145,6 +160,7 @@ class VectorStore:
     def swap_alias(self, alias: str, collection: str) -> str | None:
         """Point ``alias`` at ``collection`` atomically; returns the collection it pointed at before."""
         previous = self.aliases().get(alias)
+        models = _models()
         operations: list[Any] = []
         if previous is not None:
             operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
@@ -196,6 +212,8 @@ def connect(
     url: str | None, *, timeout: float = 10.0, path: Path | None = None, api_key: str | None = None
 ) -> VectorStore:
     """Open the store at ``url`` (see the module doc); raises InfraError if a server is unreachable."""
+    from qdrant_client import QdrantClient
+
     if is_embedded(url):
         if path is not None:
             path.mkdir(parents=True, exist_ok=True)

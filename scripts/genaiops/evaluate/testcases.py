@@ -36,7 +36,6 @@ from typing import Any
 
 from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
-from rouge_score import rouge_scorer
 
 from genaiops import assertions, templating
 from genaiops.embeddings import DEFAULT_MODEL
@@ -60,7 +59,6 @@ FAITHFULNESS_RUBRIC = (
     "Accuracy here means faithfulness: every statement of the RESPONSE must be supported by "
     "the passages or facts given in the QUESTION; anything not supported there is wrong."
 )
-_ROUGE1 = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=False, tokenizer=textmetrics.UnicodeTokenizer())
 
 
 @dataclass
@@ -249,7 +247,7 @@ def evaluate_cases(
                     )
                     continue
                 score = (
-                    _ROUGE1.score(value, response.content)["rouge1"].fmeasure
+                    textmetrics.rouge_1(response.content, value)
                     if base == "rouge-n"
                     else textmetrics.bleu(response.content, value)
                 )

@@ -19,15 +19,17 @@ import enum
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genaiops.errors import GenaiopsError
 from genaiops.llm.cache import ResponseCache
 from genaiops.llm.cassette import CassetteMiss, CassetteStore
-from genaiops.llm.client import LLMClient
 from genaiops.llm.config import ProviderConfig
 from genaiops.llm.progress import Progress
 from genaiops.llm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
+
+if TYPE_CHECKING:
+    from genaiops.llm.client import LLMClient
 
 LocalEmbedder = Callable[[Sequence[str]], list[list[float]]]
 
@@ -90,6 +92,9 @@ class Provider:
     def client(self) -> LLMClient:
         with self._lock:
             if self._client is None:
+                # imported here: replaying cassettes never needs the HTTP client (httpx, ~0.3 s to import)
+                from genaiops.llm.client import LLMClient
+
                 self._client = LLMClient(self.config)
             return self._client
 

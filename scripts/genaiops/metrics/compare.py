@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 DEFAULT_THRESHOLD = 0.02
 DEFAULT_CONFIDENCE = 0.95
@@ -207,6 +206,9 @@ def _interval(
     if np.allclose(cand - base, (cand - base)[0]):  # every example moved by the same amount: no spread
         value = float(_relative(cand, base))
         return value, value, "degenerate"
+    # imported here: scipy.stats takes about a second to import, and only a comparison with spread needs it
+    from scipy import stats
+
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

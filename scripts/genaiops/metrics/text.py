@@ -7,18 +7,21 @@
 * BLEU is ``sacrebleu`` (sentence BLEU with exponential smoothing, 0-100 rescaled to 0-1; corpus BLEU
   for a whole dataset);
 * cosine similarity of two embedding vectors (numpy).
+
+``rouge-score`` and ``sacrebleu`` are imported on first use: importing ``rouge-score`` imports nltk, which
+imports scipy.stats (about 3 s of a stage's start-up), and most runs never score ROUGE or BLEU.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-import sacrebleu
-from rouge_score import rouge_scorer
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
@@ -72,12 +75,26 @@ class UnicodeTokenizer:
         return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
 
 
-_ROUGE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False, tokenizer=UnicodeTokenizer())
+@functools.cache
+def _rouge_scorer(rouge_type: str) -> Any:
+    """rouge-score's scorer for one ROUGE type (no stemming, the Unicode tokenizer), built on first use."""
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer([rouge_type], use_stemmer=False, tokenizer=UnicodeTokenizer())
+
+
+def _rouge(rouge_type: str, prediction: str, reference: str) -> float:
+    return float(_rouge_scorer(rouge_type).score(reference, prediction)[rouge_type].fmeasure)
 
 
 def rouge_l(prediction: str, reference: str) -> float:
     """ROUGE-L F-measure (longest common subsequence) of prediction against reference."""
-    return float(_ROUGE.score(reference, prediction)["rougeL"].fmeasure)
+    return _rouge("rougeL", prediction, reference)
+
+
+def rouge_1(prediction: str, reference: str) -> float:
+    """ROUGE-1 F-measure (unigram overlap) of prediction against reference."""
+    return _rouge("rouge1", prediction, reference)
 
 
 def bleu(prediction: str, references: str | Sequence[str], tokenize: str = "13a") -> float:
@@ -86,6 +103,8 @@ def bleu(prediction: str, references: str | Sequence[str], tokenize: str = "13a"
     Use ``tokenize="intl"`` for Unicode punctuation, ``"zh"`` for Chinese (``"ja-mecab"`` needs an extra).
     """
     refs = [references] if isinstance(references, str) else list(references)
+    import sacrebleu
+
     return min(1.0, float(sacrebleu.sentence_bleu(prediction, refs, tokenize=tokenize).score) / 100.0)
 
 
@@ -93,6 +112,8 @@ def corpus_bleu(predictions: Sequence[str], references: Sequence[str], tokenize:
     """Corpus BLEU in [0, 1] over aligned predictions and single references."""
     if len(predictions) != len(references):
         raise ValueError("predictions and references must have the same length")
+    import sacrebleu
+
     score = sacrebleu.corpus_bleu(list(predictions), [list(references)], tokenize=tokenize).score
     return min(1.0, float(score) / 100.0)
 

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import yaml
 
 from genaiops.errors import InfraError, UsageError
@@ -118,6 +117,8 @@ def fetch_models(endpoint: str, *, timeout: float, api_key: str | None = None) -
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     hint = "The endpoint is down, unreachable or overloaded; the step is safe to retry."
+    import httpx  # here: most validate runs never call an endpoint, and httpx takes ~0.3 s to import
+
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client:
             response = client.get(url, headers=headers)

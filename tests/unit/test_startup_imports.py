@@ -1,0 +1,42 @@
+"""Start-up stays small: the CLI and every stage's check modules import without the heavy libraries,
+which are imported where they are used (issue: speed at scale). Importing rouge-score pulls in nltk and
+scipy.stats (about 3 s), qdrant-client its pydantic models (about 3 s), httpx about 0.3 s: paid by every
+Argo step that imported them at module level, whether it scored ROUGE, opened a store or called out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from genaiops.stages.registry import CHECKS
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("scipy", "nltk", "rouge_score", "sacrebleu", "qdrant_client", "httpx")
+
+
+def _imported_after(modules: list[str]) -> list[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "scripts"), "PATH": ""},
+    )
+    return list(json.loads(proc.stdout))
+
+
+def test_the_stages_import_no_heavy_library() -> None:
+    checks = sorted({target.split(":")[0] for kinds in CHECKS.values() for target in kinds.values()})
+    assert _imported_after(["genaiops.cli", *checks]) == []
+
+
+def test_the_probe_sees_a_heavy_import() -> None:
+    assert _imported_after(["genaiops.cli", "genaiops.llm.client"]) == ["httpx"]
