@@ -47,14 +47,20 @@ def install_dir(name: str) -> Path:
     return docker.RUN_DIR / "install" / name
 
 
+def _module_install(name: str, pin: pins.ModulePin, namespace: str) -> tuple[Path, Path]:
+    """The install folder of a controller (with its ``namespace.yaml``) and its pinned module's
+    ``manifests/``."""
+    workdir = install_dir(name)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "namespace.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    )
+    return workdir, gobuild.module_dir(pin.spec, workdir) / "manifests"
+
+
 def argo_workflows(cluster: Cluster, repo: Path) -> None:
     """The Workflow CRDs, the workflow controller and its RBAC, plus the platform/cluster settings."""
-    workdir = install_dir("argo-workflows")
-    workdir.mkdir(parents=True, exist_ok=True)
-    manifests = gobuild.module_dir(pins.ARGO_WORKFLOWS.spec, workdir) / "manifests"
-    (workdir / "namespace.yaml").write_text(
-        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ARGO_NAMESPACE}})
-    )
+    workdir, manifests = _module_install("argo-workflows", pins.ARGO_WORKFLOWS, ARGO_NAMESPACE)
     controller_env = [
         # a test cluster: requeue quickly (the default 10s makes every step wait), one replica, no election
         {"name": "DEFAULT_REQUEUE_TIME", "value": "2s"},
@@ -104,12 +110,7 @@ def argo_events(cluster: Cluster, repo: Path, images: dict[str, str]) -> None:
     EventBus's side containers had to be stood in for (``catalog.nats_standins``), the controller's
     JetStream version list names the stand-ins for the pinned version.
     """
-    workdir = install_dir("argo-events")
-    workdir.mkdir(parents=True, exist_ok=True)
-    manifests = gobuild.module_dir(pins.ARGO_EVENTS.spec, workdir) / "manifests"
-    (workdir / "namespace.yaml").write_text(
-        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": EVENTS_NAMESPACE}})
-    )
+    workdir, manifests = _module_install("argo-events", pins.ARGO_EVENTS, EVENTS_NAMESPACE)
     patches: list[dict[str, object]] = [
         {
             "target": {"kind": "Deployment", "name": "controller-manager"},
@@ -169,12 +170,7 @@ def _events_controller_config(manifests: Path, images: dict[str, str]) -> dict[s
 
 def argo_cd(cluster: Cluster, repo: Path) -> None:
     """Argo CD's syncing parts (``ARGO_CD_PARTS``) from the pinned module, images pulled only if absent."""
-    workdir = install_dir("argo-cd")
-    workdir.mkdir(parents=True, exist_ok=True)
-    manifests = gobuild.module_dir(pins.ARGO_CD.spec, workdir) / "manifests"
-    (workdir / "namespace.yaml").write_text(
-        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ARGO_CD_NAMESPACE}})
-    )
+    workdir, manifests = _module_install("argo-cd", pins.ARGO_CD, ARGO_CD_NAMESPACE)
     settings = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
