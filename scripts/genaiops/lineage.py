@@ -13,13 +13,14 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from genaiops.errors import UsageError
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 LINEAGE_API = "genaiops.dev/v1"
 LINEAGE_KIND = "Lineage"
@@ -52,6 +53,8 @@ class LineageEntry:
     rolled_back_from: str | None = None
 
     def to_yaml(self) -> dict[str, Any]:
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString  # ruamel: only when writing
+
         data: dict[str, Any] = {
             "action": self.action,
             "version": DoubleQuotedScalarString(self.version),
@@ -107,6 +110,8 @@ def _plain(value: Any) -> Any:
 
 
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML  # imported when lineage is written or read round-trip, not by --help
+
     yaml = YAML(typ="rt")
     yaml.default_flow_style = False
     yaml.indent(mapping=2, sequence=4, offset=2)

@@ -2,8 +2,8 @@
 
 Copier runs this module as a post-generation task with copier's own interpreter
 (``PYTHONPATH=scripts python -m genaiops.scaffold --answers .copier-answers.yml``), so it imports
-only the standard library, PyYAML and jinja2 at module level (plus ``genaiops.kinds``, itself
-standard-library only).
+only the standard library and PyYAML at module level (plus ``genaiops.kinds``, itself
+standard-library only), and jinja2 when it renders (``genaiops --help`` lists this command without it).
 
 Settings come from ``genaiops.yaml`` when it exists (the team's source of truth), otherwise from
 the copier answers (missing answers take the defaults below). Two sorts of files are written:
@@ -27,12 +27,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import yaml
 
 from genaiops.kinds import BY_NAME
+
+if TYPE_CHECKING:
+    import jinja2
 
 SETTINGS_FILE = "genaiops.yaml"
 ANSWERS_FILE = ".copier-answers.yml"
@@ -399,6 +401,8 @@ def github_repository(url: str) -> tuple[str, str] | None:
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
