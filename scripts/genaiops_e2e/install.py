@@ -329,8 +329,7 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     kube.rollout(cluster, state.namespace, "genaiops-artifacts")
     events_ready(cluster, repo, state.namespace)
     state.seed_commit = team.seed_repository(repo, state)
-    for statefulset in ("argocd-application-controller",):
-        kube.rollout(cluster, ARGO_CD_NAMESPACE, statefulset, kind="statefulset")
+    kube.rollout(cluster, ARGO_CD_NAMESPACE, "argocd-application-controller", kind="statefulset")
     for deployment in ("argocd-repo-server", "argocd-redis", "argocd-notifications-controller"):
         kube.rollout(cluster, ARGO_CD_NAMESPACE, deployment)
     team.bootstrap_argo_cd(cluster, repo, state)

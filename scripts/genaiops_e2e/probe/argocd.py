@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from genaiops_e2e import kube
@@ -53,17 +54,28 @@ def _synced_at(app: dict[str, Any]) -> str | None:
     return str(sync["revision"]) if settled and result.get("revision") == sync.get("revision") else None
 
 
-def _head(state: State) -> str:
-    with clone(state) as tree:
-        return git(tree, "rev-parse", "HEAD").strip()
+def _environment_app(state: State, env: str) -> dict[str, Any]:
+    [app] = applications(state, f"app.kubernetes.io/component=artifacts,genaiops.io/environment={env}")
+    return app
+
+
+def _head(tree: Path) -> str:
+    """main's head on the git server now (one fetch into an existing clone, not a clone per poll)."""
+    git(tree, "fetch", "--quiet", "origin", "main")
+    return git(tree, "rev-parse", "FETCH_HEAD").strip()
 
 
 def bootstrapped(args: argparse.Namespace) -> None:
     state = State.load()
-    deadline = time.monotonic() + args.timeout
+    with clone(state) as tree:
+        _wait_bootstrapped(state, tree, args.timeout)
+
+
+def _wait_bootstrapped(state: State, tree: Path, timeout: int) -> None:
+    deadline = time.monotonic() + timeout
     last: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        head = _head(state)
+        head = _head(tree)
         roots = applications(state, "app.kubernetes.io/component=bootstrap")
         environments = applications(state, "app.kubernetes.io/component=artifacts")
         last = roots + environments
@@ -82,7 +94,7 @@ def bootstrapped(args: argparse.Namespace) -> None:
             return
         time.sleep(POLL_S)
     summary = "\n".join(_summary(app) for app in last) or "no Applications"
-    raise ProbeFailed(f"Argo CD did not sync the bootstrap within {args.timeout}s:\n{summary}")
+    raise ProbeFailed(f"Argo CD did not sync the bootstrap within {timeout}s:\n{summary}")
 
 
 def _configmaps_with(state: State, namespace: str, digest: str) -> list[str]:
@@ -93,7 +105,7 @@ def _configmaps_with(state: State, namespace: str, digest: str) -> list[str]:
 def synced(args: argparse.Namespace) -> None:
     state = State.load()
     record = load_record(args.workflow)
-    [app] = applications(state, f"app.kubernetes.io/component=artifacts,genaiops.io/environment={args.env}")
+    app = _environment_app(state, args.env)
     namespace = app["spec"]["destination"]["namespace"]
     deadline = time.monotonic() + args.timeout
     with clone(state) as tree:
@@ -103,12 +115,10 @@ def synced(args: argparse.Namespace) -> None:
         commit = commits[0]
         committed = int(git(tree, "show", "-s", "--format=%ct", commit).strip())
         while True:
-            [app] = applications(
-                state, f"genaiops.io/environment={args.env},app.kubernetes.io/component=artifacts"
-            )
+            app = _environment_app(state, args.env)
             revision = _synced_at(app)
             if revision:
-                git(tree, "fetch", "--quiet", "origin", "main")
+                _head(tree)  # the synced revision may be newer than the clone
                 try:
                     git(tree, "merge-base", "--is-ancestor", commit, revision)
                 except HarnessError:
