@@ -28,6 +28,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from genaiops.promote.snapshot import configmap_key, is_served
+from genaiops.serve.metrics import OUTCOMES
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = {
@@ -155,6 +156,16 @@ def test_ready_guardrail_block_completion_and_metrics(tmp_path: Path, llm: int) 
             ("prompt", "support-qa-cot", "1.4.0"),
             ("guardrail", "customer-support", "1.3.0"),
             ("model-config", "support-assistant", "1.3.0"),
+        }
+        # Before any request every loaded artifact has a series per outcome, at 0: an error-rate
+        # analysis of a revision that never failed then measures 0 errors instead of finding no data.
+        zero = {
+            (lab["kind"], lab["outcome"])
+            for lab, v in samples(port, "genaiops_serving_requests_total")
+            if v == 0
+        }
+        assert zero == {
+            (kind, outcome) for kind in ("prompt", "guardrail", "model-config") for outcome in OUTCOMES
         }
 
         status, blocked = call(port, "/v1/generate", INJECTION)
