@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -214,3 +219,42 @@ def test_models_lists_the_reference_models(server: ReferenceServer) -> None:
     with LLMClient(_config(server)) as client:
         assert client.models() == ["genaiops/reference-chat", "genaiops/reference-embedding"]
         assert {m["owned_by"] for m in client.model_list()} == {"genaiops-reference"}
+
+
+def test_serve_llm_lists_the_models_it_is_told_it_deploys() -> None:
+    """`serve-llm --model` adds names to /v1/models (once each) and keeps them marked as reference."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "genaiops",
+            "serve-llm",
+            "--port",
+            "0",
+            "--model",
+            "gpt-4o",
+            "--model",
+            "gpt-4o-mini",
+            "--model",
+            "gpt-4o",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        port = re.search(r"127\.0\.0\.1:(\d+)/v1", proc.stderr.readline())
+        assert port, "serve-llm did not announce its address"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/v1/models", timeout=10) as reply:
+            listed = json.load(reply)["data"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert [m["id"] for m in listed] == [
+        "genaiops/reference-chat",
+        "genaiops/reference-embedding",
+        "gpt-4o",
+        "gpt-4o-mini",
+    ]
+    assert {m["owned_by"] for m in listed} == {"genaiops-reference"}

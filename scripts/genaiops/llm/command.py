@@ -26,6 +26,14 @@ def add_parser(subparsers: Any) -> None:
         metavar="PATH",
         help="cassette or lookup file, or a folder of them (repeatable)",
     )
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also list NAME in /v1/models, as an endpoint that deploys that model would (repeatable; "
+        "the answers stay the reference model's)",
+    )
     p.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every request")
     p.add_argument("--max-concurrency", type=int, default=64, help="requests processed at once; others queue")
     p.add_argument(
@@ -64,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         retry_after=args.retry_after,
         hang_first=args.hang_first,
         hang_seconds=args.hang_seconds,
+        models=(*ServerOptions.models, *dict.fromkeys(args.model)),
     )
     server = ReferenceServer(
         args.host, args.port, options, model, allow_non_loopback=args.allow_remote, verbose=args.verbose
