@@ -476,6 +476,8 @@ def for_cluster(repo: Path, pipeline_ref: str, env: dict[str, str]) -> dict[str,
         "argo-events": images.build(argo_events(), env),
         "nats": images.build(nats_server(), env),
         "argocd": images.build(argo_cd(), env),
+        "argo-rollouts": images.build(argo_rollouts(), env),
+        "prometheus": images.build(prometheus(), env),
     }
     if not images.registries_reachable(env):
         made.update(nats_standins(env))

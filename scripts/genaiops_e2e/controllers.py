@@ -5,8 +5,8 @@
 - Argo Events: the cluster install; its controller runs the EventBus (JetStream), the GitHub EventSource
   and the kinds' Sensors that the platform overlay ships.
 - Argo CD v3: the parts of its core install that sync and report (application controller, repo-server,
-  redis, notifications controller), bootstrapped later from the team's ``environments/bootstrap``; and the
-  Argo Rollouts CRDs the environments' serving workloads are made of.
+  redis, notifications controller), bootstrapped later from the team's ``environments/bootstrap``.
+- Argo Rollouts: the controller of the environments' serving workloads (canary, blue-green, analysis).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from genaiops_e2e.proc import HarnessError
 ARGO_NAMESPACE = "argo"
 EVENTS_NAMESPACE = "argo-events"
 ARGO_CD_NAMESPACE = "argocd"
+ROLLOUTS_NAMESPACE = "argo-rollouts"
 ARGO_CD_PARTS = (
     "crds",
     "cluster-rbac/application-controller",
@@ -193,13 +194,25 @@ def argo_cd(cluster: Cluster, repo: Path) -> None:
     kube.apply(cluster, if_not_present(kube.build(repo, workdir)), what="Argo CD")
 
 
-def argo_rollouts_crds(cluster: Cluster, repo: Path) -> None:
-    """The Rollout and analysis CRDs (the environments' serving workloads), from the pinned module."""
-    workdir = install_dir("argo-rollouts-crds")
+def argo_rollouts(cluster: Cluster, repo: Path, image: str) -> None:
+    """The Argo Rollouts controller (CRDs, cluster RBAC, controller) from the pinned module's cluster
+    install, running the pinned release (its manifests name ``:latest``)."""
+    workdir = install_dir("argo-rollouts")
     workdir.mkdir(parents=True, exist_ok=True)
-    crds = gobuild.module_dir(pins.ARGO_ROLLOUTS.spec, workdir) / "manifests" / "crds"
-    kube.write_kustomization(workdir, {"resources": [kube.relative(workdir, crds)]})
-    kube.apply(cluster, kube.build(repo, workdir), what="Argo Rollouts CRDs")
+    manifests = gobuild.module_dir(pins.ARGO_ROLLOUTS.spec, workdir) / "manifests"
+    (workdir / "namespace.yaml").write_text(
+        yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ROLLOUTS_NAMESPACE}})
+    )
+    name, _, tag = image.rpartition(":")
+    kube.write_kustomization(
+        workdir,
+        {
+            "namespace": ROLLOUTS_NAMESPACE,
+            "resources": ["namespace.yaml", kube.relative(workdir, manifests / "cluster-install")],
+            "images": [{"name": "quay.io/argoproj/argo-rollouts", "newName": name, "newTag": tag}],
+        },
+    )
+    kube.apply(cluster, if_not_present(kube.build(repo, workdir)), what="Argo Rollouts")
 
 
 def if_not_present(manifests: str) -> str:

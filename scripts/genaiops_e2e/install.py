@@ -20,19 +20,22 @@ import re
 import secrets
 import shutil
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from genaiops.project import load_project
+from genaiops.scaffold import load_settings
 from genaiops_e2e import docker, gobuild, kube, team
 from genaiops_e2e.cluster import Cluster
 from genaiops_e2e.controllers import (
     ARGO_CD_NAMESPACE,
     ARGO_NAMESPACE,
     EVENTS_NAMESPACE,
+    ROLLOUTS_NAMESPACE,
     argo_cd,
     argo_events,
-    argo_rollouts_crds,
+    argo_rollouts,
     argo_workflows,
     install_dir,
 )
@@ -50,8 +53,8 @@ GIT_USER = "genaiops-bot"
 
 
 def infra(cluster: Cluster, repo: Path, images: dict[str, str], state: State) -> None:
-    """The git server, the LLM reference server and the HTTP sink (tests/e2e/infra), with the images
-    built here.
+    """The git server, the LLM reference server, the HTTP sink, Prometheus and the users' traffic
+    (tests/e2e/infra), with the images built here.
 
     The reference server answers from the repository's recorded cassettes (what the examples' real model
     said), so a change that leaves the requests alone scores as its recording did; it still says it is a
@@ -64,7 +67,8 @@ def infra(cluster: Cluster, repo: Path, images: dict[str, str], state: State) ->
     for cassette in sorted(repo.glob("artifacts/*/*/eval/cassettes/*.jsonl")):
         kind_folder, artifact = cassette.parts[-5], cassette.parts[-4]
         shutil.copyfile(cassette, responses / f"{kind_folder}-{artifact}-{cassette.name}")
-    shutil.copyfile(Path(__file__).with_name("http_sink.py"), workdir / "http_sink.py")
+    for script in ("http_sink.py", "traffic.py"):
+        shutil.copyfile(Path(__file__).with_name(script), workdir / script)
     kube.write_kustomization(
         workdir,
         {
@@ -72,6 +76,7 @@ def infra(cluster: Cluster, repo: Path, images: dict[str, str], state: State) ->
             "images": [
                 _image("genaiops-e2e/git-server", images["git-server"]),
                 _image("genaiops", images["pipeline"]),
+                _image("prometheus", images["prometheus"]),
             ],
             "configMapGenerator": [
                 {
@@ -86,7 +91,14 @@ def infra(cluster: Cluster, repo: Path, images: dict[str, str], state: State) ->
                     "files": ["http_sink.py"],
                     "options": {"disableNameSuffixHash": True},
                 },
+                {
+                    "name": "traffic-script",
+                    "namespace": INFRA_NAMESPACE,
+                    "files": ["traffic.py"],
+                    "options": {"disableNameSuffixHash": True},
+                },
             ],
+            "patches": [_llm_models(repo), _traffic(repo)],
             "secretGenerator": [
                 {
                     "name": "git-server-users",
@@ -103,6 +115,37 @@ def infra(cluster: Cluster, repo: Path, images: dict[str, str], state: State) ->
         },
     )
     kube.apply(cluster, kube.build(repo, workdir), what="e2e infrastructure")
+
+
+def _llm_models(repo: Path) -> dict[str, Any]:
+    """The reference server lists the catalog's models in /v1/models, as the endpoint of environments
+    that deploy them would (validate checks a model config's models against the endpoint's list)."""
+    catalog = yaml.safe_load((repo / "artifacts" / "catalog" / "models.yaml").read_text()) or {}
+    names = [m["name"] for m in catalog.get("models") or [] if m.get("type", "chat") == "chat"]
+    ops = [
+        {"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": v}
+        for n in names
+        for v in ("--model", n)
+    ]
+    return {"target": {"kind": "Deployment", "name": "llm"}, "patch": json.dumps(ops)}
+
+
+def _traffic(repo: Path) -> dict[str, Any]:
+    """The users' requests (tests/e2e/infra/traffic.yaml): to the gateway of every environment Argo CD
+    syncs automatically, the bodies of tests/e2e/infra/traffic-requests.jsonl in turn. They are what
+    users of the served prompt ask, not its eval dataset: a free-tier customer is among them, whom
+    neither the dataset nor the test cases cover (scenario 10's bad version fails only for them)."""
+    settings = load_settings(repo, None)
+    targets = [
+        f"http://genai-gateway.{env.namespace}.svc.cluster.local:8080/v1/generate"
+        for env in settings.environments
+        if not env.approval
+    ]
+    requests = (repo / "tests" / "e2e" / "infra" / "traffic-requests.jsonl").read_text().splitlines()
+    bodies = [json.dumps(json.loads(line)) for line in requests if line.strip()]
+    args = [*(v for t in targets for v in ("--target", t)), *(v for body in bodies for v in ("--body", body))]
+    ops = [{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": v} for v in args]
+    return {"target": {"kind": "Deployment", "name": "traffic"}, "patch": json.dumps(ops)}
 
 
 def _image(name: str, ref: str) -> dict[str, str]:
@@ -316,7 +359,7 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     argo_workflows(cluster, repo)
     argo_events(cluster, repo, images)
     argo_cd(cluster, repo)
-    argo_rollouts_crds(cluster, repo)
+    argo_rollouts(cluster, repo, images["argo-rollouts"])
     infra(cluster, repo, images, state)
     for crd in ("eventbus", "eventsources", "sensors"):  # the overlay's Events resources need them
         kube.wait_for(cluster, f"crd/{crd}.argoproj.io", "condition=Established")
@@ -326,17 +369,20 @@ def install_all(cluster: Cluster, repo: Path, images: dict[str, str]) -> State:
     kube.rollout(cluster, INFRA_NAMESPACE, "git-server")
     kube.rollout(cluster, INFRA_NAMESPACE, "llm")
     kube.rollout(cluster, INFRA_NAMESPACE, "http-sink")
+    kube.rollout(cluster, INFRA_NAMESPACE, "traffic")
     kube.rollout(cluster, state.namespace, "genaiops-artifacts")
     events_ready(cluster, repo, state.namespace)
     state.seed_commit = team.seed_repository(repo, state)
     kube.rollout(cluster, ARGO_CD_NAMESPACE, "argocd-application-controller", kind="statefulset")
     for deployment in ("argocd-repo-server", "argocd-redis", "argocd-notifications-controller"):
         kube.rollout(cluster, ARGO_CD_NAMESPACE, deployment)
+    kube.rollout(cluster, ROLLOUTS_NAMESPACE, "argo-rollouts")
+    kube.rollout(cluster, INFRA_NAMESPACE, "prometheus")
     team.bootstrap_argo_cd(cluster, repo, state)
     # a fresh history: workflows and records of scenarios run against the previous one are void
     # (the scenarios', what their hand-offs started, and what Sensors started for test webhooks)
     for selector in ("genaiops.dev/e2e=true", "genaiops.dev/released-by", "events.argoproj.io/sensor"):
-        kube.remove_workflows(cluster, state.namespace, selector=selector)
+        kube.remove_workflows(cluster, state.namespace, selector=selector, force=True)
     shutil.rmtree(docker.RUN_DIR / "scenarios", ignore_errors=True)
     state.save()
     log(f"installed; state in {state.path()}")

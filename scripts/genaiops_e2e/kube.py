@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from genaiops_e2e.cluster import Cluster
-from genaiops_e2e.proc import HarnessError, output
+from genaiops_e2e.proc import HarnessError, log, output
 
 
 def tools_bin(repo: Path) -> Path:
@@ -69,9 +69,16 @@ def write_kustomization(folder: Path, content: dict[str, object]) -> Path:
     return folder
 
 
-def remove_workflows(cluster: Cluster, namespace: str, *names: str, selector: str | None = None) -> None:
+def remove_workflows(
+    cluster: Cluster, namespace: str, *names: str, selector: str | None = None, force: bool = False
+) -> None:
     """Terminate, then delete, workflows: a running one (a CD waiting for approval) keeps its artifact-GC
-    finalizer until it has ended, so deleting it alone would wait for its three-day deadline."""
+    finalizer until it has ended, so deleting it alone would wait for its three-day deadline.
+
+    A deletion that does not finish is an error with what holds the workflows, unless ``force`` (the
+    install discarding an earlier run's history): then their finalizers are removed after the report,
+    as an operator would (Argo v3.6 can keep the artifact-GC finalizer of a workflow stopped before its
+    first pod ran, with every strategy marked processed)."""
     select = ["-l", selector] if selector else []
     listed = json.loads(kubectl(cluster, "-n", namespace, "get", "workflows", "-o", "json", *select))
     present = {w["metadata"]["name"] for w in listed["items"]}
@@ -86,7 +93,13 @@ def remove_workflows(cluster: Cluster, namespace: str, *names: str, selector: st
             cluster, "-n", namespace, "delete", "workflows", *sorted(chosen), "--timeout=180s", timeout=240
         )
     except HarnessError as exc:
-        raise HarnessError(f"{exc}\n{_deletion_state(cluster, namespace, sorted(chosen))}") from None
+        report = f"{exc}\n{_deletion_state(cluster, namespace, sorted(chosen))}"
+        if not force:
+            raise HarnessError(report) from None
+        log(f"removing the finalizers of workflows that did not go away:\n{report}")
+        unfinalize = json.dumps({"metadata": {"finalizers": None}})
+        for name in sorted(chosen):
+            kubectl(cluster, "-n", namespace, "patch", "workflow", name, "--type", "merge", "-p", unfinalize)
 
 
 def _deletion_state(cluster: Cluster, namespace: str, names: list[str]) -> str:

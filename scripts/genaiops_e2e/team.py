@@ -10,13 +10,25 @@ not ignored):
   Argo CD's self-heal would undo. Argo CD deploys the environments (``environments/<env>``).
 - ``genaiops init --force`` regenerates the bootstrap and the overlays from those settings.
 
-The result is pushed to ``main`` as one root commit, and kept in the run folder: ``environments/bootstrap``
-is applied from it (``kubectl apply -k``), after the repository Secret Argo CD reads the git server with
-(docs/cluster.md), exactly as a team bootstraps a cluster.
+The history on the git server's ``main`` then grows as a team's would before it adopts Argo CD:
+
+1. the root commit with those files;
+2. the artifacts the serving workload serves (environments/base/serving-*.yaml: a prompt, a guardrail
+   policy, a model config) promoted to every environment that syncs automatically, by the real stages
+   (``genaiops lint``, ``validate``, ``eval --replay``, ``promote``): the environments' first Rollout
+   revisions are then ready, so the first canary has a healthy stable revision to compare with;
+3. one commit that points those environments at the cluster: ``llm.endpoint`` in their settings.yaml is
+   the in-cluster model endpoint, their image is the one built here, and they take the e2e serving sizes
+   (the component tests/e2e/team/serving: fewer pods, a one-minute canary, the e2e Prometheus).
+
+The working copy is kept in the run folder: ``environments/bootstrap`` is applied from it (``kubectl apply
+-k``), after the repository Secret Argo CD reads the git server with (docs/cluster.md), exactly as a team
+bootstraps a cluster.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -34,6 +46,16 @@ REPOSITORY_SECRET = "genaiops-repository"
 BOOTSTRAP_MANAGER = "genaiops-bootstrap"
 """The field manager of the bootstrap apply: Argo CD's ConfigMaps keep the install's keys and gain the
 bootstrap's (``kubectl apply`` merges; a server-side apply by the install's manager would drop them)."""
+SERVED = (
+    "artifacts/prompts/support-qa-cot",
+    "artifacts/guardrails/customer-support",
+    "artifacts/model-configs/support-assistant",
+)
+"""What environments/base/serving-*.yaml serve (GENAIOPS_SERVE_* in the Rollouts). A repository rendered
+without one of these kinds has serving pods that stay unready (docs/serving.md); its seed promotes what
+it has."""
+SERVING_COMPONENT = "tests/e2e/team/serving"
+IDENTITY = {"GIT_AUTHOR_NAME": "genaiops e2e", "GIT_AUTHOR_EMAIL": "e2e@genaiops.invalid"}
 
 
 def tree_dir() -> Path:
@@ -73,8 +95,64 @@ def _init(repo: Path, tree: Path) -> None:
     run([sys.executable, "-m", "genaiops", "init", "--force"], cwd=tree, env=env, capture=True, quiet=True)
 
 
+def _auto_synced(tree: Path) -> list[str]:
+    """The environments Argo CD syncs without an approval, in promotion order."""
+    data = yaml.safe_load((tree / "genaiops.yaml").read_text())
+    return [e["name"] for e in data["environments"] if not e.get("approval")]
+
+
+def _genaiops(repo: Path, tree: Path, *args: str) -> None:
+    env = {**os.environ, **IDENTITY, "PYTHONPATH": str(repo / "scripts"), "ARGO_WORKFLOW_NAME": "e2e-seed"}
+    env.update(
+        GIT_COMMITTER_NAME=IDENTITY["GIT_AUTHOR_NAME"], GIT_COMMITTER_EMAIL=IDENTITY["GIT_AUTHOR_EMAIL"]
+    )
+    run([sys.executable, "-m", "genaiops", *args, "--quiet"], cwd=tree, env=env, capture=True, quiet=True)
+
+
+def _promote_served(repo: Path, tree: Path, state: State) -> None:
+    """Step 2 of the module docstring: the served artifacts through the stages into each auto-synced
+    environment (the promotion commits land on the git server)."""
+    served = [path for path in SERVED if (tree / path).is_dir()]
+    if not served:
+        return
+    reports = docker.RUN_DIR / "team-seed-reports"
+    shutil.rmtree(reports, ignore_errors=True)
+    reports.mkdir(parents=True)
+    for stage, extra in (("lint", ()), ("validate", ()), ("eval", ("--replay",))):
+        _genaiops(repo, tree, stage, *served, *extra, "--report", str(reports / f"{stage}-report.json"))
+    for env in _auto_synced(tree):
+        _genaiops(
+            repo,
+            tree,
+            "promote",
+            *served,
+            "--env",
+            env,
+            "--reports",
+            str(reports),
+            "--remote",
+            state.git_url_host_auth,
+            "--report",
+            str(reports / f"promote-{env}.json"),
+        )
+
+
+def _serve_from_cluster(tree: Path, state: State) -> None:
+    """Step 3 of the module docstring, in each auto-synced environment's seeded files."""
+    name, _, tag = state.pipeline_image.rpartition(":")
+    for env in _auto_synced(tree):
+        folder = tree / "environments" / env
+        settings = yaml.safe_load((folder / "settings.yaml").read_text())
+        settings["llm"] = {**(settings.get("llm") or {}), "endpoint": state.llm_url}
+        (folder / "settings.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+        kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
+        kustomization["images"] = [{"name": "genaiops", "newName": name, "newTag": tag}]
+        kustomization["components"] = [os.path.relpath(tree / SERVING_COMPONENT, folder)]
+        (folder / "kustomization.yaml").write_text(yaml.safe_dump(kustomization, sort_keys=False))
+
+
 def seed_repository(repo: Path, state: State) -> str:
-    """Write the team repository (module docstring) and force-push it to the git server's main branch."""
+    """Write the team repository (module docstring) and force-push its history to the git server's main."""
     tree = tree_dir()
     _copy_files(repo, tree)
     _settings(tree, state)
@@ -84,13 +162,64 @@ def seed_repository(repo: Path, state: State) -> str:
     run([*git, "add", "-A"], quiet=True)
     run([*git, "commit", "--quiet", "-m", "e2e: the repository under test"], quiet=True)
     run([*git, "push", "--quiet", "--force", state.git_url_host_auth, "main"], timeout=300)
+    _promote_served(repo, tree, state)
+    run([*git, "pull", "--quiet", "--ff-only", state.git_url_host_auth, "main"], timeout=300)
+    _serve_from_cluster(tree, state)
+    run(
+        [
+            *git,
+            "commit",
+            "--quiet",
+            "-am",
+            "e2e: environments serve from the cluster (endpoint, image, sizes)",
+        ],
+        quiet=True,
+    )
+    run([*git, "push", "--quiet", state.git_url_host_auth, "main"], timeout=300)
     sha = run([*git, "rev-parse", "HEAD"], capture=True, quiet=True).stdout.decode().strip()
-    log(f"seeded {state.git_url_cluster} at {sha[:12]}")
+    log(
+        f"seeded {state.git_url_cluster} at {sha[:12]}; served artifacts promoted to "
+        f"{', '.join(_auto_synced(tree))}"
+    )
     return sha
 
 
+def _remove_applications(cluster: Cluster) -> None:
+    """Delete every Application with its resources. Automated sync is switched off first (so neither the
+    root recreates children nor a retry starts a new operation), and a sync operation still running (one
+    waiting for a Rollout to become healthy) is terminated, as ``argocd app terminate-op`` does: Argo CD
+    finishes a deletion only after the operation ends."""
+    listed = json.loads(kube.kubectl(cluster, "-n", ARGO_CD_NAMESPACE, "get", "applications", "-o", "json"))
+    if not listed["items"]:
+        return
+    manual = json.dumps({"spec": {"syncPolicy": None}})
+    terminate = json.dumps({"status": {"operationState": {"phase": "Terminating"}}})
+    for app in listed["items"]:
+        name = app["metadata"]["name"]
+        kube.kubectl(
+            cluster, "-n", ARGO_CD_NAMESPACE, "patch", "application", name, "--type", "merge", "-p", manual
+        )
+        if ((app.get("status") or {}).get("operationState") or {}).get("phase") == "Running":
+            kube.kubectl(
+                cluster,
+                "-n",
+                ARGO_CD_NAMESPACE,
+                "patch",
+                "application",
+                name,
+                "--type",
+                "merge",
+                "-p",
+                terminate,
+            )
+    kube.kubectl(cluster, "-n", ARGO_CD_NAMESPACE, "delete", "applications", "--all", "--timeout=300s")
+
+
 def bootstrap_argo_cd(cluster: Cluster, repo: Path, state: State) -> None:
-    """The repository Secret, then ``environments/bootstrap`` of the seeded repository."""
+    """The repository Secret, then ``environments/bootstrap`` of the seeded repository. On a cluster that
+    ran before, the earlier run's Applications go first, with what they deployed (their finalizer
+    deletes it): the environments start from the new history, not from Rollouts of the old one."""
+    _remove_applications(cluster)
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from genaiops_e2e import team
+from genaiops_e2e import kube, team
 from genaiops_e2e.proc import HarnessError
 from genaiops_e2e.state import State
 
@@ -90,3 +90,52 @@ def test_a_settings_file_of_another_layout_is_refused(tmp_path: Path) -> None:
     (tmp_path / "genaiops.yaml").write_text("project: x\n")
     with pytest.raises(HarnessError, match="not the settings layout"):
         team._settings(tmp_path, _state())
+
+
+def test_the_auto_synced_environments_serve_from_the_cluster(tree: Path) -> None:
+    """Step 3 of the seeding: the endpoint, the image and the e2e serving sizes, only where Argo CD syncs
+    without an approval; the analyses' queries and limits stay the base's."""
+    team._serve_from_cluster(tree, _state())
+    environments = yaml.safe_load((tree / "genaiops.yaml").read_text())["environments"]
+    auto = [e["name"] for e in environments if not e.get("approval")]
+    assert auto == team._auto_synced(tree) and auto
+    base = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all(kube.build(ROOT, ROOT / "environments/base"))
+    }
+    for env in auto:
+        settings = yaml.safe_load((tree / "environments" / env / "settings.yaml").read_text())
+        assert settings["llm"]["endpoint"] == "http://llm/v1"
+        built = {
+            d["metadata"]["name"]: d
+            for d in yaml.safe_load_all(kube.build(ROOT, tree / "environments" / env))
+        }
+        gateway, model = built["genai-gateway"]["spec"], built["genai-model"]["spec"]
+        assert gateway["replicas"] == 2 and model["replicas"] == 1
+        for spec in (gateway, model):
+            assert spec["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "10m"
+        assert gateway["template"]["spec"]["containers"][0]["image"] == "ghcr.io/example/genaiops:e2e"
+        assert gateway["strategy"]["canary"]["steps"] == [{"setWeight": 50}, {"pause": {"duration": "60s"}}]
+        for args in (
+            gateway["strategy"]["canary"]["analysis"]["args"],
+            model["strategy"]["blueGreen"]["postPromotionAnalysis"]["args"],
+        ):
+            assert {
+                "name": "prometheus-address",
+                "value": "http://prometheus.genaiops-e2e.svc.cluster.local:9090",
+            } in args
+        for name in ("genai-canary-error-rate", "genai-error-rate"):
+            for metric, original in zip(
+                built[name]["spec"]["metrics"], base[name]["spec"]["metrics"], strict=True
+            ):
+                assert metric["interval"] == "20s"
+                unchanged = (
+                    "successCondition",
+                    "failureCondition",
+                    "inconclusiveLimit",
+                    "failureLimit",
+                    "provider",
+                )
+                assert {k: metric[k] for k in unchanged} == {k: original[k] for k in unchanged}
+    for env in {e["name"] for e in environments} - set(auto):
+        kustomization = yaml.safe_load((tree / "environments" / env / "kustomization.yaml").read_text())
+        assert "components" not in kustomization

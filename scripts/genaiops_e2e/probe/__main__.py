@@ -1,9 +1,10 @@
 """``python -m genaiops_e2e.probe``: what the chainsaw scenarios do and check from the host.
 
 Changes and submissions (as a push and its Sensor would make them):
-- ``change KIND|first WORKFLOW [--broken]``: commit a change to one example artifact of KIND on the git
-  server's main branch and submit KIND's CI WorkflowTemplate for it with the Sensor's parameters (a GitHub
-  push payload for the commit). ``--broken`` uses a template variable the prompt does not declare.
+- ``change KIND|first WORKFLOW [--artifact ID] [--broken|--serving-bug]``: commit a change to one example
+  artifact of KIND on the git server's main branch and submit KIND's CI WorkflowTemplate for it with the
+  Sensor's parameters (a GitHub push payload for the commit). ``--broken`` uses a template variable the
+  prompt does not declare; ``--serving-bug`` adds a line that fails to render for free-tier customers only.
 - ``change-all PREFIX``: the same for every kind the repository ships (workflows ``PREFIX-<kind>``).
 - ``submit-cd CHANGE WORKFLOW --env ENV [--approval] [--rollback]``: KIND's CD template for CHANGE's commit.
 - ``cron NAME WORKFLOW``: one run of a CronWorkflow (as its schedule would start it).
@@ -32,6 +33,12 @@ run fails for want of it, no pod references the Secret, the sink never sees it, 
 Argo CD: ``argocd-bootstrapped`` (the root Application and every environment's Application synced main's
 head); ``synced WORKFLOW ENV`` (ENV's Application synced WORKFLOW's promotion commit, and a ConfigMap with
 the promoted digest is in ENV's namespace; prints commit -> synced seconds).
+Argo Rollouts: ``rolled-out WORKFLOW ENV --rollout NAME`` (ENV synced WORKFLOW's promotion and is Healthy;
+the Rollout NAME is Healthy on the revision that mounts the promoted digest, its analyses passed on
+Prometheus data, and that revision answered requests for the artifact; prints commit -> Healthy seconds);
+``aborted WORKFLOW ENV --rollout NAME`` (the canary of WORKFLOW's bad version failed its analysis and was
+aborted, the stable revision keeps all its pods and answers); ``restored WORKFLOW ENV --rollout NAME``
+(after WORKFLOW's rollback commit the Rollout is Healthy on that stable revision again).
 Faults: ``git-outage WORKFLOW`` (stop the git server from just before promote until its first attempt
 failed), ``controller-restart WORKFLOW NODE`` (delete the workflow-controller pod while NODE runs).
 Each prints what it found and exits 1 with a clear message when the expectation does not hold.
@@ -59,6 +66,7 @@ from genaiops_e2e.probe.faults import controller_restart, git_outage
 from genaiops_e2e.probe.fork import fork_pull_request
 from genaiops_e2e.probe.pullrequest import pull_request
 from genaiops_e2e.probe.repo import not_promoted, promoted, revert, snapshot
+from genaiops_e2e.probe.rollout import aborted, restored, rolled_out
 from genaiops_e2e.probe.store import deployed, reports, signed
 from genaiops_e2e.probe.submit import change, change_all, cron, submit_cd
 from genaiops_e2e.probe.webhook import webhook
@@ -115,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("kind", choices=["first", *sorted(EXAMPLES)])
     p.add_argument("workflow")
     p.add_argument("--artifact")
-    p.add_argument("--broken", action="store_true")
+    flaw = p.add_mutually_exclusive_group()
+    flaw.add_argument("--broken", action="store_true")
+    flaw.add_argument("--serving-bug", action="store_true")
     command("change-all", change_all, "prefix")
     p = command("submit-cd", submit_cd, "change", "workflow")
     p.add_argument("--env", required=True)
@@ -167,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     command("fork-pull-request", fork_pull_request).add_argument("--timeout", type=int, default=600)
     command("argocd-bootstrapped", bootstrapped).add_argument("--timeout", type=int, default=300)
     command("synced", synced, "workflow", "env").add_argument("--timeout", type=int, default=300)
+    for name, handler in (("rolled-out", rolled_out), ("aborted", aborted), ("restored", restored)):
+        p = command(name, handler, "workflow", "env")
+        p.add_argument("--rollout", required=True)
+        p.add_argument("--timeout", type=int, default=600)
     args = parser.parse_args(argv)
     try:
         if any(FIRST in str(v) or RELEASED_BY in str(v) for v in vars(args).values()):

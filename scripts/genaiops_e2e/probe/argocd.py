@@ -2,7 +2,8 @@
 
 - ``argocd-bootstrapped``: the root Application (app-of-apps) synced ``environments/bootstrap/apps``, and
   each environment's artifacts Application exists and, where it syncs automatically, is ``Synced`` at
-  main's head (an environment that needs approval waits for a manual sync).
+  main's head and ``Healthy`` (its serving Rollouts ready on the seeded artifacts); an environment that
+  needs approval waits for a manual sync.
 - ``synced WORKFLOW ENV``: the promotion commit WORKFLOW pushed is what ENV's Application synced (that
   commit or a later one on main), its sync operation succeeded, and a ConfigMap with the promoted
   content's digest exists in ENV's namespace. Prints the time from the commit to the observed sync.
@@ -33,7 +34,7 @@ def applications(state: State, selector: str) -> list[dict[str, Any]]:
     return list(json.loads(listed)["items"])
 
 
-def _summary(app: dict[str, Any]) -> str:
+def summary(app: dict[str, Any]) -> str:
     status = app.get("status") or {}
     sync = status.get("sync") or {}
     operation = status.get("operationState") or {}
@@ -42,6 +43,10 @@ def _summary(app: dict[str, Any]) -> str:
         f"health {(status.get('health') or {}).get('status')}, "
         f"operation {operation.get('phase')}: {str(operation.get('message', ''))[:300]}"
     )
+
+
+def health(app: dict[str, Any]) -> str | None:
+    return (app.get("status") or {}).get("health", {}).get("status")
 
 
 def _synced_at(app: dict[str, Any]) -> str | None:
@@ -54,7 +59,31 @@ def _synced_at(app: dict[str, Any]) -> str | None:
     return str(sync["revision"]) if settled and result.get("revision") == sync.get("revision") else None
 
 
-def _environment_app(state: State, env: str) -> dict[str, Any]:
+def synced_since(tree: Path, app: dict[str, Any], commit: str) -> str | None:
+    """The revision ``app`` synced when it is ``commit`` or a later one on main, else None."""
+    revision = _synced_at(app)
+    return revision if revision is not None and descends(tree, commit, revision) else None
+
+
+def descends(tree: Path, commit: str, revision: str) -> bool:
+    """Whether ``revision`` is ``commit`` or a later commit on main (an older one: not yet)."""
+    _head(tree)  # the revision may be newer than the clone
+    try:
+        git(tree, "merge-base", "--is-ancestor", commit, revision)
+    except HarnessError:
+        return False
+    return True
+
+
+def promotion_commit(tree: Path, workflow: str, record: dict[str, str]) -> tuple[str, int]:
+    """WORKFLOW's (newest) promotion commit on main and its commit time (epoch seconds)."""
+    commits = promotions(tree, record["after"], workflow)
+    if not commits:
+        raise ProbeFailed(f"no promotion commit by {workflow} on main after {record['after'][:12]}")
+    return commits[0], int(git(tree, "show", "-s", "--format=%ct", commits[0]).strip())
+
+
+def environment_app(state: State, env: str) -> dict[str, Any]:
     [app] = applications(state, f"app.kubernetes.io/component=artifacts,genaiops.io/environment={env}")
     return app
 
@@ -84,20 +113,20 @@ def _wait_bootstrapped(state: State, tree: Path, timeout: int) -> None:
         if (
             len(roots) == 1
             and roots[0] in automated
-            and (roots[0].get("status") or {}).get("health", {}).get("status") == "Healthy"
+            and health(roots[0]) == "Healthy"
             and environments
-            and all(_synced_at(app) == head for app in automated)
+            and all(_synced_at(app) == head and health(app) == "Healthy" for app in automated)
         ):
             names = ", ".join(sorted(app["metadata"]["name"] for app in automated))
             waiting = f"; waiting for a manual sync (approval): {', '.join(manual)}" if manual else ""
-            print(f"Argo CD synced {names} at main's head {head[:12]}{waiting}")
+            print(f"Argo CD synced {names} at main's head {head[:12]}, all Healthy{waiting}")
             return
         time.sleep(POLL_S)
-    summary = "\n".join(_summary(app) for app in last) or "no Applications"
+    summary = "\n".join(summary(app) for app in last) or "no Applications"
     raise ProbeFailed(f"Argo CD did not sync the bootstrap within {timeout}s:\n{summary}")
 
 
-def _configmaps_with(state: State, namespace: str, digest: str) -> list[str]:
+def configmaps_with(state: State, namespace: str, digest: str) -> list[str]:
     listed = json.loads(kube.kubectl(cluster_of(state), "-n", namespace, "get", "configmaps", "-o", "json"))
     return [c["metadata"]["name"] for c in listed["items"] if digest in json.dumps(c)]
 
@@ -105,41 +134,30 @@ def _configmaps_with(state: State, namespace: str, digest: str) -> list[str]:
 def synced(args: argparse.Namespace) -> None:
     state = State.load()
     record = load_record(args.workflow)
-    app = _environment_app(state, args.env)
+    app = environment_app(state, args.env)
     namespace = app["spec"]["destination"]["namespace"]
     deadline = time.monotonic() + args.timeout
     with clone(state) as tree:
-        commits = promotions(tree, record["after"], args.workflow)
-        if not commits:
-            raise ProbeFailed(f"no promotion commit by {args.workflow} on main after {record['after'][:12]}")
-        commit = commits[0]
-        committed = int(git(tree, "show", "-s", "--format=%ct", commit).strip())
+        commit, committed = promotion_commit(tree, args.workflow, record)
         while True:
-            app = _environment_app(state, args.env)
-            revision = _synced_at(app)
-            if revision:
-                _head(tree)  # the synced revision may be newer than the clone
-                try:
-                    git(tree, "merge-base", "--is-ancestor", commit, revision)
-                except HarnessError:
-                    revision = None  # synced, but an older revision: not yet
+            app = environment_app(state, args.env)
+            revision = synced_since(tree, app, commit)
             if revision:
                 seen = time.time()
                 break
             if time.monotonic() > deadline:
                 raise ProbeFailed(
-                    f"{args.env} did not sync {commit[:12]} within {args.timeout}s:\n{_summary(app)}"
+                    f"{args.env} did not sync {commit[:12]} within {args.timeout}s:\n{summary(app)}"
                 )
             time.sleep(POLL_S)
-    found = _configmaps_with(state, namespace, record["digest"])
+    found = configmaps_with(state, namespace, record["digest"])
     if not found:
         raise ProbeFailed(
             f"{app['metadata']['name']} synced {revision[:12]}, but no ConfigMap in {namespace} "
             f"carries {record['digest']}"
         )
-    health = (app.get("status") or {}).get("health", {}).get("status")
     print(
         f"{app['metadata']['name']} synced {revision[:12]} (promotion {commit[:12]} by {args.workflow}) "
         f"{seen - committed:.0f}s after the commit; ConfigMap {', '.join(found)} in {namespace} carries "
-        f"{record['digest']}; health {health}"
+        f"{record['digest']}; health {health(app)}"
     )

@@ -47,7 +47,7 @@ def push_to_branch(
         else:
             git(tree, "fetch", "--quiet", "origin", branch)
             git(tree, "checkout", "--quiet", "-b", branch, "FETCH_HEAD")
-        changed = [edit(tree, kind, artifact_id, broken=False) for kind, artifact_id in artifacts]
+        changed = [edit(tree, kind, artifact_id) for kind, artifact_id in artifacts]
         if also is not None:
             also(tree)
         git(tree, "commit", "--quiet", "-am", f"e2e: pull request change to {', '.join(changed)}")

@@ -46,12 +46,29 @@ def clone(state: State) -> Iterator[Path]:
         yield tree
 
 
-def edit(tree: Path, kind: str, artifact_id: str, broken: bool) -> str:
-    """Change the artifact; returns its folder (relative)."""
+SERVING_BUG = (
+    '{% if customer_tier is defined and customer_tier == "free" %}Offer the upgrade: '
+    '{{ {"plus": "the Business plan", "business": "the Enterprise plan"}[customer_tier] }}.\n{% endif %}'
+)
+"""A prompt template change that fails to render (HTTP 500 from the gateway) for free-tier customers: an
+upgrade line whose lookup table lacks the free tier. No eval example or test case is a free-tier
+customer, so every rendered eval prompt is unchanged and CI scores the change exactly as the stable
+version; only the users' traffic has free-tier customers: a bad version that only the canary can catch."""
+
+
+def edit(tree: Path, kind: str, artifact_id: str, broken: bool = False, serving_bug: bool = False) -> str:
+    """Change the artifact; returns its folder (relative). ``broken``: a template variable the prompt does
+    not declare (lint fails); ``serving_bug``: SERVING_BUG before the question (CI passes)."""
     rel = f"artifacts/{BY_NAME[kind].folder}/{artifact_id}"
+    template = tree / rel / "template.j2"
     if broken:
-        template = tree / rel / "template.j2"
         template.write_text(template.read_text() + "\n{{ e2e_undeclared_variable }}\n")
+        return rel
+    if serving_bug:
+        text = template.read_text()
+        if "\nQuestion:" not in text:
+            raise HarnessError(f"{template}: no Question: line to put the change before")
+        template.write_text(text.replace("\nQuestion:", "\n" + SERVING_BUG + "Question:", 1))
         return rel
     manifest = tree / rel / BY_NAME[kind].manifest
     text = manifest.read_text()

@@ -56,20 +56,27 @@ def _workflow(name: str, template: str, parameters: dict[str, str], labels_: dic
 def change(args: argparse.Namespace) -> None:
     state = State.load()
     kind = shipped_kinds(state)[0] if args.kind == "first" else args.kind
-    _change(state, kind, args.workflow, args.artifact, args.broken)
+    _change(state, kind, args.workflow, args.artifact, args.broken, args.serving_bug)
 
 
 def change_all(args: argparse.Namespace) -> None:
     state = State.load()
     for kind in shipped_kinds(state):
-        _change(state, kind, f"{args.prefix}-{kind}", None, False)
+        _change(state, kind, f"{args.prefix}-{kind}", None)
 
 
-def _change(state: State, kind: str, workflow: str, artifact: str | None, broken: bool) -> None:
+def _change(
+    state: State,
+    kind: str,
+    workflow: str,
+    artifact: str | None,
+    broken: bool = False,
+    serving_bug: bool = False,
+) -> None:
     artifact_id = artifact or EXAMPLES[kind]
     with clone(state) as tree:
         before = git(tree, "rev-parse", "HEAD").strip()
-        rel = edit(tree, kind, artifact_id, broken)
+        rel = edit(tree, kind, artifact_id, broken, serving_bug)
         changed = [line[3:] for line in git(tree, "status", "--porcelain").splitlines()]
         git(tree, "commit", "--quiet", "-am", f"e2e: change {rel}")
         after = git(tree, "rev-parse", "HEAD").strip()
