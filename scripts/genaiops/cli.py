@@ -148,9 +148,10 @@ def _report_path_from_argv(argv: Sequence[str], stage: str) -> Path:
 def _select(args: argparse.Namespace, stage: str) -> tuple[Any, list[Artifact], dict[str, Any]]:
     project = load_project(args.repo)
     paths = list(args.paths) or paths_from_env()
-    if not paths and not args.changed_since:
+    if not paths and not args.changed_since and not getattr(args, "retire", None):
         raise UsageError(
-            f"nothing to {stage}: give PATH arguments, $ARTIFACT_PATH or --changed-since REF",
+            f"nothing to {stage}: give PATH arguments, $ARTIFACT_PATH or --changed-since REF"
+            + (" (or --retire KIND/ID)" if stage == "promote" else ""),
             hint=f"`genaiops {stage} .` checks every artifact.",
         )
     artifacts = resolve_paths(project.root, paths) if paths else []
@@ -198,7 +199,10 @@ def _run_stage(args: argparse.Namespace, report: Report) -> None:
     if args.command == "eval":
         options.update(importlib.import_module("genaiops.evaluate.options").options_from_args(args))
     ctx = StageContext(project=project, stage=args.command, options=options)
-    run_stage(args.command, artifacts, ctx, report)
+    if args.command == "promote":  # promotions, then retirements of deleted artifacts
+        importlib.import_module("genaiops.promote.run").run_promote(artifacts, ctx, report)
+    else:
+        run_stage(args.command, artifacts, ctx, report)
 
 
 def _run_route(args: argparse.Namespace, report: Report) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from genaiops.errors import UsageError
+
 ARTIFACTS_DIR = "artifacts"
 ARTIFACT_ID_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 """Artifact ids are DNS-1123 labels: they name ConfigMaps, workflow parameters and folders."""
@@ -70,3 +72,16 @@ def kind_named(name: str) -> Kind:
         return BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown artifact kind {name!r}; known kinds: {', '.join(BY_NAME)}") from None
+
+
+def parse_artifact_ref(
+    ref: str, example: str = "genaiops rollback --env dev prompt/support-answer"
+) -> tuple[str, str]:
+    """``KIND/ID`` -> (kind, id), with a clear usage error naming the known kinds and ``example``."""
+    kind, sep, artifact_id = ref.partition("/")
+    if not sep or kind not in BY_NAME or not ARTIFACT_ID_PATTERN.match(artifact_id):
+        raise UsageError(
+            f"{ref!r} is not KIND/ID (kinds: {', '.join(BY_NAME)}; ids are DNS-1123 labels)",
+            hint=f"For example: {example}",
+        )
+    return kind, artifact_id

@@ -4,7 +4,9 @@ Every promotion (and rollback) appends one entry to
 ``environments/<env>/lineage/<kind>/<id>.yaml``: the artifact version and content digest, the git tree
 of its snapshot (so a rollback can restore the exact bytes), the source commit, the pipeline image
 digest, the eval dataset digest, the scorecard, the workflow, the time and the approver. The
-scorecard of the deployed entry is the next evaluation's baseline (:func:`baseline_for`).
+scorecard of the deployed entry is the next evaluation's baseline (:func:`baseline_for`). A
+retirement appends an entry with action ``retire`` naming the version it removed; after it nothing
+is deployed (:func:`current` is None) and the file keeps the history.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ if TYPE_CHECKING:
 LINEAGE_API = "genaiops.dev/v1"
 LINEAGE_KIND = "Lineage"
 ENVIRONMENTS_DIR = "environments"
+RETIRE = "retire"
+"""The action of the entry that removed the artifact from the environment (its folder was deleted)."""
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def now() -> str:
+    """The time recorded in a lineage entry: UTC, seconds, ``Z``."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def lineage_relpath(env: str, kind: str, artifact_id: str) -> str:
@@ -35,7 +44,7 @@ def lineage_relpath(env: str, kind: str, artifact_id: str) -> str:
 
 @dataclass
 class LineageEntry:
-    """One promotion or rollback of an artifact into an environment."""
+    """One promotion, rollback or retirement of an artifact in an environment."""
 
     version: str
     digest: str
@@ -46,9 +55,7 @@ class LineageEntry:
     eval_dataset_digest: str | None = None
     scorecard: dict[str, Any] | None = None
     workflow: str | None = None
-    time: str = field(
-        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    )
+    time: str = field(default_factory=now)
     approver: str | None = None
     rolled_back_from: str | None = None
 
@@ -184,9 +191,9 @@ def append_lineage(repo: Path, env: str, kind: str, artifact_id: str, entry: Lin
 
 
 def current(repo: Path, env: str, kind: str, artifact_id: str) -> LineageEntry | None:
-    """The entry that is deployed now (the last one), or None."""
+    """The entry that is deployed now (the last one), or None (never promoted, or retired)."""
     entries = read_lineage(repo, env, kind, artifact_id)
-    return entries[-1] if entries else None
+    return entries[-1] if entries and entries[-1].action != RETIRE else None
 
 
 def baseline_for(env: str, kind: str, artifact_id: str, repo: Path | None = None) -> dict[str, Any] | None:

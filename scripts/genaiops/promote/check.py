@@ -2,7 +2,9 @@
 
 One mechanism for every kind (registered for all four in stages/registry.py); the kind-specific
 part is only which files the serving layer reads (genaiops.promote.snapshot.is_served).
-Options come from the promote subcommand (genaiops.promote.options) via ``ctx.options``.
+Options come from the promote subcommand (genaiops.promote.options) via ``ctx.options``; the
+helpers below (target, approval, request, provenance) are shared with retirement
+(genaiops.promote.retire).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from genaiops.discovery import Artifact
 from genaiops.errors import UsageError
 from genaiops.gitops import GitError, redact, resolve_remote, run_git
 from genaiops.lineage import LineageEntry
+from genaiops.project import Environment
 from genaiops.promote.deploy import Target, deploy, image_digest
 from genaiops.promote.gate import evaluate_gate, load_thresholds
 from genaiops.promote.rag import swap_alias
-from genaiops.promote.request import approval_branch, render_request
+from genaiops.promote.request import approval_branch, render_request, request_name
 from genaiops.promote.snapshot import Snapshot, snapshot_from_artifact
 from genaiops.report import ArtifactResult
 from genaiops.stages.runner import StageContext
@@ -32,7 +35,9 @@ NOT_CHECKED = rules.rule(
 )
 
 RESULT = rules.rule(
-    "promote/result", "promote", "What the promotion did: pushed, requested approval, or nothing."
+    "promote/result",
+    "promote",
+    "What the promotion or retirement did: pushed (retired), requested approval, or nothing.",
 )
 
 
@@ -61,7 +66,37 @@ def source_commit(repo: Path, given: str | None) -> str | None:
         return None
 
 
-def _target(ctx: StageContext) -> Target:
+def recorded_by(ctx: StageContext) -> dict[str, Any]:
+    """Who and what makes this change, as LineageEntry fields: source commit, image, workflow, approver."""
+    opts = ctx.options
+    return {
+        "source_commit": source_commit(ctx.project.root, opts.get("source_commit")),
+        "pipeline_image_digest": image_digest(),
+        "workflow": opts.get("workflow") or os.environ.get("ARGO_WORKFLOW_NAME") or None,
+        "approver": opts.get("approver") or None,
+    }
+
+
+def needs_request(env: Environment, ctx: StageContext) -> bool:
+    """Whether a change to ``env`` goes through a merge-request branch.
+
+    An environment that needs approval gets one, unless the approval was already given where the
+    promotion runs (the workflow's approval step names the approver with --approver).
+    """
+    return env.approval and not ctx.options.get("approver")
+
+
+def write_request(ctx: StageContext, action: str, env: str, kind: str, artifact_id: str, text: str) -> str:
+    """Write a merge-request description into the request folder; returns its path."""
+    folder = _request_dir(ctx)
+    folder.mkdir(parents=True, exist_ok=True)
+    request = folder / request_name(action, env, kind, artifact_id)
+    request.write_text(text, encoding="utf-8")
+    return str(request)
+
+
+def promotion_target(ctx: StageContext) -> Target:
+    """The GitOps remote, environment branch and push attempts from the options and genaiops.yaml."""
     opts = ctx.options
     repository = ctx.project.settings.get("repository")
     repository = repository if isinstance(repository, dict) else {}
@@ -116,22 +151,16 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         digest=result.digest,
         snapshot_tree="",
         action="promote",
-        source_commit=source_commit(ctx.project.root, opts.get("source_commit")),
-        pipeline_image_digest=image_digest(),
         eval_dataset_digest=gate.eval_dataset_digest,
         scorecard=gate.scorecard,
-        workflow=opts.get("workflow") or os.environ.get("ARGO_WORKFLOW_NAME") or None,
-        approver=opts.get("approver") or None,
+        **recorded_by(ctx),
     )
     if artifact.kind.name == "rag":  # the index must exist before the environment points at it
         swap_alias(ctx.manifest(artifact).data, ctx.project, env.name, verify_only=True)
-    target = _target(ctx)
-    # An environment that needs approval gets a merge-request branch, unless the approval was already
-    # given where the promotion runs (the workflow's approval step names the approver).
-    approved = bool(opts.get("approver"))
+    target = promotion_target(ctx)
     branch = (
         approval_branch(env.name, artifact.kind.name, artifact.id, result.version)
-        if env.approval and not approved
+        if needs_request(env, ctx)
         else None
     )
     outcome = deploy(target, env, snapshot, entry, approval_branch=branch)
@@ -146,21 +175,12 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     if outcome.entry is not None:
         promotion["snapshotTree"] = outcome.entry.snapshot_tree
     if branch is not None and outcome.status == "requested" and outcome.entry is not None:
-        folder = _request_dir(ctx)
-        folder.mkdir(parents=True, exist_ok=True)
-        request = folder / f"promote-request-{env.name}-{artifact.kind.name}-{artifact.id}.md"
-        request.write_text(
-            render_request(
-                env.name, snapshot, outcome.entry, branch, target.branch, thresholds, gate.reports
-            ),
-            encoding="utf-8",
+        text = render_request(
+            env.name, snapshot, outcome.entry, branch, target.branch, thresholds, gate.reports
         )
-        promotion["request"] = str(request)
+        promotion["request"] = write_request(ctx, "promote", env.name, artifact.kind.name, artifact.id, text)
     if artifact.kind.name == "rag" and outcome.status != "requested":
         promotion["alias"] = swap_alias(ctx.manifest(artifact).data, ctx.project, env.name)
     result.details["promotion"] = promotion
-    if opts.get("status_file"):
-        Path(opts["status_file"]).parent.mkdir(parents=True, exist_ok=True)
-        Path(opts["status_file"]).write_text(outcome.status + "\n", encoding="utf-8")
     result.add(RESULT, _describe(promotion, redact(target.remote)), severity="info")
     result.metrics["promotionAttempts"] = outcome.attempts

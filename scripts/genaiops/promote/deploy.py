@@ -1,9 +1,11 @@
-"""Deploying a snapshot to an environment of the GitOps repository (shared by promote and rollback).
+"""Publishing one artifact's change to an environment of the GitOps repository (promote, rollback, retire).
 
-Direct environments get a commit pushed to the environment branch. Environments that need approval
-get a branch ``promote/<env>/<kind>-<id>-<version>`` started from the environment branch and a
-merge-request description; merging it is the approval. Deploying what is already deployed does
-nothing (no commit, no branch).
+A change is an :class:`Edit`: deploying a snapshot (:class:`PromotionEdit`, promote and rollback) or
+removing one (genaiops.promote.retire). Direct environments get a commit pushed to the environment
+branch. Environments that need approval get a branch (``promote/<env>/<kind>-<id>-<version>``,
+``retire/...`` for a retirement) started from the environment branch and a merge-request
+description; merging it is the approval. An edit the environment already reflects does nothing (no
+commit, no branch).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from genaiops.gitops import Change, PublishResult, private_clone, publish, run_git, tree_of
-from genaiops.lineage import ENVIRONMENTS_DIR, LineageEntry, append_lineage, current
+from genaiops.lineage import ENVIRONMENTS_DIR, RETIRE, LineageEntry, append_lineage, current
 from genaiops.project import Environment
 from genaiops.promote.snapshot import Snapshot, apply_snapshot, env_artifact_dir
 
@@ -33,7 +35,7 @@ class Target:
 
 @dataclass
 class Outcome:
-    """What a deployment did."""
+    """What publishing an edit did."""
 
     status: str
     """``pushed`` to the environment branch, ``requested`` (approval branch pushed), or ``unchanged``."""
@@ -61,32 +63,87 @@ def is_deployed(repo: Path, env: str, snapshot: Snapshot) -> bool:
     return not dirty
 
 
-def _change(
-    env: str, snapshot: Snapshot, entry: LineageEntry, message: str, recorded: list[LineageEntry]
-) -> Change:
-    """The edit publish() applies (and re-applies after a lost race) to the environment."""
+class Edit(Protocol):
+    """A change to one artifact in an environment, as publish_edit() applies it (again after a lost race)."""
+
+    @property
+    def env(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+    def done(self, clone: Path) -> bool:
+        """Whether the environment in the working tree at ``clone`` is already as this edit wants it."""
+        ...
+
+    def apply(self, clone: Path) -> tuple[LineageEntry, str]:
+        """Make the change (lineage included); returns the lineage entry recorded and the commit message."""
+        ...
+
+    def branch(self, clone: Path) -> str:
+        """The approval branch for this edit, named from the environment branch checked out at ``clone``."""
+        ...
+
+
+@dataclass(frozen=True)
+class PromotionEdit:
+    """Deploy ``snapshot`` (a promotion or a rollback), recording ``entry`` with the snapshot's tree."""
+
+    env: str
+    snapshot: Snapshot
+    entry: LineageEntry
+    action: str = "promote"
+    approval_branch: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.snapshot.kind
+
+    @property
+    def id(self) -> str:
+        return self.snapshot.id
+
+    def done(self, clone: Path) -> bool:
+        return is_deployed(clone, self.env, self.snapshot)
+
+    def apply(self, clone: Path) -> tuple[LineageEntry, str]:
+        apply_snapshot(clone, self.env, self.snapshot)
+        final = replace(
+            self.entry, snapshot_tree=tree_of(clone, env_artifact_dir(self.env, self.kind, self.id))
+        )
+        append_lineage(clone, self.env, self.kind, self.id, final)
+        return final, commit_message(self.action, self.env, self.kind, self.id, final)
+
+    def branch(self, clone: Path) -> str:
+        return self.approval_branch
+
+
+def _change(edit: Edit, recorded: list[LineageEntry]) -> Change:
+    """The function publish() applies (and re-applies after a lost race) to the environment."""
 
     def change(clone: Path) -> str | None:
-        if is_deployed(clone, env, snapshot):
+        if edit.done(clone):
             return None
-        apply_snapshot(clone, env, snapshot)
-        final = replace(
-            entry, snapshot_tree=tree_of(clone, env_artifact_dir(env, snapshot.kind, snapshot.id))
-        )
-        append_lineage(clone, env, snapshot.kind, snapshot.id, final)
-        recorded.append(final)
+        entry, message = edit.apply(clone)
+        recorded.append(entry)
         return message
 
     return change
 
 
-def commit_message(action: str, env: str, snapshot: Snapshot, entry: LineageEntry) -> str:
+VERBS = {"promote": "promote", "rollback": "roll back", RETIRE: "retire"}
+
+
+def commit_message(action: str, env: str, kind: str, artifact_id: str, entry: LineageEntry) -> str:
     """A commit message that says what and why, with machine-readable trailers."""
-    verb = "roll back" if action == "rollback" else "promote"
     trailers = [
-        f"Genaiops-Artifact: {snapshot.kind}/{snapshot.id}",
-        f"Genaiops-Version: {snapshot.version}",
-        f"Genaiops-Digest: {snapshot.digest}",
+        f"Genaiops-Action: {action}",
+        f"Genaiops-Artifact: {kind}/{artifact_id}",
+        f"Genaiops-Version: {entry.version}",
+        f"Genaiops-Digest: {entry.digest}",
     ]
     if entry.source_commit:
         trailers.append(f"Genaiops-Source-Commit: {entry.source_commit}")
@@ -96,7 +153,8 @@ def commit_message(action: str, env: str, snapshot: Snapshot, entry: LineageEntr
         trailers.append(f"Genaiops-Approver: {entry.approver}")
     if entry.rolled_back_from:
         trailers.append(f"Genaiops-Rolled-Back-From: {entry.rolled_back_from}")
-    subject = f"{verb} {snapshot.kind}/{snapshot.id} {snapshot.version} in {env}"
+    where = "from" if action == RETIRE else "in"
+    subject = f"{VERBS[action]} {kind}/{artifact_id} {entry.version} {where} {env}"
     return subject + "\n\n" + "\n".join(trailers) + "\n"
 
 
@@ -110,34 +168,33 @@ def deploy(
     approval_branch: str | None = None,
 ) -> Outcome:
     """Publish ``snapshot`` (recording ``entry``) to ``env``; via ``approval_branch`` when given."""
-    paths = [f"{ENVIRONMENTS_DIR}/{env.name}"]
-    message = commit_message(action, env.name, snapshot, entry)
+    edit = PromotionEdit(env.name, snapshot, entry, action, approval_branch or "")
+    return publish_edit(target, edit, approval=approval_branch is not None)
+
+
+def publish_edit(target: Target, edit: Edit, *, approval: bool = False) -> Outcome:
+    """Publish ``edit``: a commit on the environment branch, or (``approval``) on its approval branch.
+
+    An approval branch starts from the environment branch; nothing is pushed when the environment
+    branch is already as the edit wants it.
+    """
+    paths = [f"{ENVIRONMENTS_DIR}/{edit.env}"]
     recorded: list[LineageEntry] = []
     with private_clone(target.remote, target.branch) as clone:
-        if approval_branch is None:
+        if not approval:
             result: PublishResult = publish(
-                clone,
-                target.branch,
-                _change(env.name, snapshot, entry, message, recorded),
-                paths,
-                attempts=target.attempts,
+                clone, target.branch, _change(edit, recorded), paths, attempts=target.attempts
             )
             status = result.status
         else:
-            if is_deployed(clone, env.name, snapshot):
+            if edit.done(clone):
                 head = run_git(clone, "rev-parse", "HEAD").strip()
-                return Outcome(
-                    "unchanged",
-                    target.branch,
-                    head,
-                    1,
-                    current(clone, env.name, snapshot.kind, snapshot.id),
-                    paths,
-                )
+                deployed = current(clone, edit.env, edit.kind, edit.id)
+                return Outcome("unchanged", target.branch, head, 1, deployed, paths)
             result = publish(
                 clone,
-                approval_branch,
-                _change(env.name, snapshot, entry, message, recorded),
+                edit.branch(clone),
+                _change(edit, recorded),
                 paths,
                 base_branch=target.branch,
                 attempts=target.attempts,

@@ -16,6 +16,8 @@ OPTION_NAMES = (
     "request_dir",
     "attempts",
     "status_file",
+    "retire",
+    "kind",
 )
 
 
@@ -54,10 +56,17 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="where to write merge-request descriptions (default: the --reports folder)",
     )
     group.add_argument(
+        "--retire",
+        action="append",
+        metavar="KIND/ID",
+        help="retire KIND/ID from --env: an artifact whose folder was deleted (repeatable; with "
+        "--changed-since the deleted artifacts are retired without it)",
+    )
+    group.add_argument(
         "--status-file",
         metavar="FILE",
         type=Path,
-        help="also write the promotion status (pushed, requested, unchanged) to FILE (for workflows)",
+        help="also write the run's status (pushed, requested, retired, unchanged) to FILE (for workflows)",
     )
     group.add_argument(
         "--attempts", type=int, default=40, help="push attempts when the branch moves (default 40)"

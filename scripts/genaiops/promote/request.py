@@ -1,4 +1,8 @@
-"""The merge-request description for a promotion that needs approval (Markdown, with the scorecard)."""
+"""The merge-request description for a promotion or retirement that needs approval (Markdown).
+
+A promotion's description carries the gate's reports and the scorecard; a retirement's says what
+leaves the environment and which checks still applied (there is nothing to evaluate).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,29 @@ MAX_CHARS = 60_000
 """GitHub and GitLab cap descriptions at 65,536 / 1,048,576 characters; stay under the smaller."""
 
 
-def approval_branch(env: str, kind: str, artifact_id: str, version: str) -> str:
-    """``promote/<env>/<kind>-<id>-<version>`` (a valid ref name: no '+', spaces or '..')."""
+def approval_branch(env: str, kind: str, artifact_id: str, version: str, action: str = "promote") -> str:
+    """``<action>/<env>/<kind>-<id>-<version>`` (a valid ref name: no '+', spaces or '..')."""
     safe_version = "".join(c if c.isalnum() or c in "-." else "_" for c in version).replace("..", "._")
-    return f"promote/{env}/{kind}-{artifact_id}-{safe_version}"
+    return f"{action}/{env}/{kind}-{artifact_id}-{safe_version}"
+
+
+def request_name(action: str, env: str, kind: str, artifact_id: str) -> str:
+    """The description's file name: ``<action>-request-<env>-<kind>-<id>.md``."""
+    return f"{action}-request-{env}-{kind}-{artifact_id}.md"
+
+
+def _facts(rows: list[tuple[str, str]]) -> list[str]:
+    """A two-column Markdown table of ``(label, value)`` rows."""
+    return ["| | |", "|---|---|", *(f"| {label} | {value} |" for label, value in rows)]
+
+
+def _provenance(entry: LineageEntry) -> list[tuple[str, str]]:
+    """The rows every description has: where the change comes from."""
+    return [
+        ("source commit", f"`{entry.source_commit or 'unknown'}`"),
+        ("workflow", f"`{entry.workflow or 'n/a'}`"),
+        ("pipeline image", f"`{entry.pipeline_image_digest or 'unknown'}`"),
+    ]
 
 
 def _cell(value: Any) -> str:
@@ -81,17 +104,19 @@ def render_request(
         f"environment and the serving layer loads ConfigMap "
         f"`{configmap_name(snapshot.kind, snapshot.id)}-<hash>`.",
         "",
-        "| | |",
-        "|---|---|",
-        f"| artifact | `{name}` |",
-        f"| version | `{snapshot.version}` |",
-        f"| digest | `{snapshot.digest}` |",
-        f"| source commit | `{entry.source_commit or 'unknown'}` |",
-        f"| workflow | `{entry.workflow or 'n/a'}` |",
-        f"| pipeline image | `{entry.pipeline_image_digest or 'unknown'}` |",
-        f"| eval dataset digest | `{entry.eval_dataset_digest or 'unknown'}` |",
-        f"| snapshot | `{env_artifact_dir(env, snapshot.kind, snapshot.id)}/` "
-        f"(tree `{entry.snapshot_tree}`) |",
+        *_facts(
+            [
+                ("artifact", f"`{name}`"),
+                ("version", f"`{snapshot.version}`"),
+                ("digest", f"`{snapshot.digest}`"),
+                *_provenance(entry),
+                ("eval dataset digest", f"`{entry.eval_dataset_digest or 'unknown'}`"),
+                (
+                    "snapshot",
+                    f"`{env_artifact_dir(env, snapshot.kind, snapshot.id)}/` (tree `{entry.snapshot_tree}`)",
+                ),
+            ]
+        ),
         "",
         "## Gate",
         "",
@@ -123,6 +148,48 @@ def render_request(
             folded = ["", "<details><summary>Full scorecard</summary>", "", rendered, "", "</details>", ""]
             text += "\n".join(folded)
     return text
+
+
+def render_retirement_request(
+    env: str, kind: str, artifact_id: str, entry: LineageEntry, branch: str, target_branch: str
+) -> str:
+    """The description a reviewer reads before merging a retirement branch (``entry``: the retire entry)."""
+    name = f"{kind}/{artifact_id}"
+    folder = env_artifact_dir(env, kind, artifact_id)
+    lines = [
+        f"# Retire {name} {entry.version} from {env}",
+        "",
+        f"The artifact's folder was deleted from the source repository. Merging `{branch}` into "
+        f"`{target_branch}` removes it from **{env}**: the configMapGenerator entry "
+        f"`{configmap_name(kind, artifact_id)}` and `{folder}/` go, Argo CD prunes the ConfigMap (per its "
+        "sync policy), and the lineage records the retirement and keeps the history.",
+        "",
+        *_facts(
+            [
+                ("artifact", f"`{name}`"),
+                ("retired version", f"`{entry.version}`"),
+                ("digest", f"`{entry.digest}`"),
+                *_provenance(entry),
+                ("retired snapshot", f"`{folder}/` (tree `{entry.snapshot_tree}`, kept in git history)"),
+            ]
+        ),
+        "",
+        "## Checks",
+        "",
+        f"- The artifact's folder no longer exists in the source repository "
+        f"(at `{entry.source_commit or 'HEAD'}`).",
+        f"- No serving workload of {env} names it as active (`GENAIOPS_SERVE_*`, `--prompt`, `--guardrail`, "
+        "`--model-config`).",
+        "- There is nothing to evaluate: no lint, validate or eval report is needed.",
+        "",
+        "## Approve",
+        "",
+        f"Review the diff, then merge into `{target_branch}` "
+        "(fast-forward or merge commit; never force-push).",
+        f"To serve it again later, restore the folder from git history and promote it to {env}.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _eval_markdown(scorecard: dict[str, Any], budget: int) -> str | None:

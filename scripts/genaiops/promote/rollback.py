@@ -15,7 +15,6 @@ import json
 import os
 import sys
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,8 @@ import yaml
 
 from genaiops.errors import UsageError
 from genaiops.gitops import private_clone, read_tree, resolve_remote, run_git
-from genaiops.kinds import ARTIFACT_ID_PATTERN, BY_NAME
-from genaiops.lineage import LineageEntry, read_lineage
+from genaiops.kinds import BY_NAME, parse_artifact_ref
+from genaiops.lineage import RETIRE, LineageEntry, now, read_lineage
 from genaiops.project import Project, load_project
 from genaiops.promote.deploy import Outcome, Target, deploy
 from genaiops.promote.snapshot import Snapshot
@@ -38,17 +37,6 @@ class RollbackPlan:
     target: LineageEntry
 
 
-def parse_artifact_ref(ref: str) -> tuple[str, str]:
-    """``KIND/ID`` -> (kind, id), with clear errors."""
-    kind, sep, artifact_id = ref.partition("/")
-    if not sep or kind not in BY_NAME or not ARTIFACT_ID_PATTERN.match(artifact_id):
-        raise UsageError(
-            f"{ref!r} is not KIND/ID (kinds: {', '.join(BY_NAME)}; ids are DNS-1123 labels)",
-            hint="For example: genaiops rollback --env dev prompt/support-answer",
-        )
-    return kind, artifact_id
-
-
 def plan(entries: list[LineageEntry], to_version: str | None, where: str) -> RollbackPlan | None:
     """Pick the entry to restore: ``to_version``'s latest, else the last deployment that differs from now.
 
@@ -57,6 +45,11 @@ def plan(entries: list[LineageEntry], to_version: str | None, where: str) -> Rol
     if not entries:
         raise UsageError(f"{where} was never promoted: there is nothing to roll back")
     now = entries[-1]
+    if now.action == RETIRE:
+        raise UsageError(
+            f"{where} was retired ({now.time}): nothing is deployed to roll back",
+            hint="Restore the artifact's folder from git history and promote it again.",
+        )
     if to_version is not None:
         matches = [e for e in entries if e.version == to_version]
         if not matches:
@@ -108,7 +101,7 @@ def rollback(
         chosen.target,
         action="rollback",
         rolled_back_from=chosen.current.version,
-        time=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        time=now(),
         workflow=workflow or os.environ.get("ARGO_WORKFLOW_NAME") or None,
         approver=approver or None,
     )

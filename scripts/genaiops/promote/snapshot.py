@@ -9,12 +9,14 @@ For artifact ``<kind>/<id>`` in environment ``<env>`` a promotion writes
   the workloads that reference it roll when it changes.
 The kustomization is edited with ruamel.yaml round-tripping: comments, key order and other entries
 stay as the team wrote them; generator entries are kept sorted by name so the result depends only on
-what is deployed, not on the order promotions happened in.
+what is deployed, not on the order promotions happened in. Retiring an artifact removes both again
+(:func:`remove_snapshot`).
 """
 
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -181,8 +183,8 @@ def write_files(repo: Path, env: str, snapshot: Snapshot) -> None:
         _write_if_changed(target, content)
 
 
-def update_kustomization(repo: Path, env: str, snapshot: Snapshot) -> None:
-    """Put the snapshot's generator entry into the environment's kustomization (in place, sorted)."""
+def _load_kustomization(repo: Path, env: str) -> tuple[Path, YAML, Any]:
+    """The environment's kustomization, parsed round-trip (comments and order kept)."""
     rel = f"{ENVIRONMENTS_DIR}/{env}/kustomization.yaml"
     path = repo / rel
     if not path.is_file():
@@ -197,12 +199,24 @@ def update_kustomization(repo: Path, env: str, snapshot: Snapshot) -> None:
         raise UsageError(f"{rel} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"{rel} must be a Kustomization mapping")
+    if not isinstance(data.get("configMapGenerator", []), list):
+        raise UsageError(f"{rel}: configMapGenerator must be a list")
+    return path, yaml, data
+
+
+def _save_kustomization(path: Path, yaml: YAML, data: Any) -> None:
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    _write_if_changed(path, buffer.getvalue().encode("utf-8"))
+
+
+def update_kustomization(repo: Path, env: str, snapshot: Snapshot) -> None:
+    """Put the snapshot's generator entry into the environment's kustomization (in place, sorted)."""
+    path, yaml, data = _load_kustomization(repo, env)
     generators = data.get("configMapGenerator")
     if generators is None:
         generators = CommentedSeq()
         data["configMapGenerator"] = generators
-    if not isinstance(generators, list):
-        raise UsageError(f"{rel}: configMapGenerator must be a list")
     entry = generator_entry(snapshot)
     index = next(
         (i for i, g in enumerate(generators) if isinstance(g, dict) and g.get("name") == entry["name"]), None
@@ -219,9 +233,7 @@ def update_kustomization(repo: Path, env: str, snapshot: Snapshot) -> None:
             len(generators),
         )
         generators.insert(position, entry)
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    _write_if_changed(path, buffer.getvalue().encode("utf-8"))
+    _save_kustomization(path, yaml, data)
 
 
 def _update_in_place(old: Any, new: CommentedMap) -> None:
@@ -239,3 +251,22 @@ def apply_snapshot(repo: Path, env: str, snapshot: Snapshot) -> None:
     """Write the snapshot into environment ``env`` of the working tree at ``repo``."""
     write_files(repo, env, snapshot)
     update_kustomization(repo, env, snapshot)
+
+
+def remove_snapshot(repo: Path, env: str, kind: str, artifact_id: str) -> None:
+    """Take ``kind/artifact_id`` out of environment ``env``: its generator entry and its snapshot folder.
+
+    The rest of the kustomization (comments, other entries) stays as it is; the lineage is not touched.
+    """
+    path, yaml, data = _load_kustomization(repo, env)
+    generators = data.get("configMapGenerator") or []
+    name = configmap_name(kind, artifact_id)
+    for index in reversed(range(len(generators))):
+        if isinstance(generators[index], dict) and generators[index].get("name") == name:
+            del generators[index]
+    _save_kustomization(path, yaml, data)
+    folder = repo / env_artifact_dir(env, kind, artifact_id)
+    if folder.is_symlink() or folder.is_file():
+        folder.unlink()
+    elif folder.is_dir():
+        shutil.rmtree(folder)

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from genaiops.errors import InfraError, UsageError
 from genaiops.gitops import private_clone
+from genaiops.kinds import parse_artifact_ref
 from genaiops.lineage import current
 from genaiops.project import load_project
-from genaiops.promote.rollback import parse_artifact_ref, rollback, summary, target_for
+from genaiops.promote.rollback import rollback, summary, target_for
 
 if TYPE_CHECKING:
     from genaiops.promote.prometheus import PrometheusClient

@@ -97,15 +97,13 @@ def _preflight(artifact: Artifact, result: ArtifactResult, ctx: StageContext) ->
     return True
 
 
-def run_artifact(artifact: Artifact, check: Check, ctx: StageContext) -> ArtifactResult:
-    """Apply ``check`` to one artifact, turning every failure mode into report content."""
-    result = ArtifactResult(kind=artifact.kind.name, id=artifact.id, path=artifact.relpath)
-    started = time.perf_counter()
+def guarded(result: ArtifactResult, work: Callable[[], None], where: str) -> None:
+    """Run ``work`` for ``result``, turning every failure mode into report content (usage errors propagate).
+
+    ``where`` names the artifact in the message of an internal error.
+    """
     try:
-        ensure_inside(artifact.root, artifact.repo)  # a symlinked artifact folder must not lead out
-        result.digest = digest(artifact)
-        if _preflight(artifact, result, ctx):
-            check(artifact, result, ctx)
+        work()
     except ArtifactError as exc:
         result.add(exc.rule_id, exc.message, file=exc.file, line=exc.line, hint=exc.hint)
     except InfraError as exc:
@@ -113,16 +111,30 @@ def run_artifact(artifact: Artifact, check: Check, ctx: StageContext) -> Artifac
     except UsageError:
         raise
     except RecursionError:
-        result.add(rules.UNREADABLE, "the artifact is nested too deeply to process", file=artifact.relpath)
+        result.add(rules.UNREADABLE, "the artifact is nested too deeply to process", file=result.path)
     except Exception as exc:  # a bug in a check must not hide the other artifacts' results
         detail = (
             traceback.format_exc() if os.environ.get("GENAIOPS_DEBUG") else f"{type(exc).__name__}: {exc}"
         )
         result.add(
             rules.INTERNAL,
-            f"internal error while checking {artifact.relpath}: {detail}",
+            f"internal error while checking {where}: {detail}",
             hint=rules.RULES[rules.INTERNAL].hint,
         )
+
+
+def run_artifact(artifact: Artifact, check: Check, ctx: StageContext) -> ArtifactResult:
+    """Apply ``check`` to one artifact, turning every failure mode into report content."""
+    result = ArtifactResult(kind=artifact.kind.name, id=artifact.id, path=artifact.relpath)
+    started = time.perf_counter()
+
+    def work() -> None:
+        ensure_inside(artifact.root, artifact.repo)  # a symlinked artifact folder must not lead out
+        result.digest = digest(artifact)
+        if _preflight(artifact, result, ctx):
+            check(artifact, result, ctx)
+
+    guarded(result, work, artifact.relpath)
     result.timings["totalMs"] = round((time.perf_counter() - started) * 1000, 3)
     return result
 
