@@ -7,9 +7,11 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -258,3 +260,40 @@ def test_serve_llm_lists_the_models_it_is_told_it_deploys() -> None:
         "gpt-4o-mini",
     ]
     assert {m["owned_by"] for m in listed} == {"genaiops-reference"}
+
+
+class _PortRecorder(BaseHTTPRequestHandler):
+    """GET /v1/models, recording the client port of each request (one port per TCP connection)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.ports.append(self.client_address[1])  # type: ignore[attr-defined]
+        body = json.dumps({"data": [{"id": "m"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize(("reuse", "connections"), [(True, 1), (False, 3)])
+def test_connections_are_reused_unless_turned_off(reuse: bool, connections: int) -> None:
+    """The serving gateway turns reuse off, so a Service's blue-green switch reaches every request."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PortRecorder)
+    server.ports = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = ProviderConfig(
+            base_url=f"http://127.0.0.1:{server.server_address[1]}/v1", reuse_connections=reuse
+        )
+        with LLMClient(config) as client:
+            for _ in range(3):
+                assert client.models() == ["m"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(set(server.ports)) == connections  # type: ignore[attr-defined]

@@ -167,6 +167,11 @@ def test_ready_guardrail_block_completion_and_metrics(tmp_path: Path, llm: int) 
         assert zero == {
             (kind, outcome) for kind in ("prompt", "guardrail", "model-config") for outcome in OUTCOMES
         }
+        # and its latency histogram, so a new revision's first requests count in its buckets' rate
+        counts = {
+            lab["kind"]: v for lab, v in samples(port, "genaiops_serving_request_duration_seconds_count")
+        }
+        assert counts == {"prompt": 0, "guardrail": 0, "model-config": 0}
 
         status, blocked = call(port, "/v1/generate", INJECTION)
         assert status == 403

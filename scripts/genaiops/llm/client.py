@@ -74,7 +74,8 @@ class LLMClient:
             headers["Authorization"] = f"Bearer {key}"
         timeout = httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s)
         limits = httpx.Limits(
-            max_connections=config.concurrency, max_keepalive_connections=config.concurrency
+            max_connections=config.concurrency,
+            max_keepalive_connections=config.concurrency if config.reuse_connections else 0,
         )
         self._http = httpx.Client(
             base_url=config.base_url.rstrip("/") + "/", headers=headers, timeout=timeout, limits=limits

@@ -56,6 +56,11 @@ class ProviderConfig:
     """Response cache folder, relative to the repository root unless absolute."""
     configured: bool = False
     """True when genaiops.yaml or ``$GENAIOPS_LLM_BASE_URL`` named the endpoint (not the default)."""
+    reuse_connections: bool = True
+    """Keep connections open between requests. The serving gateway turns it off: behind a Kubernetes
+    Service, a kept-alive connection stays with the pod it was opened to, so after a blue-green switch
+    of the Service's selector the new colour would get no traffic until the old pods are gone (and its
+    post-switch analysis would measure nothing)."""
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):

@@ -161,6 +161,8 @@ class Service:
                         backoff_max_s=1.0,
                         max_retry_after_s=2.0,
                         concurrency=32,
+                        # a new connection per request: the model tier's Service switches colours
+                        reuse_connections=False,
                     )
                 )
             return self._client

@@ -61,16 +61,19 @@ class ServingMetrics:
         self.verdicts.labels(ident, version, verdict, self.revision).inc()
 
     def set_loaded(self, kind: str, ident: str, version: str, ok: bool) -> None:
-        """Record the artifact's state; a loaded one gets its request series for every outcome at 0.
+        """Record the artifact's state; a loaded one gets its request series for every outcome, and its
+        latency histogram, at 0.
 
         A series appears only once created, and a rate over a missing series is no data rather than
         0: without this, a revision that never failed has no ``outcome="error"`` series, and every
-        error-rate analysis of it would be Inconclusive instead of measuring 0 errors.
+        error-rate analysis of it would be Inconclusive instead of measuring 0 errors; and the first
+        requests of a new revision would be missing from the rate of its latency buckets.
         """
         self.loaded.labels(kind, ident, version, self.revision).set(1 if ok else 0)
         if ok:
             for outcome in OUTCOMES:
                 self.requests.labels(kind, ident, version, outcome, self.revision)
+            self.duration.labels(kind, ident, version, self.revision)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
