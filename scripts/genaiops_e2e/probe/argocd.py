@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 from genaiops_e2e import kube
 from genaiops_e2e.controllers import ARGO_CD_NAMESPACE
-from genaiops_e2e.probe.common import ProbeFailed, cluster_of, load_record
+from genaiops_e2e.probe.common import ProbeFailed, cluster_of, load_record, poll
 from genaiops_e2e.probe.repo import clone, git, promotions
 from genaiops_e2e.proc import HarnessError
 from genaiops_e2e.state import State
-
-POLL_S = 3
 
 
 def applications(state: State, selector: str) -> list[dict[str, Any]]:
@@ -101,29 +98,28 @@ def bootstrapped(args: argparse.Namespace) -> None:
 
 
 def _wait_bootstrapped(state: State, tree: Path, timeout: int) -> None:
-    deadline = time.monotonic() + timeout
-    last: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+    def check() -> tuple[str | None, str]:
         head = _head(tree)
         roots = applications(state, "app.kubernetes.io/component=bootstrap")
         environments = applications(state, "app.kubernetes.io/component=artifacts")
-        last = roots + environments
-        automated = [app for app in last if (app["spec"].get("syncPolicy") or {}).get("automated")]
-        manual = sorted(app["metadata"]["name"] for app in last if app not in automated)
-        if (
+        listed = roots + environments
+        automated = [app for app in listed if (app["spec"].get("syncPolicy") or {}).get("automated")]
+        seen = "\n".join(summary(app) for app in listed) or "no Applications"
+        if not (
             len(roots) == 1
             and roots[0] in automated
             and health(roots[0]) == "Healthy"
             and environments
             and all(_synced_at(app) == head and health(app) == "Healthy" for app in automated)
         ):
-            names = ", ".join(sorted(app["metadata"]["name"] for app in automated))
-            waiting = f"; waiting for a manual sync (approval): {', '.join(manual)}" if manual else ""
-            print(f"Argo CD synced {names} at main's head {head[:12]}, all Healthy{waiting}")
-            return
-        time.sleep(POLL_S)
-    summary = "\n".join(summary(app) for app in last) or "no Applications"
-    raise ProbeFailed(f"Argo CD did not sync the bootstrap within {timeout}s:\n{summary}")
+            return None, seen
+        names = ", ".join(sorted(app["metadata"]["name"] for app in automated))
+        manual = sorted(app["metadata"]["name"] for app in listed if app not in automated)
+        waiting = f"; waiting for a manual sync (approval): {', '.join(manual)}" if manual else ""
+        return f"Argo CD synced {names} at main's head {head[:12]}, all Healthy{waiting}", seen
+
+    message, _ = poll(check, timeout, "Argo CD did not sync the bootstrap")
+    print(message)
 
 
 def configmaps_with(state: State, namespace: str, digest: str) -> list[str]:
@@ -136,20 +132,15 @@ def synced(args: argparse.Namespace) -> None:
     record = load_record(args.workflow)
     app = environment_app(state, args.env)
     namespace = app["spec"]["destination"]["namespace"]
-    deadline = time.monotonic() + args.timeout
     with clone(state) as tree:
         commit, committed = promotion_commit(tree, args.workflow, record)
-        while True:
+
+        def check() -> tuple[tuple[str, dict[str, Any]] | None, str]:
             app = environment_app(state, args.env)
             revision = synced_since(tree, app, commit)
-            if revision:
-                seen = time.time()
-                break
-            if time.monotonic() > deadline:
-                raise ProbeFailed(
-                    f"{args.env} did not sync {commit[:12]} within {args.timeout}s:\n{summary(app)}"
-                )
-            time.sleep(POLL_S)
+            return ((revision, app) if revision else None), summary(app)
+
+        (revision, app), seen = poll(check, args.timeout, f"{args.env} did not sync {commit[:12]}")
     found = configmaps_with(state, namespace, record["digest"])
     if not found:
         raise ProbeFailed(

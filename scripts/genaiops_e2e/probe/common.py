@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from genaiops_e2e import kube
 from genaiops_e2e.proc import HarnessError
@@ -23,6 +25,26 @@ EXAMPLES = {
 
 class ProbeFailed(Exception):
     """An expectation of a scenario did not hold."""
+
+
+T = TypeVar("T")
+POLL_S = 3
+
+
+def poll(
+    check: Callable[[], tuple[T | None, str]], timeout: float, what: str, every: float = POLL_S
+) -> tuple[T, float]:
+    """Call ``check`` every ``every`` seconds until its first value is not None; return that value and the
+    wall-clock time it was seen. ``check`` also says what it saw: after ``timeout`` seconds the probe
+    fails with ``what`` (e.g. "dev did not sync abc") and that last description."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found, seen = check()
+        if found is not None:
+            return found, time.time()
+        if time.monotonic() > deadline:
+            raise ProbeFailed(f"{what} within {timeout:.0f}s:\n{seen}")
+        time.sleep(every)
 
 
 def cluster_of(state: State) -> kube.Cluster:

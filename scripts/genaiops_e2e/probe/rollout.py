@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,6 @@ from typing import Any
 from genaiops_e2e import kube
 from genaiops_e2e.install import INFRA_NAMESPACE
 from genaiops_e2e.probe.argocd import (
-    POLL_S,
     configmaps_with,
     descends,
     environment_app,
@@ -46,7 +44,7 @@ from genaiops_e2e.probe.argocd import (
     summary,
     synced_since,
 )
-from genaiops_e2e.probe.common import ProbeFailed, cluster_of, load_record, save_record
+from genaiops_e2e.probe.common import ProbeFailed, cluster_of, load_record, poll, save_record
 from genaiops_e2e.probe.pullrequest import records
 from genaiops_e2e.probe.repo import clone
 from genaiops_e2e.state import State
@@ -146,42 +144,31 @@ def _served(state: State, namespace: str, record: dict[str, str], revision: str)
 def notified(state: State, tree: Path, event: str, application: str, commit: str) -> dict[str, Any]:
     """The Argo CD notification ``event`` about ``application`` at ``commit`` or a later revision, as the
     team webhook (the HTTP sink) received it (waits up to NOTIFIED_S)."""
-    deadline = time.monotonic() + NOTIFIED_S
-    while True:
+
+    def check() -> tuple[dict[str, Any] | None, str]:
         deliveries = records(state)["deliveries"]
         assert isinstance(deliveries, list)
-        for delivery in deliveries:
-            body = delivery.get("body") if isinstance(delivery, dict) else None
-            if (
-                isinstance(body, dict)
-                and (body.get("event"), body.get("application")) == (event, application)
-                and descends(tree, commit, str(body.get("revision")))
-            ):
-                return body
-        if time.monotonic() > deadline:
-            raise ProbeFailed(
-                f"the team webhook got no Argo CD {event!r} notification for {application} at {commit[:12]} "
-                "or later"
-            )
-        time.sleep(POLL_S)
+        bodies = [d["body"] for d in deliveries if isinstance(d, dict) and isinstance(d.get("body"), dict)]
+        about = [b for b in bodies if (b.get("event"), b.get("application")) == (event, application)]
+        found = next((b for b in about if descends(tree, commit, str(b.get("revision")))), None)
+        return found, f"{len(about)} earlier {event!r} notification(s) for {application}"
+
+    what = f"the team webhook got no Argo CD {event!r} for {application} at {commit[:12]} or later"
+    body, _ = poll(check, NOTIFIED_S, what)
+    return body
 
 
 def rolled_out(args: argparse.Namespace) -> None:
     state = State.load()
     record = load_record(args.workflow)
-    deadline = time.monotonic() + args.timeout
     with clone(state) as tree:
         commit, committed = promotion_commit(tree, args.workflow, record)
-        while True:
+
+        def check() -> tuple[bool | None, str]:
             done, seen = _done(state, tree, args.env, args.rollout, commit, record["digest"])
-            if done:
-                healthy = time.time()
-                break
-            if time.monotonic() > deadline:
-                raise ProbeFailed(
-                    f"{args.env} did not roll out {commit[:12]} within {args.timeout}s:\n{seen}"
-                )
-            time.sleep(POLL_S)
+            return (True if done else None), seen
+
+        _, healthy = poll(check, args.timeout, f"{args.env} did not roll out {commit[:12]}")
         app = environment_app(state, args.env)
         deployed = notified(state, tree, "deployed", app["metadata"]["name"], commit)
     namespace = app["spec"]["destination"]["namespace"]
@@ -245,26 +232,21 @@ def aborted(args: argparse.Namespace) -> None:
     state = State.load()
     record = load_record(args.workflow)
     namespace = environment_app(state, args.env)["spec"]["destination"]["namespace"]
-    deadline = time.monotonic() + args.timeout
     with clone(state) as tree:
         commit, committed = promotion_commit(tree, args.workflow, record)
-    while True:
+
+    def check() -> tuple[tuple[dict[str, Any], set[str], str] | None, str]:
         bad = set(configmaps_with(state, namespace, record["digest"]))  # once Argo CD synced it
         rollout = _get(state, namespace, "rollout", args.rollout)
         status = rollout.get("status") or {}
-        current, stable = status.get("currentPodHash"), status.get("stableRS")
         analysis = None
         if status.get("abort") and status.get("phase") == "Degraded" and _mounted(rollout) & bad:
-            analysis = _failed_analysis(state, namespace, args.rollout, str(current))
-        if analysis:
-            seen = time.time()
-            break
-        if time.monotonic() > deadline:
-            raise ProbeFailed(
-                f"{args.rollout} did not abort the bad revision within {args.timeout}s:\n"
-                + _rollout_line(rollout)
-            )
-        time.sleep(POLL_S)
+            analysis = _failed_analysis(state, namespace, args.rollout, str(status.get("currentPodHash")))
+        return ((rollout, bad, analysis) if analysis else None), _rollout_line(rollout)
+
+    what = f"{args.rollout} did not abort the bad revision"
+    (rollout, bad, analysis), seen = poll(check, args.timeout, what)
+    current, stable = rollout["status"].get("currentPodHash"), rollout["status"].get("stableRS")
     if stable == current or _revision_mounts(state, namespace, str(stable)) & bad:
         raise ProbeFailed(f"the stable revision {stable} is the bad one")
     wanted = int(rollout["spec"]["replicas"])
@@ -300,37 +282,31 @@ def restored(args: argparse.Namespace) -> None:
             f"{args.workflow}'s change has no recorded stable revision (run `probe aborted` first)"
         )
     namespace = environment_app(state, args.env)["spec"]["destination"]["namespace"]
-    deadline = time.monotonic() + args.timeout
     with clone(state) as tree:
         commit, committed = promotion_commit(tree, args.workflow, record)
-        while True:
+
+        def check() -> tuple[bool | None, str]:
             app = environment_app(state, args.env)
             rollout = _get(state, namespace, "rollout", args.rollout)
             status = rollout.get("status") or {}
-            pods = _get(state, namespace, "pods")["items"]
+            serving = rollout["spec"]["selector"]["matchLabels"].get("genaiops.dev/serving")
             leftovers = [
-                p["metadata"]["name"]
-                for p in pods
-                if p["metadata"].get("labels", {}).get("rollouts-pod-template-hash")
-                not in (None, record["stable"])
-                and p["metadata"].get("labels", {}).get("genaiops.dev/serving")
-                == rollout["spec"]["selector"]["matchLabels"].get("genaiops.dev/serving")
+                pod["metadata"]["name"]
+                for pod in _get(state, namespace, "pods")["items"]
+                if (labels := pod["metadata"].get("labels", {})).get("genaiops.dev/serving") == serving
+                and labels.get("rollouts-pod-template-hash") not in (None, record["stable"])
             ]
-            if (
+            done = (
                 synced_since(tree, app, commit) is not None
                 and health(app) == "Healthy"
                 and status.get("phase") == "Healthy"
                 and status.get("stableRS") == status.get("currentPodHash") == record["stable"]
                 and not leftovers
-            ):
-                healthy = time.time()
-                break
-            if time.monotonic() > deadline:
-                raise ProbeFailed(
-                    f"{args.env} did not return to revision {record['stable']} within {args.timeout}s:\n"
-                    f"{summary(app)}\n{_rollout_line(rollout)}; other pods: {leftovers}"
-                )
-            time.sleep(POLL_S)
+            )
+            seen = f"{summary(app)}\n{_rollout_line(rollout)}; other pods: {leftovers}"
+            return (True if done else None), seen
+
+        _, healthy = poll(check, args.timeout, f"{args.env} did not return to revision {record['stable']}")
     print(
         f"{args.rollout} in {namespace} is Healthy on the earlier revision {record['stable']} again "
         f"{healthy - committed:.0f}s after the rollback commit {commit[:12]} by {args.workflow}"
