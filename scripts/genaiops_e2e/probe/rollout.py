@@ -16,7 +16,8 @@ It prints the time from the promotion commit to the Rollout's ``Healthy`` on the
 ``aborted WORKFLOW ENV --rollout NAME``: WORKFLOW promoted a bad version. Waits until the Rollout NAME
 aborted the revision that mounts the promoted digest: its phase is ``Degraded`` with the abort set, an
 AnalysisRun of that revision ``Failed`` on a measured value, and the stable revision (a different one,
-not mounting the bad digest) still has all its pods ready and answers requests; the team webhook got
+not mounting the bad digest), which the canary step had shrunk, is back at full size with every pod
+ready, and answers requests; the team webhook got
 Argo CD's ``health-degraded`` notification. Records the stable revision with WORKFLOW's change, for
 ``restored``.
 
@@ -242,19 +243,22 @@ def aborted(args: argparse.Namespace) -> None:
         analysis = None
         if status.get("abort") and status.get("phase") == "Degraded" and _mounted(rollout) & bad:
             analysis = _failed_analysis(state, namespace, args.rollout, str(status.get("currentPodHash")))
-        return ((rollout, bad, analysis) if analysis else None), _rollout_line(rollout)
+        seen = _rollout_line(rollout)
+        if analysis is None:
+            return None, seen
+        # the abort scales the stable revision back to full size (the canary step had shrunk it)
+        stable, wanted = str(status.get("stableRS")), int(rollout["spec"]["replicas"])
+        ready = _ready_pods(state, namespace, stable)
+        seen += f"; aborted ({analysis}); stable {stable} has {ready} of {wanted} pods ready"
+        return ((rollout, bad, analysis) if ready >= wanted else None), seen
 
-    what = f"{args.rollout} did not abort the bad revision"
+    what = f"{args.rollout} did not abort the bad revision with its stable revision back at full size"
     (rollout, bad, analysis), seen = poll(check, args.timeout, what)
     current, stable = rollout["status"].get("currentPodHash"), rollout["status"].get("stableRS")
     if stable == current or _revision_mounts(state, namespace, str(stable)) & bad:
         raise ProbeFailed(f"the stable revision {stable} is the bad one")
     wanted = int(rollout["spec"]["replicas"])
     ready = _ready_pods(state, namespace, str(stable))
-    if ready < wanted:
-        raise ProbeFailed(
-            f"the stable revision {stable} has {ready} ready pod(s) of {wanted} after the abort"
-        )
     served = prometheus_query(
         state,
         f'sum(increase(genaiops_serving_requests_total{{namespace="{namespace}",revision="{stable}",outcome="ok"}}[1m]))',
