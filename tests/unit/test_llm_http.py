@@ -268,7 +268,7 @@ class _PortRecorder(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        """No access log on the test's output."""
 
     def do_GET(self) -> None:
         self.server.ports.append(self.client_address[1])  # type: ignore[attr-defined]
