@@ -122,12 +122,7 @@ def _llm_models(repo: Path) -> dict[str, Any]:
     that deploy them would (validate checks a model config's models against the endpoint's list)."""
     catalog = yaml.safe_load((repo / "artifacts" / "catalog" / "models.yaml").read_text()) or {}
     names = [m["name"] for m in catalog.get("models") or [] if m.get("type", "chat") == "chat"]
-    ops = [
-        {"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": v}
-        for n in names
-        for v in ("--model", n)
-    ]
-    return {"target": {"kind": "Deployment", "name": "llm"}, "patch": json.dumps(ops)}
+    return _more_args("llm", [v for name in names for v in ("--model", name)])
 
 
 def _traffic(repo: Path) -> dict[str, Any]:
@@ -144,8 +139,13 @@ def _traffic(repo: Path) -> dict[str, Any]:
     requests = (repo / "tests" / "e2e" / "infra" / "traffic-requests.jsonl").read_text().splitlines()
     bodies = [json.dumps(json.loads(line)) for line in requests if line.strip()]
     args = [*(v for t in targets for v in ("--target", t)), *(v for body in bodies for v in ("--body", body))]
+    return _more_args("traffic", args)
+
+
+def _more_args(deployment: str, args: list[str]) -> dict[str, Any]:
+    """A kustomize patch appending ``args`` to the first container of the infra Deployment ``deployment``."""
     ops = [{"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": v} for v in args]
-    return {"target": {"kind": "Deployment", "name": "traffic"}, "patch": json.dumps(ops)}
+    return {"target": {"kind": "Deployment", "name": deployment}, "patch": json.dumps(ops)}
 
 
 def _image(name: str, ref: str) -> dict[str, str]:

@@ -90,11 +90,6 @@ def _settings(tree: Path, state: State) -> None:
     path.write_text(header + yaml.safe_dump(data, sort_keys=False))
 
 
-def _init(repo: Path, tree: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(repo / "scripts")}
-    run([sys.executable, "-m", "genaiops", "init", "--force"], cwd=tree, env=env, capture=True, quiet=True)
-
-
 def _auto_synced(tree: Path) -> list[str]:
     """The environments Argo CD syncs without an approval, in promotion order."""
     data = yaml.safe_load((tree / "genaiops.yaml").read_text())
@@ -102,11 +97,16 @@ def _auto_synced(tree: Path) -> list[str]:
 
 
 def _genaiops(repo: Path, tree: Path, *args: str) -> None:
+    """``genaiops ARGS`` of this repository's package, in the team tree, as the e2e seed's author."""
     env = {**os.environ, **IDENTITY, "PYTHONPATH": str(repo / "scripts"), "ARGO_WORKFLOW_NAME": "e2e-seed"}
     env.update(
         GIT_COMMITTER_NAME=IDENTITY["GIT_AUTHOR_NAME"], GIT_COMMITTER_EMAIL=IDENTITY["GIT_AUTHOR_EMAIL"]
     )
-    run([sys.executable, "-m", "genaiops", *args, "--quiet"], cwd=tree, env=env, capture=True, quiet=True)
+    run([sys.executable, "-m", "genaiops", *args], cwd=tree, env=env, capture=True, quiet=True)
+
+
+def _init(repo: Path, tree: Path) -> None:
+    _genaiops(repo, tree, "init", "--force")
 
 
 def _promote_served(repo: Path, tree: Path, state: State) -> None:
@@ -119,22 +119,12 @@ def _promote_served(repo: Path, tree: Path, state: State) -> None:
     shutil.rmtree(reports, ignore_errors=True)
     reports.mkdir(parents=True)
     for stage, extra in (("lint", ()), ("validate", ()), ("eval", ("--replay",))):
-        _genaiops(repo, tree, stage, *served, *extra, "--report", str(reports / f"{stage}-report.json"))
+        report = str(reports / f"{stage}-report.json")
+        _genaiops(repo, tree, stage, *served, *extra, "--quiet", "--report", report)
     for env in _auto_synced(tree):
-        _genaiops(
-            repo,
-            tree,
-            "promote",
-            *served,
-            "--env",
-            env,
-            "--reports",
-            str(reports),
-            "--remote",
-            state.git_url_host_auth,
-            "--report",
-            str(reports / f"promote-{env}.json"),
-        )
+        remote, report = state.git_url_host_auth, str(reports / f"promote-{env}.json")
+        promote = ("promote", *served, "--env", env, "--reports", str(reports), "--remote", remote)
+        _genaiops(repo, tree, *promote, "--quiet", "--report", report)
 
 
 def _serve_from_cluster(tree: Path, state: State) -> None:

@@ -4,6 +4,9 @@ environments (the harness installs the one pipelines instance)."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -139,3 +142,82 @@ def test_the_auto_synced_environments_serve_from_the_cluster(tree: Path) -> None
     for env in {e["name"] for e in environments} - set(auto):
         kustomization = yaml.safe_load((tree / "environments" / env / "kustomization.yaml").read_text())
         assert "components" not in kustomization
+
+
+@dataclass
+class _LocalRemote(State):
+    """The run's state with a local bare repository as the git server seen from the host."""
+
+    remote: str = ""
+
+    @property
+    def git_url_host_auth(self) -> str:
+        return self.remote
+
+
+def _local(remote: Path) -> State:
+    return _LocalRemote(**vars(_state()), remote=str(remote))
+
+
+def _bare(tmp_path: Path) -> Path:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
+    return remote
+
+
+def _subjects(remote: Path) -> list[str]:
+    out = subprocess.run(
+        ["git", "-C", str(remote), "log", "--format=%s", "main"], capture_output=True, text=True
+    )
+    return out.stdout.splitlines()[::-1]
+
+
+def test_the_seed_promotes_the_served_artifacts_then_points_at_the_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history a team would have: the root commit, the served artifacts promoted by the real stages
+    into each auto-synced environment, then the one commit that points those environments at the cluster."""
+    monkeypatch.setattr(team.docker, "RUN_DIR", tmp_path / "run")
+    remote = _bare(tmp_path)
+    state = _local(remote)
+    head = team.seed_repository(ROOT, state)
+    subjects = _subjects(remote)
+    auto = team._auto_synced(team.tree_dir())
+    promoted = [s for s in subjects if s.startswith("promote ")]
+    assert subjects[0] == "e2e: the repository under test" and subjects[-1].startswith(
+        "e2e: environments serve"
+    )
+    assert len(promoted) == len(team.SERVED) * len(auto)
+    assert {s.rsplit(" in ", 1)[1] for s in promoted} == set(auto)
+    built = kube.build(ROOT, team.tree_dir() / "environments" / auto[0])
+    for path in team.SERVED:
+        assert f"genaiops-{Path(path).parent.name.rstrip('s')}-{Path(path).name}-" in built
+    assert (
+        head
+        == subprocess.run(
+            ["git", "-C", str(remote), "rev-parse", "main"], capture_output=True, text=True
+        ).stdout.strip()
+    )
+
+
+def test_a_repository_without_a_served_kind_promotes_what_it_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repository rendered without guardrails: the seed promotes the prompt and the model config only."""
+    monkeypatch.setattr(team.docker, "RUN_DIR", tmp_path / "run")
+    copy = tmp_path / "repo"
+    team._copy_files(ROOT, copy)
+    shutil.rmtree(copy / "artifacts" / "guardrails")
+    remote = _bare(tmp_path)
+    git = ["git", "-C", str(copy), "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+    for args in (
+        ["init", "--quiet", "--initial-branch=main"],
+        ["add", "-A"],
+        ["commit", "--quiet", "-m", "root"],
+    ):
+        subprocess.run([*git, *args], check=True)
+    subprocess.run([*git, "push", "--quiet", str(remote), "main"], check=True)
+    team._promote_served(ROOT, copy, _local(remote))
+    promoted = [s for s in _subjects(remote) if s.startswith("promote ")]
+    assert promoted and not [s for s in promoted if "guardrail/" in s]
+    assert len(promoted) == 2 * len(team._auto_synced(copy))
