@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -150,3 +151,12 @@ def argo(state: State, *args: str) -> None:
     if proc.returncode != 0:
         raise HarnessError(f"argo {' '.join(args)}: {proc.stderr.strip()}")
     print(proc.stdout.strip())
+
+
+def records(state: State) -> dict[str, object]:
+    """Everything the HTTP sink was sent (its ``/_records``)."""
+    try:
+        with urllib.request.urlopen(f"{state.sink_url_host}/_records", timeout=30) as response:
+            return dict(json.load(response))
+    except (OSError, ValueError) as exc:
+        raise ProbeFailed(f"the HTTP sink at {state.sink_url_host} did not answer: {exc}") from None

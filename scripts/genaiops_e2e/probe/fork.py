@@ -22,10 +22,11 @@ from genaiops_e2e.probe.common import (
     ProbeFailed,
     cluster_of,
     failed_pod_logs,
+    records,
     shipped_kinds,
     workflow_pods,
 )
-from genaiops_e2e.probe.pullrequest import deliver, push_to_branch, records, repository_of, the_comment
+from genaiops_e2e.probe.pullrequest import deliver, push_to_branch, repository_of, the_comment
 from genaiops_e2e.state import State
 
 CANARY_VARIABLE = "E2E_PIPELINE_CANARY"

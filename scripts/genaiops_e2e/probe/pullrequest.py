@@ -14,12 +14,11 @@ import argparse
 import json
 import secrets
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from genaiops_e2e import kube
-from genaiops_e2e.probe.common import EXAMPLES, ProbeFailed, cluster_of, shipped_kinds
+from genaiops_e2e.probe.common import EXAMPLES, ProbeFailed, cluster_of, records, shipped_kinds
 from genaiops_e2e.probe.repo import clone, edit, git
 from genaiops_e2e.probe.webhook import post_event, started
 from genaiops_e2e.probe.workflows import await_phase
@@ -96,15 +95,6 @@ def deliver(
     if (status := post_event(state, "pull_request", payload, signed=True)) != 200:
         raise ProbeFailed(f"the EventSource answered {status} to the {action} delivery, expected 200")
     return _one_workflow(state, head, timeout, phase)
-
-
-def records(state: State) -> dict[str, object]:
-    """Everything the HTTP sink was sent (its ``/_records``)."""
-    try:
-        with urllib.request.urlopen(f"{state.sink_url_host}/_records", timeout=30) as response:
-            return dict(json.load(response))
-    except (OSError, ValueError) as exc:
-        raise ProbeFailed(f"the HTTP sink at {state.sink_url_host} did not answer: {exc}") from None
 
 
 def _one_workflow(state: State, head: str, timeout: float, phase: str) -> str:

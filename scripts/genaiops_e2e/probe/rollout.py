@@ -45,8 +45,7 @@ from genaiops_e2e.probe.argocd import (
     summary,
     synced_since,
 )
-from genaiops_e2e.probe.common import ProbeFailed, cluster_of, load_record, poll, save_record
-from genaiops_e2e.probe.pullrequest import records
+from genaiops_e2e.probe.common import ProbeFailed, cluster_of, load_record, poll, records, save_record
 from genaiops_e2e.probe.repo import clone
 from genaiops_e2e.state import State
 
