@@ -3,8 +3,10 @@
 What a team does once after ``copier copy``, done to a copy of this repository's files (tracked and new,
 not ignored):
 
-- ``genaiops.yaml`` names the git server as the repository, the pipeline image built here, and the HTTP
-  sink as the team webhook (pipeline notifications and Argo CD's notifications both go there).
+- ``genaiops.yaml`` names the git server (branch ``main``) as the repository, the pipeline image built
+  here, and the HTTP sink as the team webhook (pipeline notifications and Argo CD's notifications both go
+  there). Its endpoints are emptied, and so are the environments': the cluster has no way out, so the
+  stages use the embedded offline defaults.
 - Every environment says ``platform: false``: the harness installs the one pipelines instance itself,
   because the scenarios patch it (NodePorts, one JetStream server, settings changed at run time), which
   Argo CD's self-heal would undo. Argo CD deploys the environments (``environments/<env>``).
@@ -78,8 +80,12 @@ def _settings(tree: Path, state: State) -> None:
     data = yaml.safe_load(path.read_text())
     try:
         data["repository"]["url"] = state.git_url_cluster
+        data["repository"]["branch"] = "main"  # the branch the harness seeds and the scenarios push to
         name, _, tag = state.pipeline_image.rpartition(":")
         data["image"] = {"name": name, "tag": tag}
+        # The cluster has no way out: validate and eval use the embedded offline defaults until step 3
+        # points the environments at the in-cluster model.
+        data["endpoints"] = {**(data.get("endpoints") or {}), "llm": "", "embedding": ""}
         notifications = data.get("notifications") or {}
         data["notifications"] = {**notifications, "webhook": f"{state.sink_url_cluster}/webhook"}
         for environment in data["environments"]:
@@ -88,6 +94,19 @@ def _settings(tree: Path, state: State) -> None:
         raise HarnessError(f"{path}: not the settings layout genaiops init writes ({exc})") from None
     header = "# genaiops.yaml of the e2e team (scripts/genaiops_e2e/team.py): the git server, the image\n"
     path.write_text(header + yaml.safe_dump(data, sort_keys=False))
+    for settings_file in sorted(tree.glob("environments/*/settings.yaml")):
+        _offline(settings_file)
+
+
+def _offline(path: Path) -> None:
+    """Empty the endpoints of an environment's settings.yaml (``genaiops init`` keeps them as edited)."""
+    settings = yaml.safe_load(path.read_text())
+    sections = [settings.get(key) for key in ("llm", "embedding")] if isinstance(settings, dict) else []
+    if any(isinstance(s, dict) and s.get("endpoint") for s in sections):
+        for section in sections:
+            if isinstance(section, dict):
+                section["endpoint"] = ""
+        path.write_text(yaml.safe_dump(settings, sort_keys=False))
 
 
 def _auto_synced(tree: Path) -> list[str]:

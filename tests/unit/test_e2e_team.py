@@ -172,6 +172,17 @@ def _subjects(remote: Path) -> list[str]:
     return out.stdout.splitlines()[::-1]
 
 
+def _served(root: Path) -> list[str]:
+    """The served artifacts this repository has (a render may lack a kind)."""
+    return [path for path in team.SERVED if (root / path).is_dir()]
+
+
+def _ref(path: str) -> str:
+    """``kind/id`` of a served artifact folder (``artifacts/prompts/x`` -> ``prompt/x``)."""
+    folder = Path(path)
+    return f"{folder.parent.name.removesuffix('s')}/{folder.name}"
+
+
 def test_the_seed_promotes_the_served_artifacts_then_points_at_the_cluster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -179,35 +190,41 @@ def test_the_seed_promotes_the_served_artifacts_then_points_at_the_cluster(
     into each auto-synced environment, then the one commit that points those environments at the cluster."""
     monkeypatch.setattr(team.docker, "RUN_DIR", tmp_path / "run")
     remote = _bare(tmp_path)
-    state = _local(remote)
-    head = team.seed_repository(ROOT, state)
+    head = team.seed_repository(ROOT, _local(remote))
     subjects = _subjects(remote)
     auto = team._auto_synced(team.tree_dir())
+    served = _served(ROOT)
     promoted = [s for s in subjects if s.startswith("promote ")]
-    assert subjects[0] == "e2e: the repository under test" and subjects[-1].startswith(
-        "e2e: environments serve"
+    assert subjects[0] == "e2e: the repository under test"
+    assert subjects[-1].startswith("e2e: environments serve")
+    assert sorted(promoted) == sorted(
+        f"promote {_ref(path)} {version} in {env}"
+        for path in served
+        for env in auto
+        for version in [s.split()[2] for s in promoted if s.split()[1] == _ref(path)][:1]
     )
-    assert len(promoted) == len(team.SERVED) * len(auto)
-    assert {s.rsplit(" in ", 1)[1] for s in promoted} == set(auto)
-    built = kube.build(ROOT, team.tree_dir() / "environments" / auto[0])
-    for path in team.SERVED:
-        assert f"genaiops-{Path(path).parent.name.rstrip('s')}-{Path(path).name}-" in built
-    assert (
-        head
-        == subprocess.run(
-            ["git", "-C", str(remote), "rev-parse", "main"], capture_output=True, text=True
-        ).stdout.strip()
-    )
+    assert len(promoted) == len(served) * len(auto)
+    for env in auto:
+        built = kube.build(ROOT, team.tree_dir() / "environments" / env)
+        for path in served:
+            assert f"genaiops-{_ref(path).replace('/', '-')}-" in built
+    rev = subprocess.run(["git", "-C", str(remote), "rev-parse", "main"], capture_output=True, text=True)
+    assert head == rev.stdout.strip()
 
 
 def test_a_repository_without_a_served_kind_promotes_what_it_has(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A repository rendered without guardrails: the seed promotes the prompt and the model config only."""
+    """A repository rendered without one of the served kinds: the seed promotes the others only."""
     monkeypatch.setattr(team.docker, "RUN_DIR", tmp_path / "run")
     copy = tmp_path / "repo"
     team._copy_files(ROOT, copy)
-    shutil.rmtree(copy / "artifacts" / "guardrails")
+    served = _served(copy)
+    removed = served[:1]
+    for path in removed:
+        shutil.rmtree(copy / path)
+    team._settings(copy, _state())
+    team._init(ROOT, copy)
     remote = _bare(tmp_path)
     git = ["git", "-C", str(copy), "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
     for args in (
@@ -219,5 +236,5 @@ def test_a_repository_without_a_served_kind_promotes_what_it_has(
     subprocess.run([*git, "push", "--quiet", str(remote), "main"], check=True)
     team._promote_served(ROOT, copy, _local(remote))
     promoted = [s for s in _subjects(remote) if s.startswith("promote ")]
-    assert promoted and not [s for s in promoted if "guardrail/" in s]
-    assert len(promoted) == 2 * len(team._auto_synced(copy))
+    assert not [s for s in promoted for path in removed if f" {_ref(path)} " in s]
+    assert len(promoted) == (len(served) - len(removed)) * len(team._auto_synced(copy))
