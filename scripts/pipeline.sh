@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs this repository's pipeline locally, the same genaiops stages the Argo WorkflowTemplates run:
 #   route -> lint -> validate -> eval for the selected artifacts, the manifest validation, then (with
-#   PROMOTE_ENV=<env>) the promotion of every artifact that passed into that environment of the GitOps remote.
+#   PROMOTE_ENV=<env>) the promotion of every artifact that passed into that environment of the GitOps remote
+#   (validate and eval then run for that environment, as the promotion gate requires).
 # Selection: BASE=<git ref> runs what changed since that ref (like a pull request); without it, every
 # artifact. Reports land in $REPORTS_DIR (default build/reports), one JSON file per stage.
 # Eval replays the recorded cassettes (EVAL_ARGS, default --replay): no model endpoint is needed.
@@ -34,6 +35,8 @@ for stage in $stages; do
   echo "== genaiops $stage" >&2
   extra=()
   [ "$stage" = eval ] && read -r -a extra <<<"${EVAL_ARGS:---replay}"
+  # the promotion gate counts validate and eval only when they ran for the environment it promotes to
+  if [ -n "${PROMOTE_ENV:-}" ] && [ "$stage" != lint ]; then extra+=(--env "$PROMOTE_ENV"); fi
   genaiops "$stage" "${select[@]}" "${extra[@]}" --report "$reports/$stage-report.json"
 done
 

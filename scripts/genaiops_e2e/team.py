@@ -17,8 +17,8 @@ The history on the git server's ``main`` then grows as a team's would before it 
 1. the root commit with those files;
 2. the artifacts the serving workload serves (environments/base/serving-*.yaml: a prompt, a guardrail
    policy, a model config) promoted to every environment that syncs automatically, by the real stages
-   (``genaiops lint``, ``validate``, ``eval --replay``, ``promote``): the environments' first Rollout
-   revisions are then ready, so the first canary has a healthy stable revision to compare with;
+   (``genaiops lint``, then per environment ``validate``, ``eval --replay`` and ``promote``): the first
+   Rollout revisions are then ready, so the first canary has a healthy stable revision to compare with;
 3. one commit that points those environments at the cluster: ``llm.endpoint`` in their settings.yaml is
    the in-cluster model endpoint, their image is the one built here, and they take the e2e serving sizes
    (the component tests/e2e/team/serving: fewer pods, a one-minute canary, the e2e Prometheus).
@@ -137,10 +137,11 @@ def _promote_served(repo: Path, tree: Path, state: State) -> None:
     reports = docker.RUN_DIR / "team-seed-reports"
     shutil.rmtree(reports, ignore_errors=True)
     reports.mkdir(parents=True)
-    for stage, extra in (("lint", ()), ("validate", ()), ("eval", ("--replay",))):
-        report = str(reports / f"{stage}-report.json")
-        _genaiops(repo, tree, stage, *served, *extra, "--quiet", "--report", report)
-    for env in _auto_synced(tree):
+    _genaiops(repo, tree, "lint", *served, "--quiet", "--report", str(reports / "lint-report.json"))
+    for env in _auto_synced(tree):  # validate and eval count for the environment they ran for
+        for stage, extra in (("validate", ()), ("eval", ("--replay",))):
+            report = str(reports / f"{stage}-report-{env}.json")
+            _genaiops(repo, tree, stage, *served, *extra, "--env", env, "--quiet", "--report", report)
         remote, report = state.git_url_host_auth, str(reports / f"promote-{env}.json")
         promote = ("promote", *served, "--env", env, "--reports", str(reports), "--remote", remote)
         _genaiops(repo, tree, *promote, "--quiet", "--report", report)

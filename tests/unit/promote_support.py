@@ -10,7 +10,11 @@ from typing import Any
 
 from genaiops.discovery import Artifact, digest
 from genaiops.kinds import BY_NAME
+from genaiops.promote.gate import ENVIRONMENT_BOUND
 from genaiops.report import ArtifactResult, Report, write_report
+
+ENVIRONMENTS: tuple[str | None, ...] = ("dev", "staging", "prod")
+"""The environments of make_world's repository (reports are written for each unless a test says)."""
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "genaiops tests",
@@ -133,26 +137,32 @@ class World:
         stages: tuple[str, ...] = ("lint", "validate", "eval"),
         suffix: str = "",
         with_scorecard: bool = True,
+        envs: tuple[str | None, ...] = ENVIRONMENTS,
     ) -> None:
-        """Reports as the stages write them, for the artifacts' current digests."""
+        """Reports as the stages write them, for the artifacts' current digests: lint once, validate and
+        eval once per environment of ``envs`` (as run with ``--env``; None: without one)."""
         statuses = statuses or {}
         for stage in stages:
-            report = Report(stage=stage)
-            for artifact in artifacts:
-                result = ArtifactResult(
-                    kind=artifact.kind.name,
-                    id=artifact.id,
-                    path=artifact.relpath,
-                    digest=digest_override or digest(artifact),
-                )
-                if statuses.get(stage) == "fail":
-                    result.add(f"{artifact.kind.name}/broken", "deliberately failing")
-                if stage == "eval" and with_scorecard:
-                    result.details["scorecard"] = (
-                        scorecard if scorecard is not None else default_scorecard(artifact)
+            for env in envs if stage in ENVIRONMENT_BOUND else (None,):
+                report = Report(stage=stage)
+                if env is not None:
+                    report.context["env"] = env
+                for artifact in artifacts:
+                    result = ArtifactResult(
+                        kind=artifact.kind.name,
+                        id=artifact.id,
+                        path=artifact.relpath,
+                        digest=digest_override or digest(artifact),
                     )
-                report.artifacts.append(result)
-            write_report(report, self.reports / f"{stage}-report{suffix}.json")
+                    if statuses.get(stage) == "fail":
+                        result.add(f"{artifact.kind.name}/broken", "deliberately failing")
+                    if stage == "eval" and with_scorecard:
+                        result.details["scorecard"] = (
+                            scorecard if scorecard is not None else default_scorecard(artifact)
+                        )
+                    report.artifacts.append(result)
+                where = f"-{env or 'none'}" if stage in ENVIRONMENT_BOUND else ""
+                write_report(report, self.reports / f"{stage}-report{suffix}{where}.json")
 
     def commit_source(self, message: str = "artifacts") -> str:
         git(self.repo, "add", "-A")

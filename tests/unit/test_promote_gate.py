@@ -104,12 +104,13 @@ def test_latest_matching_report_wins_and_other_artifacts_are_ignored(world: Worl
     world.write_reports([other, greeter], suffix="-a")
     from genaiops.discovery import digest
 
-    gate = evaluate_gate("prompt", "greeter", digest(greeter), world.reports, {"exact_match": Bound(min=0.5)})
+    thresholds = {"exact_match": Bound(min=0.5)}
+    gate = evaluate_gate("prompt", "greeter", digest(greeter), world.reports, thresholds, "staging")
     assert gate.passed, gate.problems
     assert gate.reports == {
         "lint": "lint-report-a.json",
-        "validate": "validate-report-a.json",
-        "eval": "eval-report-a.json",
+        "validate": "validate-report-a-staging.json",
+        "eval": "eval-report-a-staging.json",
     }
     assert gate.eval_dataset_digest == "sha256:" + "d" * 64
 
@@ -233,3 +234,43 @@ def test_the_eval_stages_scorecard_is_understood(world: World, run_cli: Any) -> 
         "the scorecard was computed for sha256:000"
         in refused.report["artifacts"][0]["findings"][0]["message"]
     )
+
+
+def test_reports_made_for_another_environment_do_not_count(world: World, run_cli: Any) -> None:
+    """An eval against dev says nothing about what prod runs: promoting to staging with dev's reports is
+    refused, naming the environment the reports were made for, and nothing is pushed."""
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([artifact], envs=("dev",))
+    before = _remote_commits(world)
+    result = _promote(run_cli, world, str(artifact.root), env="staging")
+    assert result.code == 1
+    assert _rule_ids(result) == ["promote/wrong-environment", "promote/wrong-environment"]
+    messages = [f["message"] for f in result.report["artifacts"][0]["findings"]]
+    assert "the validate report of prompt/greeter was made for dev, not for staging" in messages
+    assert _remote_commits(world) == before
+    assert _promote(run_cli, world, str(artifact.root), env="dev").code == 0
+
+
+def test_reports_made_without_an_environment_do_not_count(world: World, run_cli: Any) -> None:
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([artifact], envs=(None,))
+    result = _promote(run_cli, world, str(artifact.root))
+    assert result.code == 1
+    assert _rule_ids(result) == ["promote/wrong-environment", "promote/wrong-environment"]
+    assert (
+        "made for no environment (no --env), not for dev"
+        in result.report["artifacts"][0]["findings"][0]["message"]
+    )
+    assert "--env" in result.report["artifacts"][0]["findings"][0]["hint"]
+
+
+def test_the_target_environment_s_report_wins_over_a_newer_one_for_another(world: World) -> None:
+    """A newer eval for dev (failing) does not hide the staging eval that passed."""
+    greeter = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([greeter], envs=("staging",))
+    world.write_reports([greeter], envs=("dev",), statuses={"eval": "fail"}, suffix="-newer")
+    from genaiops.discovery import digest
+
+    gate = evaluate_gate("prompt", "greeter", digest(greeter), world.reports, {}, "staging")
+    assert gate.passed, gate.problems
+    assert gate.reports["eval"] == "eval-report-staging.json"

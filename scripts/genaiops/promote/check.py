@@ -133,7 +133,8 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         )
         return
     thresholds = load_thresholds(ctx.project, env.name, artifact.kind.name)
-    gate = evaluate_gate(artifact.kind.name, artifact.id, result.digest, Path(opts["reports"]), thresholds)
+    reports = Path(opts["reports"])
+    gate = evaluate_gate(artifact.kind.name, artifact.id, result.digest, reports, thresholds, env.name)
     result.details["gate"] = {
         "reports": gate.reports,
         "passed": gate.passed,

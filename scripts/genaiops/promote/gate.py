@@ -2,9 +2,12 @@
 
 Reports are the JSON files the lint, validate and eval stages wrote (any ``*.json`` in the reports
 folder; each names its stage). For every required stage the gate needs an entry for this artifact
-whose ``digest`` equals the artifact's current digest and whose status is ``pass``. The eval entry
-carries the scorecard (``details.scorecard``); its metrics must meet the environment's thresholds
-(``thresholds`` in ``environments/<env>/settings.yaml`` or on the environment in genaiops.yaml).
+whose ``digest`` equals the artifact's current digest and whose status is ``pass``; validate and eval
+count only when they ran for the target environment (``--env``, recorded as the report's
+``context.env``), since their verdicts depend on its endpoints, thresholds and deployed baseline.
+The eval entry carries the scorecard (``details.scorecard``); its metrics must meet the environment's
+thresholds (``thresholds`` in ``environments/<env>/settings.yaml`` or on the environment in
+genaiops.yaml).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from genaiops.lineage import ENVIRONMENTS_DIR
 from genaiops.project import Project
 
 REQUIRED_STAGES: tuple[str, ...] = ("lint", "validate", "eval")
+ENVIRONMENT_BOUND: frozenset[str] = frozenset({"validate", "eval"})
+"""Stages whose verdict depends on the environment (its endpoints, thresholds and deployed baseline)."""
 MAX_REPORT_BYTES = 32 * 1024 * 1024
 FAILED_VERDICTS = frozenset({"fail", "failed", "regression", "regressed", "error"})
 
@@ -50,6 +55,13 @@ NO_SCORECARD = rules.rule(
     "promote",
     "The eval report has no scorecard for the artifact.",
     "Run `genaiops eval`; the scorecard is in the report's details.",
+)
+WRONG_ENVIRONMENT = rules.rule(
+    "promote/wrong-environment",
+    "promote",
+    "The validate or eval report covering the artifact was made for another environment (or none), so "
+    "it says nothing about the target: its endpoints, thresholds and deployed baseline were not checked.",
+    "Run the stage with `--env <target>` (e.g. `genaiops eval --env prod PATH`) and pass that report.",
 )
 BELOW_THRESHOLD = rules.rule(
     "promote/below-threshold",
@@ -103,6 +115,8 @@ class _Entry:
     path: Path
     finished: str
     data: dict[str, Any]
+    env: str | None
+    """The environment the stage ran for (``--env``, the report's ``context.env``), None without one."""
 
 
 def load_reports(reports_dir: Path) -> dict[str, list[tuple[Path, dict[str, Any]]]]:
@@ -132,9 +146,11 @@ def load_reports(reports_dir: Path) -> dict[str, list[tuple[Path, dict[str, Any]
 def _entries(reports: list[tuple[Path, dict[str, Any]]], kind: str, artifact_id: str) -> list[_Entry]:
     entries = []
     for path, report in reports:
+        context = report.get("context") if isinstance(report.get("context"), dict) else {}
+        env = context.get("env") if isinstance(context.get("env"), str) else None
         for item in report["artifacts"]:
             if isinstance(item, dict) and item.get("kind") == kind and item.get("id") == artifact_id:
-                entries.append(_Entry(path, str(report.get("finishedAt", "")), item))
+                entries.append(_Entry(path, str(report.get("finishedAt", "")), item, env))
     return entries
 
 
@@ -260,9 +276,11 @@ def evaluate_gate(
     digest: str,
     reports_dir: Path,
     thresholds: dict[str, Bound],
+    env: str,
     required: tuple[str, ...] = REQUIRED_STAGES,
 ) -> GateResult:
-    """Judge one artifact (at ``digest``) against the reports in ``reports_dir`` and the thresholds."""
+    """Judge one artifact (at ``digest``) for ``env`` against the reports in ``reports_dir`` and the
+    thresholds; validate and eval reports count only when they were made for ``env``."""
     result = GateResult(thresholds=thresholds)
     reports = load_reports(reports_dir)
     for stage in required:
@@ -284,6 +302,19 @@ def evaluate_gate(
                 )
             )
             continue
+        if stage in ENVIRONMENT_BOUND:
+            bound = [e for e in matching if e.env == env]
+            if not bound:
+                made_for = ", ".join(sorted({e.env or "no environment (no --env)" for e in matching}))
+                result.problems.append(
+                    Problem(
+                        WRONG_ENVIRONMENT,
+                        f"the {stage} report of {kind}/{artifact_id} was made for {made_for}, not for {env}",
+                        file=matching[0].path.name,
+                    )
+                )
+                continue
+            matching = bound
         latest = max(matching, key=lambda e: e.finished)
         result.reports[stage] = latest.path.name
         status = latest.data.get("status")
