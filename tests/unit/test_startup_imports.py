@@ -46,3 +46,9 @@ def test_the_probe_sees_a_heavy_import() -> None:
 def test_help_lists_every_command_without_rendering() -> None:
     """`genaiops --help` builds every command's parser: jinja2 (about 30 ms) waits for a real render."""
     assert _imported_after(["genaiops.cli", *COMMAND_MODULES], (*HEAVY, "jinja2")) == []
+
+
+def test_promote_imports_no_numpy() -> None:
+    """Every promotion is its own process (an Argo step, or one of many racing for a branch): numpy (about
+    0.3 s) is only for a RAG config's alias swap and a merge request's scorecard, imported there."""
+    assert _imported_after(["genaiops.cli", "genaiops.promote.run"], ("numpy", *HEAVY)) == []

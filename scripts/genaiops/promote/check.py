@@ -21,7 +21,6 @@ from genaiops.lineage import LineageEntry
 from genaiops.project import Environment
 from genaiops.promote.deploy import Target, deploy, image_digest
 from genaiops.promote.gate import evaluate_gate, load_thresholds
-from genaiops.promote.rag import swap_alias
 from genaiops.promote.request import approval_branch, render_request, request_name
 from genaiops.promote.snapshot import Snapshot, snapshot_from_artifact
 from genaiops.report import ArtifactResult
@@ -157,6 +156,8 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         **recorded_by(ctx),
     )
     if artifact.kind.name == "rag":  # the index must exist before the environment points at it
+        from genaiops.promote.rag import swap_alias  # numpy and the vector store: only for RAG configs
+
         swap_alias(ctx.manifest(artifact).data, ctx.project, env.name, verify_only=True)
     target = promotion_target(ctx)
     branch = (
@@ -181,6 +182,8 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         )
         promotion["request"] = write_request(ctx, "promote", env.name, artifact.kind.name, artifact.id, text)
     if artifact.kind.name == "rag" and outcome.status != "requested":
+        from genaiops.promote.rag import swap_alias
+
         promotion["alias"] = swap_alias(ctx.manifest(artifact).data, ctx.project, env.name)
     result.details["promotion"] = promotion
     result.add(RESULT, _describe(promotion, redact(target.remote)), severity="info")

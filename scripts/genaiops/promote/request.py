@@ -12,7 +12,6 @@ from typing import Any
 from genaiops.lineage import LineageEntry
 from genaiops.promote.gate import Bound, scorecard_metrics
 from genaiops.promote.snapshot import Snapshot, configmap_name, env_artifact_dir
-from genaiops.scorecard import Scorecard
 
 MAX_CHARS = 60_000
 """GitHub and GitLab cap descriptions at 65,536 / 1,048,576 characters; stay under the smaller."""
@@ -196,6 +195,8 @@ def _eval_markdown(scorecard: dict[str, Any], budget: int) -> str | None:
     """The eval stage's own rendering of its scorecard (None when it is not a genaiops scorecard)."""
     if budget <= 1000:
         return None
+    from genaiops.scorecard import Scorecard  # numpy (the comparisons): only for a merge request
+
     try:
         card = Scorecard.from_json(scorecard)
     except (KeyError, ValueError, TypeError):
