@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from genaiops.discovery import Artifact, digest
 from genaiops.kinds import BY_NAME
 from genaiops.promote.gate import ENVIRONMENT_BOUND
 from genaiops.report import ArtifactResult, Report, write_report
 
 ENVIRONMENTS: tuple[str | None, ...] = ("dev", "staging", "prod")
-"""The environments of make_world's repository (reports are written for each unless a test says)."""
+"""make_world's environments (a repository without genaiops.yaml environments gets reports for these)."""
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "genaiops tests",
@@ -137,11 +139,14 @@ class World:
         stages: tuple[str, ...] = ("lint", "validate", "eval"),
         suffix: str = "",
         with_scorecard: bool = True,
-        envs: tuple[str | None, ...] = ENVIRONMENTS,
+        envs: tuple[str | None, ...] | None = None,
     ) -> None:
         """Reports as the stages write them, for the artifacts' current digests: lint once, validate and
-        eval once per environment of ``envs`` (as run with ``--env``; None: without one)."""
+        eval once per environment of ``envs`` (as run with ``--env``; None: without one), by default
+        every environment of the repository's genaiops.yaml."""
         statuses = statuses or {}
+        if envs is None:
+            envs = self.environments()
         for stage in stages:
             for env in envs if stage in ENVIRONMENT_BOUND else (None,):
                 report = Report(stage=stage)
@@ -163,6 +168,14 @@ class World:
                     report.artifacts.append(result)
                 where = f"-{env or 'none'}" if stage in ENVIRONMENT_BOUND else ""
                 write_report(report, self.reports / f"{stage}-report{suffix}{where}.json")
+
+    def environments(self) -> tuple[str | None, ...]:
+        """The environment names of the repository's genaiops.yaml (make_world's when it has none)."""
+        try:
+            settings = yaml.safe_load((self.repo / "genaiops.yaml").read_text(encoding="utf-8"))
+            return tuple(str(e["name"]) for e in settings["environments"]) or ENVIRONMENTS
+        except (OSError, KeyError, TypeError, yaml.YAMLError):
+            return ENVIRONMENTS
 
     def commit_source(self, message: str = "artifacts") -> str:
         git(self.repo, "add", "-A")
