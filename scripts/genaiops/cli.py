@@ -24,7 +24,7 @@ from genaiops.formats import FORMATS, write_human, write_machine
 from genaiops.gitutil import changed_since
 from genaiops.kinds import BY_NAME
 from genaiops.project import load_project
-from genaiops.report import Finding, Report, default_report_path, write_report
+from genaiops.report import Finding, Report, default_report_path, write_json_atomic, write_report
 from genaiops.route import Route, load_payload, route_changes, route_event, route_files, route_name_status
 from genaiops.stages.registry import STAGES
 from genaiops.stages.runner import StageContext, run_stage
@@ -128,6 +128,12 @@ def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
         help="keep only targets of this kind (all: every kind, the same as leaving it out)",
     )
     r.add_argument("--list", action="store_true", help="print only the targets array (for Argo withParam)")
+    r.add_argument(
+        "--deletions",
+        metavar="FILE",
+        type=Path,
+        help="also write the deletions array to FILE (JSON, [] when none: a second withParam for retirement)",
+    )
     _add_output_options(r)
     rl = sub.add_parser("rules", help="list every rule id (--markdown prints docs/rules.md)")
     rl.add_argument("--markdown", action="store_true")
@@ -228,8 +234,14 @@ def _run_route(args: argparse.Namespace, report: Report) -> dict[str, Any]:
         route = route_files(args.files, project.root)
     if args.kind and args.kind != "all":
         route.targets = [t for t in route.targets if t["kind"] == args.kind]
+        route.deletions = [d for d in route.deletions if d["kind"] == args.kind]
     data = route.to_json()
     report.context["route"] = data
+    if args.deletions is not None:
+        try:
+            write_json_atomic(args.deletions, data["deletions"])
+        except OSError as exc:
+            raise UsageError(f"cannot write --deletions {args.deletions}: {exc.strerror}") from None
     return data
 
 

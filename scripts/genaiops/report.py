@@ -150,7 +150,12 @@ def default_report_path(stage: str) -> Path:
 
 def write_report(report: Report, path: Path) -> None:
     """Write the report atomically (a reader never sees half a file)."""
-    payload = json.dumps(report.to_json(), indent=2, ensure_ascii=False, default=_json_default) + "\n"
+    write_json_atomic(path, report.to_json())
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (a reader never sees half a file)."""
+    payload = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

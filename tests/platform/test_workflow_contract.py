@@ -75,7 +75,7 @@ EXPRESSIONS = {
 }
 NOT_ON_THE_TREE = {"notify", "pull-request-scorecard"}
 """genaiops steps that do not read the checked-out repository."""
-STAGE_STEPS = {"lint", "validate", "eval", "promote", "route"}
+STAGE_STEPS = {"lint", "validate", "eval", "promote", "retire", "route"}
 
 
 def argument_variants(args: list[str], values: dict[str, str]) -> list[list[str]]:

@@ -193,3 +193,42 @@ def test_cli_route_garbage_event_is_a_usage_error_with_report(git_repo: Path, ru
     assert result.report is not None and result.report["status"] == "error"
     assert result.report["findings"][0]["ruleId"] == "core/usage"
     assert "Traceback" not in result.stderr
+
+
+def test_cli_route_writes_the_kind_s_deletions_for_retirement(git_repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    _artifact(git_repo, "prompts", "prompt.yaml", "qa")
+    deletions = git_repo / "out" / "deletions.json"
+    result = run_cli(
+        "route",
+        "--list",
+        "--kind",
+        "prompt",
+        "--deletions",
+        str(deletions),
+        "artifacts/prompts/qa/prompt.yaml",
+        "artifacts/prompts/gone/prompt.yaml",
+        "artifacts/rag/gone-too/rag.yaml",
+        cwd=git_repo,
+    )
+    assert result.code == 0
+    assert [t["id"] for t in json.loads(result.stdout)] == ["qa"]
+    assert json.loads(deletions.read_text()) == [
+        {"kind": "prompt", "id": "gone", "path": "artifacts/prompts/gone"}
+    ]
+    assert result.report is not None and result.report["context"]["route"]["deletions"] == [
+        {"kind": "prompt", "id": "gone", "path": "artifacts/prompts/gone"}
+    ]
+
+
+def test_cli_route_deletions_file_is_an_empty_list_without_deletions(git_repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    _artifact(git_repo, "prompts", "prompt.yaml", "qa")
+    deletions = git_repo / "deletions.json"
+    result = run_cli("route", "--deletions", str(deletions), "artifacts/prompts/qa/prompt.yaml", cwd=git_repo)
+    assert result.code == 0 and json.loads(deletions.read_text()) == []
+
+
+def test_cli_route_unwritable_deletions_file_is_a_usage_error(git_repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (git_repo / "blocker").write_text("a file, not a folder")
+    result = run_cli("route", "--deletions", str(git_repo / "blocker" / "d.json"), "README.md", cwd=git_repo)
+    assert result.code == 2 and "cannot write --deletions" in result.stderr
+    assert "Traceback" not in result.stderr

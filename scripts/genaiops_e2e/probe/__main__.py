@@ -6,14 +6,18 @@ Changes and submissions (as a push and its Sensor would make them):
   Sensor's parameters (a GitHub push payload for the commit). ``--broken`` uses a template variable the
   prompt does not declare; ``--serving-bug`` adds a line that fails to render for free-tier customers only.
 - ``change-all PREFIX``: the same for every kind the repository ships (workflows ``PREFIX-<kind>``).
+- ``delete KIND WORKFLOW [--artifact ID]``: ``git rm -r`` the artifact's folder on main and submit KIND's CI
+  for that push (the route's deletions: a retirement).
 - ``submit-cd CHANGE WORKFLOW --env ENV [--approval] [--rollback]``: KIND's CD template for CHANGE's commit.
 - ``cron NAME WORKFLOW``: one run of a CronWorkflow (as its schedule would start it).
 Waiting (on conditions, failing fast with the failed steps when the workflow ends otherwise):
 - ``wait WORKFLOW... --phase PHASE --timeout S``; ``wait-node WORKFLOW NODE --phase PHASE``.
 Checks:
-- ``reports WORKFLOW FILE... [--absent FILE...] [--rule ID]``: in the artifact store under WORKFLOW/.
+- ``reports WORKFLOW FILE... [--absent FILE...] [--rule ID]``: in the artifact store under WORKFLOW/ (the
+  first FILE, else the lint report, names the rule).
 - ``signed WORKFLOW``: the scorecard's signature verifies with the run's cosign public key.
 - ``promoted WORKFLOW ENV [--count N]`` / ``not-promoted WORKFLOW``: promotion commits on main.
+- ``retired WORKFLOW ENV``: WORKFLOW's one retirement commit took the deleted artifact out of ENV.
 - ``ran WORKFLOW --failed NODE --absent NODE...``: which steps ran.
 - ``check-ci PREFIX ENV``: reports, signature and promotion for every ``PREFIX-<kind>``.
 - ``deployed WORKFLOW ENV STAGE``: the stage's report covers exactly what ENV deploys on main.
@@ -32,7 +36,8 @@ and one scorecard comment on the HTTP sink's pull request, updated in place; bot
 run fails for want of it, no pod references the Secret, the sink never sees it, one comment says Failed).
 Argo CD: ``argocd-bootstrapped`` (the root Application and every environment's Application synced main's
 head); ``synced WORKFLOW ENV`` (ENV's Application synced WORKFLOW's promotion commit, and a ConfigMap with
-the promoted digest is in ENV's namespace; prints commit -> synced seconds).
+the promoted digest is in ENV's namespace; prints commit -> synced seconds; ``--retired``: WORKFLOW's
+retirement commit, and no ConfigMap of the retired artifact is left).
 Argo Rollouts: ``rolled-out WORKFLOW ENV --rollout NAME`` (ENV synced WORKFLOW's promotion and is Healthy;
 the Rollout NAME is Healthy on the revision that mounts the promoted digest, its analyses passed on
 Prometheus data, and that revision answered requests for the artifact; prints commit -> Healthy seconds);
@@ -65,10 +70,10 @@ from genaiops_e2e.probe.common import (
 from genaiops_e2e.probe.faults import controller_restart, git_outage
 from genaiops_e2e.probe.fork import fork_pull_request
 from genaiops_e2e.probe.pullrequest import pull_request
-from genaiops_e2e.probe.repo import not_promoted, promoted, revert, snapshot
+from genaiops_e2e.probe.repo import not_promoted, promoted, retired, revert, snapshot
 from genaiops_e2e.probe.rollout import aborted, restored, rolled_out
 from genaiops_e2e.probe.store import deployed, reports, signed
-from genaiops_e2e.probe.submit import change, change_all, cron, submit_cd
+from genaiops_e2e.probe.submit import change, change_all, cron, delete, submit_cd
 from genaiops_e2e.probe.webhook import webhook
 from genaiops_e2e.probe.workflows import approve, check_ci, ran, reject, restricted, settings, wait, wait_node
 from genaiops_e2e.proc import HarnessError
@@ -127,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     flaw.add_argument("--broken", action="store_true")
     flaw.add_argument("--serving-bug", action="store_true")
     command("change-all", change_all, "prefix")
+    p = command("delete", delete, "kind", "workflow")
+    p.add_argument("--artifact")
+    command("retired", retired, "workflow", "env")
     p = command("submit-cd", submit_cd, "change", "workflow")
     p.add_argument("--env", required=True)
     p.add_argument("--approval", action="store_true")
@@ -176,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     command("pull-request", pull_request).add_argument("--timeout", type=int, default=600)
     command("fork-pull-request", fork_pull_request).add_argument("--timeout", type=int, default=600)
     command("argocd-bootstrapped", bootstrapped).add_argument("--timeout", type=int, default=300)
-    command("synced", synced, "workflow", "env").add_argument("--timeout", type=int, default=300)
+    p = command("synced", synced, "workflow", "env")
+    p.add_argument("--timeout", type=int, default=300)
+    p.add_argument("--retired", action="store_true")
     for name, handler in (("rolled-out", rolled_out), ("aborted", aborted), ("restored", restored)):
         p = command(name, handler, "workflow", "env")
         p.add_argument("--rollout", required=True)

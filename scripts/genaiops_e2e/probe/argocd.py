@@ -6,7 +6,9 @@
   needs approval waits for a manual sync.
 - ``synced WORKFLOW ENV``: the promotion commit WORKFLOW pushed is what ENV's Application synced (that
   commit or a later one on main), its sync operation succeeded, and a ConfigMap with the promoted
-  content's digest exists in ENV's namespace. Prints the time from the commit to the observed sync.
+  content's digest exists in ENV's namespace (``--retired``: the retirement commit WORKFLOW pushed, and no
+  ConfigMap of the retired artifact is left: Argo CD pruned it). Prints the time from the commit to the
+  observed sync.
 """
 
 from __future__ import annotations
@@ -141,6 +143,9 @@ def synced(args: argparse.Namespace) -> None:
             return ((revision, app) if revision else None), summary(app)
 
         (revision, app), seen = poll(check, args.timeout, f"{args.env} did not sync {commit[:12]}")
+    if args.retired:
+        _pruned(state, namespace, record, app, revision, seen - committed)
+        return
     found = configmaps_with(state, namespace, record["digest"])
     if not found:
         raise ProbeFailed(
@@ -151,4 +156,20 @@ def synced(args: argparse.Namespace) -> None:
         f"{app['metadata']['name']} synced {revision[:12]} (promotion {commit[:12]} by {args.workflow}) "
         f"{seen - committed:.0f}s after the commit; ConfigMap {', '.join(found)} in {namespace} carries "
         f"{record['digest']}; health {health(app)}"
+    )
+
+
+def _pruned(
+    state: State, namespace: str, record: dict[str, str], app: dict[str, Any], revision: str, delay: float
+) -> None:
+    """After the retirement's sync, no ConfigMap of the retired artifact is left in ``namespace``."""
+    selector = f"genaiops.dev/kind={record['kind']},genaiops.dev/id={record['id']}"
+    cluster = cluster_of(state)
+    listed = kube.kubectl(cluster, "-n", namespace, "get", "configmaps", "-l", selector, "-o", "name")
+    if listed.strip():
+        name = app["metadata"]["name"]
+        raise ProbeFailed(f"{name} synced {revision[:12]}, but {namespace} still has {listed.strip()}")
+    print(
+        f"{app['metadata']['name']} synced {revision[:12]} {delay:.0f}s after the retirement commit; "
+        f"no ConfigMap labelled {selector} is left in {namespace} (pruned); health {health(app)}"
     )

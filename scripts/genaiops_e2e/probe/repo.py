@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from genaiops.kinds import BY_NAME
+from genaiops.lineage import RETIRE, read_lineage
 from genaiops.promote.snapshot import env_artifact_dir
 from genaiops_e2e import kube
 from genaiops_e2e.probe.common import ProbeFailed, load_record
@@ -111,6 +112,33 @@ def promoted(args: argparse.Namespace) -> None:
     print(
         f"{commits[0][:12]} by {args.workflow} promoted {record['id']} to {args.env}; "
         f"the build carries {record['digest']}"
+    )
+
+
+def retired(args: argparse.Namespace) -> None:
+    """WORKFLOW's one retirement commit took the deleted artifact out of ENV: no generator entry, no
+    snapshot folder, and a lineage that ends with ``retire``."""
+    state = State.load()
+    record = load_record(args.workflow)
+    kind, artifact_id = record["kind"], record["id"]
+    with clone(state) as tree:
+        commits = promotions(tree, record["after"], args.workflow)
+        if len(commits) != 1:
+            raise ProbeFailed(f"expected one commit by {args.workflow}, found {commits}")
+        body = git(tree, "show", "-s", "--format=%B", commits[0])
+        if "Genaiops-Action: retire" not in body.splitlines():
+            raise ProbeFailed(f"{commits[0][:12]} is not a retirement:\n{body}")
+        built = kube.build(Path(state.repo), tree / "environments" / args.env)
+        if f"name: genaiops-{kind}-{artifact_id}-" in built:
+            raise ProbeFailed(f"kustomize build environments/{args.env} still has {kind}/{artifact_id}")
+        if (tree / env_artifact_dir(args.env, kind, artifact_id)).exists():
+            raise ProbeFailed(f"{env_artifact_dir(args.env, kind, artifact_id)} is still there")
+        history = read_lineage(tree, args.env, kind, artifact_id)
+        if not history or history[-1].action != RETIRE:
+            raise ProbeFailed(f"the lineage of {kind}/{artifact_id} in {args.env} does not end with retire")
+    print(
+        f"{commits[0][:12]} by {args.workflow} retired {kind}/{artifact_id} {history[-1].version} from "
+        f"{args.env}: the build and the snapshot folder no longer have it; {len(history)} lineage entries"
     )
 
 

@@ -48,13 +48,12 @@ def reports(args: argparse.Namespace) -> None:
     if unexpected:
         raise ProbeFailed(f"in s3://{state.bucket}/{args.workflow}/ but must not be: {unexpected}")
     if args.rule:
-        body = s3_client(state).get_object(Bucket=state.bucket, Key=names["lint-report.json"])["Body"].read()
+        named = (args.files or ["lint-report.json"])[0]  # the first report named, else the lint report
+        body = s3_client(state).get_object(Bucket=state.bucket, Key=names[named])["Body"].read()
         report = json.loads(body)
         rules = {f.get("ruleId") for a in report.get("artifacts", []) for f in a.get("findings", [])}
         if args.rule not in rules:
-            raise ProbeFailed(
-                f"the lint report does not name {args.rule}; it names {sorted(filter(None, rules))}"
-            )
+            raise ProbeFailed(f"{named} does not name {args.rule}; it names {sorted(filter(None, rules))}")
     print(f"s3://{state.bucket}/{args.workflow}/: {', '.join(sorted(args.files))} present")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import yaml
 
@@ -17,7 +18,7 @@ from genaiops_e2e.state import State
 
 
 def push_payload(
-    state: State, before: str, after: str, message: str, changed: list[str]
+    state: State, before: str, after: str, message: str, changed: list[str], removed: list[str] | None = None
 ) -> dict[str, object]:
     """GitHub's push webhook body for one commit on main (what the EventSource hands the Sensors)."""
     owner, name = state.git_url_cluster.removesuffix(".git").rsplit("/", 2)[-2:]
@@ -26,7 +27,7 @@ def push_payload(
         "before": before,
         "after": after,
         "repository": {"full_name": f"{owner}/{name}", "clone_url": state.git_url_cluster},
-        "commits": [{"id": after, "added": [], "removed": [], "modified": changed}],
+        "commits": [{"id": after, "added": [], "removed": removed or [], "modified": changed}],
         "head_commit": {"id": after, "message": message},
     }
 
@@ -78,35 +79,53 @@ def _change(
         before = git(tree, "rev-parse", "HEAD").strip()
         rel = edit(tree, kind, artifact_id, broken, serving_bug)
         changed = [line[3:] for line in git(tree, "status", "--porcelain").splitlines()]
-        git(tree, "commit", "--quiet", "-am", f"e2e: change {rel}")
-        after = git(tree, "rev-parse", "HEAD").strip()
-        git(tree, "push", "--quiet", "origin", "main")
+        after = _push(tree, f"e2e: change {rel}")
         artifact = resolve_paths(tree, [str(tree / rel)])[0]
         version = str(yaml.safe_load((tree / rel / BY_NAME[kind].manifest).read_text())["version"])
         snapshot_digest = labels(Snapshot(kind, artifact_id, version, digest(artifact), {}))[
             "genaiops.dev/digest"
         ]
     payload = push_payload(state, before, after, f"e2e: change {rel}", changed)
+    record = {"kind": kind, "id": artifact_id, "path": rel, "before": before, "after": after}
+    _submit_ci(state, workflow, payload, {**record, "digest": snapshot_digest})
+    print(f"pushed {after[:12]} changing {rel}; submitted {workflow} from {kind}-ci-v1")
+
+
+def delete(args: argparse.Namespace) -> None:
+    """``git rm -r`` an artifact's folder on main and submit its kind's CI for the push (a retirement)."""
+    state = State.load()
+    artifact_id = args.artifact or EXAMPLES[args.kind]
+    rel = f"artifacts/{BY_NAME[args.kind].folder}/{artifact_id}"
+    with clone(state) as tree:
+        before = git(tree, "rev-parse", "HEAD").strip()
+        git(tree, "rm", "-r", "--quiet", "--", rel)
+        removed = git(tree, "diff", "--cached", "--name-only").split()
+        after = _push(tree, f"e2e: delete {rel}")
+    payload = push_payload(state, before, after, f"e2e: delete {rel}", [], removed)
+    record = {"kind": args.kind, "id": artifact_id, "path": rel, "before": before, "after": after}
+    _submit_ci(state, args.workflow, payload, {**record, "digest": ""})
+    print(f"pushed {after[:12]} deleting {rel}; submitted {args.workflow} from {args.kind}-ci-v1")
+
+
+def _push(tree: Path, message: str) -> str:
+    """Commit everything staged or changed in ``tree`` and push it to main; returns the commit."""
+    git(tree, "commit", "--quiet", "-am", message)
+    git(tree, "push", "--quiet", "origin", "main")
+    return git(tree, "rev-parse", "HEAD").strip()
+
+
+def _submit_ci(state: State, workflow: str, payload: dict[str, object], record: dict[str, str]) -> None:
+    """Submit the kind's CI with the parameters its Sensor passes for ``payload``; record the change."""
     parameters = {
         "repo-url": state.git_url_cluster,
-        "commit-sha": after,
+        "commit-sha": record["after"],
         "branch": "main",
         "event-type": "push",
         "event": json.dumps(payload),
     }
-    _submit(state, _workflow(workflow, f"{kind}-ci-v1", parameters, {"genaiops.dev/trigger": "push"}))
-    save_record(
-        workflow,
-        {
-            "kind": kind,
-            "id": artifact_id,
-            "path": rel,
-            "before": before,
-            "after": after,
-            "digest": snapshot_digest,
-        },
-    )
-    print(f"pushed {after[:12]} changing {rel}; submitted {workflow} from {kind}-ci-v1")
+    template = f"{record['kind']}-ci-v1"
+    _submit(state, _workflow(workflow, template, parameters, {"genaiops.dev/trigger": "push"}))
+    save_record(workflow, record)
 
 
 def submit_cd(args: argparse.Namespace) -> None:
