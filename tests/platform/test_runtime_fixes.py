@@ -216,3 +216,55 @@ def test_artifacts_are_collected_by_one_strategy(built_docs: Docs) -> None:
             if "artifactGC" in artifact:
                 strategies[f"{at.where} artifact {artifact['name']!r}"] = artifact["artifactGC"]["strategy"]
     assert set(strategies.values()) == {"OnWorkflowDeletion"}, strategies
+
+
+def _locking_templates(docs: Docs) -> set[tuple[str, str]]:
+    """(WorkflowTemplate, template) pairs whose template takes a mutex or semaphore."""
+    return {
+        (d["metadata"]["name"], t["name"])
+        for d in docs
+        if d["kind"] == "WorkflowTemplate"
+        for t in d["spec"].get("templates") or []
+        if t.get("synchronization")
+    }
+
+
+def fanned_out_onto_locks(docs: Docs) -> list[str]:
+    """DAG tasks with withParam/withItems whose own template holds a lock. Argo v3.6.18 releases that lock
+    when the task group completes without taking it (an empty list) and panics on the workflow's nil mutex
+    status: every such workflow ends Error (seen in the e2e suite with the CI retire step)."""
+    locking = _locking_templates(docs)
+    found = []
+    for d in docs:
+        if d["kind"] != "WorkflowTemplate":
+            continue
+        for t in d["spec"].get("templates") or []:
+            for task in (t.get("dag") or {}).get("tasks") or []:
+                if not (task.get("withParam") or task.get("withItems")):
+                    continue
+                ref = task.get("templateRef") or {}
+                target = (ref["name"], ref["template"]) if ref else (d["metadata"]["name"], task["template"])
+                if target in locking:
+                    found.append(f"{d['metadata']['name']}/{t['name']}/{task['name']} -> {target[1]}")
+    return found
+
+
+def test_no_fan_out_points_straight_at_a_locking_template(built_docs: Docs) -> None:
+    assert fanned_out_onto_locks(built_docs) == []
+
+
+def test_a_fan_out_onto_a_locking_template_is_reported(built_docs: Docs) -> None:
+    """The check catches the first version of the CI retire task (straight onto base retire)."""
+    base, name = next(pair for pair in _locking_templates(built_docs) if pair[1] == "retire")
+    tasks = [
+        task
+        for d in built_docs
+        if d["kind"] == "WorkflowTemplate"
+        for t in d["spec"].get("templates") or []
+        for task in (t.get("dag") or {}).get("tasks") or []
+        if task["name"] == "retire" and task.get("withParam")
+    ]
+    assert tasks, "no CI retire task to point at the locking template"
+    tasks[0].pop("template")
+    tasks[0]["templateRef"] = {"name": base, "template": name}
+    assert any(line.endswith("/retire -> retire") for line in fanned_out_onto_locks(built_docs))
