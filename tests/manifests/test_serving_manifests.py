@@ -218,6 +218,57 @@ def _condition(expression: str, args: dict[str, str]) -> Callable[[list[float]],
     return lambda result: bool(eval(code, {"math": math, "len": len, "__builtins__": {}}, {"result": result}))
 
 
+class _Json(dict):  # type: ignore[type-arg]
+    """A JSON object whose members read as attributes, as expr-lang reads `result.status` (absent: None)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return _json(self.get(name))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _Json({k: _json(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
+
+
+def test_the_smoke_test_passes_only_on_an_answer_from_the_new_colour(dev: list[dict[str, Any]]) -> None:
+    """Right after the preview Service selects the new colour, kube-proxy may still route a request to
+    the colour it selected before: an answer from that one must not pass the new one's smoke test. Each
+    check passes at its first answer from the revision under test (its pod-template hash, which
+    `genaiops serve` reports as `revision` and `system_fingerprint`), fails after 6 others."""
+    blue_green = _by(dev, "Rollout")["genai-model"]["spec"]["strategy"]["blueGreen"]
+    pre = blue_green["prePromotionAnalysis"]
+    [revision] = [a for a in pre["args"] if a["name"] == "revision"]
+    assert revision["valueFrom"] == {"podTemplateHashValue": "Latest"}
+    smoke = _by(dev, "AnalysisTemplate")[pre["templates"][0]["templateName"]]
+    args = {a["name"]: a["value"] for a in smoke["spec"]["args"] if "value" in a} | {"revision": "5d8f9c"}
+    answers = {
+        "/health": (
+            {"status": "ready", "revision": "5d8f9c"},
+            [{"status": "ready", "revision": "7b3a21"}, {"status": "not-ready", "revision": "5d8f9c"}, {}],
+        ),
+        "/v1/chat/completions": (
+            {"system_fingerprint": "5d8f9c", "choices": [{"message": {"content": "ready"}}]},
+            [
+                {"system_fingerprint": "7b3a21", "choices": [{"message": {"content": "ready"}}]},
+                {"system_fingerprint": "5d8f9c", "choices": [{"message": {"content": ""}}]},
+                {"system_fingerprint": "5d8f9c", "choices": []},
+                {"error": "upstream failed"},
+            ],
+        ),
+    }
+    for metric in smoke["spec"]["metrics"]:
+        assert metric["provider"]["web"]["jsonPath"] == "{$}", metric["name"]
+        assert metric["consecutiveSuccessLimit"] == 1 and metric["failureLimit"] == -1, metric["name"]
+        assert metric["count"] > 1 and "interval" in metric, metric["name"]
+        good, bad = next(v for k, v in answers.items() if metric["provider"]["web"]["url"].endswith(k))
+        success = _condition(metric["successCondition"], args)
+        assert success(_json(good)), metric["name"]
+        assert not any(success(_json(answer)) for answer in bad), metric["name"]
+
+
 def test_missing_metrics_are_inconclusive_never_a_pass(dev: list[dict[str, Any]]) -> None:
     """No series, or 0/0 (NaN), satisfies neither condition: Argo Rollouts records Inconclusive and,
     past inconclusiveLimit, pauses the Rollout. A value on the right side of the threshold passes, on

@@ -151,7 +151,7 @@ def test_ready_guardrail_block_completion_and_metrics(tmp_path: Path, llm: int) 
     proc, port = serve(tmp_path, llm, *ALL)
     try:
         status, health = call(port, "/health")
-        assert status == 200 and health["status"] == "ready"
+        assert status == 200 and health["status"] == "ready" and health["revision"] == "rev-a"
         assert {(a["kind"], a["id"], a["version"]) for a in health["artifacts"]} == {
             ("prompt", "support-qa-cot", "1.4.0"),
             ("guardrail", "customer-support", "1.3.0"),
@@ -194,6 +194,7 @@ def test_ready_guardrail_block_completion_and_metrics(tmp_path: Path, llm: int) 
             {"model": "whatever", "messages": [{"role": "user", "content": "Where is my order?"}]},
         )
         assert status == 200 and chat["model"] == "gpt-4o"
+        assert chat["system_fingerprint"] == "rev-a"  # which colour answered (the smoke test checks it)
         assert chat["choices"][0]["message"]["content"] == "Where is my order?"
 
         prompt = {"kind": "prompt", "artifact": "support-qa-cot", "version": "1.4.0", "revision": "rev-a"}

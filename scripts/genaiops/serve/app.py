@@ -137,6 +137,8 @@ class Service:
         body: dict[str, Any] = {"status": "ready" if ready else "not-ready", "artifacts": items}
         if self.config.environment:
             body["environment"] = self.config.environment
+        if self.config.revision:  # which colour answered (the smoke test checks it is the new one)
+            body["revision"] = self.config.revision
         if not ready:
             body["missing"] = [f"{i['kind']}/{i['id']}" for i in items if i["status"] == "missing"]
             body["invalid"] = [f"{i['kind']}/{i['id']}" for i in items if i["status"] == "invalid"]
@@ -295,6 +297,8 @@ class Service:
         return {
             "object": "chat.completion",
             "model": answer["model"],
+            # OpenAI's backend fingerprint: here the serving revision, so a caller sees which colour answered
+            "system_fingerprint": self.config.revision or None,
             "choices": [
                 {
                     "index": 0,

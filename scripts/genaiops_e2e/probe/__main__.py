@@ -25,6 +25,8 @@ Checks:
 - ``snapshot WORKFLOW ENV --save F | --compare F``: the environment's files of the changed artifact.
 - ``approve`` / ``reject WORKFLOW``: resume or stop the approval (the argo CLI).
 - ``revert WORKFLOW``: undo WORKFLOW's change on main (after a scenario that pushed a broken artifact).
+- ``env-change CHANGE ENV KEY VALUE``: set KEY (dotted) in environments/ENV/settings.yaml on main (a change
+  straight to an environment's folder, which no CI checks), recorded as CHANGE.
 - ``settings KEY VALUE``: change one key of the instance's genaiops-settings ConfigMap.
 A workflow name may say ``{first}`` (the first kind the repository ships) or ``released-by:CI`` (the CD
 workflow CI's hand-off step started).
@@ -43,7 +45,10 @@ the Rollout NAME is Healthy on the revision that mounts the promoted digest, its
 Prometheus data, and that revision answered requests for the artifact; prints commit -> Healthy seconds);
 ``aborted WORKFLOW ENV --rollout NAME`` (the canary of WORKFLOW's bad version failed its analysis and was
 aborted, the stable revision keeps all its pods and answers); ``restored WORKFLOW ENV --rollout NAME``
-(after WORKFLOW's rollback commit the Rollout is Healthy on that stable revision again).
+(after WORKFLOW's rollback commit, or with ``--revert`` the revert of change WORKFLOW, the Rollout is
+Healthy on that stable revision again); ``smoke-failed CHANGE ENV --rollout NAME`` (the new colour of
+CHANGE failed its blue-green smoke test: aborted, and the active Service still selects the stable colour,
+which keeps answering).
 Faults: ``git-outage WORKFLOW`` (stop the git server from just before promote until its first attempt
 failed), ``controller-restart WORKFLOW NODE`` (delete the workflow-controller pod while NODE runs).
 Each prints what it found and exits 1 with a clear message when the expectation does not hold.
@@ -58,6 +63,7 @@ import sys
 from genaiops.errors import GenaiopsError
 from genaiops_e2e import kube
 from genaiops_e2e.probe.argocd import bootstrapped, synced
+from genaiops_e2e.probe.bluegreen import smoke_failed
 from genaiops_e2e.probe.common import (
     EXAMPLES,
     ProbeFailed,
@@ -70,7 +76,7 @@ from genaiops_e2e.probe.common import (
 from genaiops_e2e.probe.faults import controller_restart, git_outage
 from genaiops_e2e.probe.fork import fork_pull_request
 from genaiops_e2e.probe.pullrequest import pull_request
-from genaiops_e2e.probe.repo import not_promoted, promoted, retired, revert, snapshot
+from genaiops_e2e.probe.repo import env_change, not_promoted, promoted, retired, revert, snapshot
 from genaiops_e2e.probe.rollout import aborted, restored, rolled_out
 from genaiops_e2e.probe.store import deployed, reports, signed
 from genaiops_e2e.probe.submit import change, change_all, cron, delete, submit_cd
@@ -191,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
         p = command(name, handler, "workflow", "env")
         p.add_argument("--rollout", required=True)
         p.add_argument("--timeout", type=int, default=600)
+        if name == "restored":
+            p.add_argument("--revert", action="store_true")
+    p = command("env-change", env_change, "change", "env", "key", "value")
+    p = command("smoke-failed", smoke_failed, "change", "env")
+    p.add_argument("--rollout", required=True)
+    p.add_argument("--timeout", type=int, default=600)
     args = parser.parse_args(argv)
     try:
         if any(FIRST in str(v) or RELEASED_BY in str(v) for v in vars(args).values()):

@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 from genaiops.kinds import BY_NAME
 from genaiops.lineage import RETIRE, read_lineage
 from genaiops.promote.snapshot import env_artifact_dir
 from genaiops_e2e import kube
-from genaiops_e2e.probe.common import ProbeFailed, load_record
+from genaiops_e2e.probe.common import ProbeFailed, load_record, save_record
 from genaiops_e2e.proc import HarnessError
 from genaiops_e2e.state import State
 
@@ -153,13 +155,47 @@ def not_promoted(args: argparse.Namespace) -> None:
 
 
 def revert(args: argparse.Namespace) -> None:
-    """Undo WORKFLOW's change on main (a scenario that pushed a broken artifact cleans up after itself)."""
+    """Undo WORKFLOW's change on main (a scenario that pushed a broken artifact cleans up after itself);
+    the revert commit is recorded with the change (``restored --revert`` waits for it)."""
     state = State.load()
     record = load_record(args.workflow)
     with clone(state) as tree:
         git(tree, "revert", "--no-edit", record["after"])
         git(tree, "push", "--quiet", "origin", "main")
-    print(f"reverted {record['after'][:12]} on main")
+        reverted = git(tree, "rev-parse", "HEAD").strip()
+    save_record(args.workflow, {**record, "reverted": reverted})
+    print(f"reverted {record['after'][:12]} on main with {reverted[:12]}")
+
+
+def env_change(args: argparse.Namespace) -> None:
+    """Set KEY (dotted) to VALUE in environments/ENV/settings.yaml on main: a change made straight in the
+    environment's folder, which no CI stage checks and Argo CD syncs as it is. Recorded as CHANGE."""
+    state = State.load()
+    rel = f"environments/{args.env}/settings.yaml"
+    with clone(state) as tree:
+        before = git(tree, "rev-parse", "HEAD").strip()
+        settings = yaml.safe_load((tree / rel).read_text())
+        *parents, leaf = args.key.split(".")
+        section = settings
+        for name in parents:
+            section = section.setdefault(name, {})
+        section[leaf] = args.value
+        (tree / rel).write_text(yaml.safe_dump(settings, sort_keys=False))
+        git(tree, "commit", "--quiet", "-am", f"e2e: {args.env} settings {args.key}={args.value}")
+        git(tree, "push", "--quiet", "origin", "main")
+        after = git(tree, "rev-parse", "HEAD").strip()
+    save_record(
+        args.change,
+        {
+            "kind": "settings",
+            "id": args.env,
+            "path": rel,
+            "before": before,
+            "after": after,
+            "value": args.value,
+        },
+    )
+    print(f"pushed {after[:12]}: {rel} {args.key}={args.value}")
 
 
 def snapshot(args: argparse.Namespace) -> None:

@@ -21,9 +21,10 @@ ready, and answers requests; the team webhook got
 Argo CD's ``health-degraded`` notification. Records the stable revision with WORKFLOW's change, for
 ``restored``.
 
-``restored WORKFLOW ENV --rollout NAME``: WORKFLOW is the rollback of a change ``aborted`` saw. Waits
-until ENV synced WORKFLOW's rollback commit, is ``Healthy``, and the Rollout NAME is ``Healthy`` on the
-stable revision recorded at the abort, with no pod of the bad revision left. Prints commit -> Healthy.
+``restored WORKFLOW ENV --rollout NAME [--revert]``: WORKFLOW is the rollback of a change ``aborted`` saw
+(``--revert``: WORKFLOW is a change ``smoke-failed`` saw, undone by ``revert``). Waits until ENV synced
+the rollback (or revert) commit, is ``Healthy``, and the Rollout NAME is ``Healthy`` on the stable
+revision recorded at the abort, with no pod of the bad revision left. Prints commit -> Healthy.
 """
 
 from __future__ import annotations
@@ -46,13 +47,13 @@ from genaiops_e2e.probe.argocd import (
     synced_since,
 )
 from genaiops_e2e.probe.common import ProbeFailed, cluster_of, load_record, poll, records, save_record
-from genaiops_e2e.probe.repo import clone
+from genaiops_e2e.probe.repo import clone, git
 from genaiops_e2e.state import State
 
 NOTIFIED_S = 90
 
 
-def _get(state: State, namespace: str, kind: str, name: str = "") -> dict[str, Any]:
+def kube_get(state: State, namespace: str, kind: str, name: str = "") -> dict[str, Any]:
     args = ["-n", namespace, "get", kind, *([name] if name else []), "-o", "json"]
     return dict(json.loads(kube.kubectl(cluster_of(state), *args)))
 
@@ -62,7 +63,7 @@ def _mounted(rollout: dict[str, Any]) -> set[str]:
     return {v["configMap"]["name"] for v in volumes if v.get("configMap")}
 
 
-def _rollout_line(rollout: dict[str, Any]) -> str:
+def rollout_line(rollout: dict[str, Any]) -> str:
     status = rollout.get("status") or {}
     return (
         f"Rollout {rollout['metadata']['name']}: phase {status.get('phase')} ({status.get('message', '')}), "
@@ -75,9 +76,9 @@ def _done(state: State, tree: Path, env: str, name: str, commit: str, digest: st
     """Whether the change is rolled out, and what was seen (for the failure message)."""
     app = environment_app(state, env)
     namespace = app["spec"]["destination"]["namespace"]
-    rollout = _get(state, namespace, "rollout", name)
+    rollout = kube_get(state, namespace, "rollout", name)
     status = rollout.get("status") or {}
-    seen = f"{summary(app)}\n{_rollout_line(rollout)}"
+    seen = f"{summary(app)}\n{rollout_line(rollout)}"
     carries = _mounted(rollout) & set(configmaps_with(state, namespace, digest))
     done = (
         synced_since(tree, app, commit) is not None
@@ -93,7 +94,7 @@ def _done(state: State, tree: Path, env: str, name: str, commit: str, digest: st
 def _analyses(state: State, namespace: str, name: str, revision: str) -> list[str]:
     runs = [
         run
-        for run in _get(state, namespace, "analysisruns")["items"]
+        for run in kube_get(state, namespace, "analysisruns")["items"]
         if run["metadata"].get("labels", {}).get("rollouts-pod-template-hash") == revision
         and any(
             o.get("kind") == "Rollout" and o.get("name") == name for o in run["metadata"]["ownerReferences"]
@@ -128,6 +129,12 @@ def prometheus_query(state: State, query: str) -> list[dict[str, Any]]:
     )
     answer = json.loads(kube.kubectl(cluster_of(state), "get", "--raw", path))
     return list(answer["data"]["result"])
+
+
+def answered_last_minute(namespace: str, revision: str) -> str:
+    """The PromQL for the requests ``revision`` answered (outcome ok) in the last minute."""
+    selector = f'namespace="{namespace}",revision="{revision}",outcome="ok"'
+    return f"sum(increase(genaiops_serving_requests_total{{{selector}}}[1m]))"
 
 
 def _served(state: State, namespace: str, record: dict[str, str], revision: str) -> str:
@@ -172,7 +179,7 @@ def rolled_out(args: argparse.Namespace) -> None:
         app = environment_app(state, args.env)
         deployed = notified(state, tree, "deployed", app["metadata"]["name"], commit)
     namespace = app["spec"]["destination"]["namespace"]
-    revision = str(_get(state, namespace, "rollout", args.rollout)["status"]["stableRS"])
+    revision = str(kube_get(state, namespace, "rollout", args.rollout)["status"]["stableRS"])
     analyses = _analyses(state, namespace, args.rollout, revision)
     served = _served(state, namespace, record, revision)
     print(
@@ -185,17 +192,17 @@ def rolled_out(args: argparse.Namespace) -> None:
     )
 
 
-def _revision_mounts(state: State, namespace: str, revision: str) -> set[str]:
+def revision_mounts(state: State, namespace: str, revision: str) -> set[str]:
     """The ConfigMaps the pods of ``revision`` (a ReplicaSet of the Rollout) mount."""
-    sets = _get(state, namespace, "replicasets")["items"]
+    sets = kube_get(state, namespace, "replicasets")["items"]
     for replicaset in sets:
         if replicaset["metadata"].get("labels", {}).get("rollouts-pod-template-hash") == revision:
             return _mounted(replicaset)
     raise ProbeFailed(f"no ReplicaSet of revision {revision} in {namespace}")
 
 
-def _ready_pods(state: State, namespace: str, revision: str) -> int:
-    pods = _get(state, namespace, "pods")["items"]
+def ready_pods(state: State, namespace: str, revision: str) -> int:
+    pods = kube_get(state, namespace, "pods")["items"]
     return sum(
         1
         for pod in pods
@@ -208,7 +215,7 @@ def _ready_pods(state: State, namespace: str, revision: str) -> int:
 
 
 def _failed_analysis(state: State, namespace: str, name: str, revision: str) -> str | None:
-    for run in _get(state, namespace, "analysisruns")["items"]:
+    for run in kube_get(state, namespace, "analysisruns")["items"]:
         labels = run["metadata"].get("labels", {})
         status = run.get("status") or {}
         if labels.get("rollouts-pod-template-hash") != revision or status.get("phase") != "Failed":
@@ -237,31 +244,28 @@ def aborted(args: argparse.Namespace) -> None:
 
     def check() -> tuple[tuple[dict[str, Any], set[str], str] | None, str]:
         bad = set(configmaps_with(state, namespace, record["digest"]))  # once Argo CD synced it
-        rollout = _get(state, namespace, "rollout", args.rollout)
+        rollout = kube_get(state, namespace, "rollout", args.rollout)
         status = rollout.get("status") or {}
         analysis = None
         if status.get("abort") and status.get("phase") == "Degraded" and _mounted(rollout) & bad:
             analysis = _failed_analysis(state, namespace, args.rollout, str(status.get("currentPodHash")))
-        seen = _rollout_line(rollout)
+        seen = rollout_line(rollout)
         if analysis is None:
             return None, seen
         # the abort scales the stable revision back to full size (the canary step had shrunk it)
         stable, wanted = str(status.get("stableRS")), int(rollout["spec"]["replicas"])
-        ready = _ready_pods(state, namespace, stable)
+        ready = ready_pods(state, namespace, stable)
         seen += f"; aborted ({analysis}); stable {stable} has {ready} of {wanted} pods ready"
         return ((rollout, bad, analysis) if ready >= wanted else None), seen
 
     what = f"{args.rollout} did not abort the bad revision with its stable revision back at full size"
     (rollout, bad, analysis), seen = poll(check, args.timeout, what)
     current, stable = rollout["status"].get("currentPodHash"), rollout["status"].get("stableRS")
-    if stable == current or _revision_mounts(state, namespace, str(stable)) & bad:
+    if stable == current or revision_mounts(state, namespace, str(stable)) & bad:
         raise ProbeFailed(f"the stable revision {stable} is the bad one")
     wanted = int(rollout["spec"]["replicas"])
-    ready = _ready_pods(state, namespace, str(stable))
-    served = prometheus_query(
-        state,
-        f'sum(increase(genaiops_serving_requests_total{{namespace="{namespace}",revision="{stable}",outcome="ok"}}[1m]))',
-    )
+    ready = ready_pods(state, namespace, str(stable))
+    served = prometheus_query(state, answered_last_minute(namespace, str(stable)))
     if not served or float(served[0]["value"][1]) <= 0:
         raise ProbeFailed(f"the stable revision {stable} answered no request in the last minute")
     app = environment_app(state, args.env)
@@ -280,22 +284,27 @@ def aborted(args: argparse.Namespace) -> None:
 def restored(args: argparse.Namespace) -> None:
     state = State.load()
     record = load_record(args.workflow)
-    if "stable" not in record:
+    if "stable" not in record or (args.revert and "reverted" not in record):
         raise ProbeFailed(
-            f"{args.workflow}'s change has no recorded stable revision (run `probe aborted` first)"
+            f"{args.workflow}'s change has no recorded stable revision or revert (run `probe aborted` or "
+            "`probe smoke-failed`, and `probe revert`, first)"
         )
     namespace = environment_app(state, args.env)["spec"]["destination"]["namespace"]
     with clone(state) as tree:
-        commit, committed = promotion_commit(tree, args.workflow, record)
+        if args.revert:
+            commit = record["reverted"]
+            committed = int(git(tree, "show", "-s", "--format=%ct", commit).strip())
+        else:
+            commit, committed = promotion_commit(tree, args.workflow, record)
 
         def check() -> tuple[bool | None, str]:
             app = environment_app(state, args.env)
-            rollout = _get(state, namespace, "rollout", args.rollout)
+            rollout = kube_get(state, namespace, "rollout", args.rollout)
             status = rollout.get("status") or {}
             serving = rollout["spec"]["selector"]["matchLabels"].get("genaiops.dev/serving")
             leftovers = [
                 pod["metadata"]["name"]
-                for pod in _get(state, namespace, "pods")["items"]
+                for pod in kube_get(state, namespace, "pods")["items"]
                 if (labels := pod["metadata"].get("labels", {})).get("genaiops.dev/serving") == serving
                 and labels.get("rollouts-pod-template-hash") not in (None, record["stable"])
             ]
@@ -306,11 +315,12 @@ def restored(args: argparse.Namespace) -> None:
                 and status.get("stableRS") == status.get("currentPodHash") == record["stable"]
                 and not leftovers
             )
-            seen = f"{summary(app)}\n{_rollout_line(rollout)}; other pods: {leftovers}"
+            seen = f"{summary(app)}\n{rollout_line(rollout)}; other pods: {leftovers}"
             return (True if done else None), seen
 
         _, healthy = poll(check, args.timeout, f"{args.env} did not return to revision {record['stable']}")
+    what = "revert" if args.revert else f"rollback commit by {args.workflow}"
     print(
         f"{args.rollout} in {namespace} is Healthy on the earlier revision {record['stable']} again "
-        f"{healthy - committed:.0f}s after the rollback commit {commit[:12]} by {args.workflow}"
+        f"{healthy - committed:.0f}s after the {what} {commit[:12]}"
     )
