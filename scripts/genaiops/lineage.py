@@ -3,7 +3,8 @@
 Every promotion (and rollback) appends one entry to
 ``environments/<env>/lineage/<kind>/<id>.yaml``: the artifact version and content digest, the git tree
 of its snapshot (so a rollback can restore the exact bytes), the source commit, the pipeline image
-digest, the eval dataset digest, the scorecard, the workflow, the time and the approver. The
+digest, the eval dataset digest, the scorecard, the workflow, the time and the approver (and, for
+a promotion that skipped the environment before it in the chain, why: ``orderException``). The
 scorecard of the deployed entry is the next evaluation's baseline (:func:`baseline_for`). A
 retirement appends an entry with action ``retire`` naming the version it removed; after it nothing
 is deployed (:func:`current` is None) and the file keeps the history.
@@ -58,6 +59,8 @@ class LineageEntry:
     time: str = field(default_factory=now)
     approver: str | None = None
     rolled_back_from: str | None = None
+    order_exception: str | None = None
+    """Why this promotion skipped the environment before it in the chain (``promote --skip-order``)."""
 
     def to_yaml(self) -> dict[str, Any]:
         from ruamel.yaml.scalarstring import DoubleQuotedScalarString  # ruamel: only when writing
@@ -76,6 +79,8 @@ class LineageEntry:
         }
         if self.rolled_back_from is not None:
             data["rolledBackFrom"] = self.rolled_back_from
+        if self.order_exception is not None:
+            data["orderException"] = self.order_exception
         data["scorecard"] = self.scorecard
         return data
 
@@ -100,6 +105,7 @@ class LineageEntry:
             time=str(data.get("time", "")),
             approver=_opt(data.get("approver")),
             rolled_back_from=_opt(data.get("rolledBackFrom")),
+            order_exception=_opt(data.get("orderException")),
         )
 
 

@@ -46,6 +46,15 @@ class Project:
         configured = self.settings.get("kinds")
         return [str(k) for k in configured] if isinstance(configured, list) else list(BY_NAME)
 
+    def previous_environment(self, name: str) -> Environment | None:
+        """The environment before ``name`` in the promotion chain (genaiops.yaml's order); None for the first.
+
+        A version reaches an environment only once the one before it deploys it (genaiops.promote.order).
+        """
+        chain = self.environments
+        index = [e.name for e in chain].index(self.environment(name).name)
+        return chain[index - 1] if index > 0 else None
+
     def environment(self, name: str) -> Environment:
         for env in self.environments:
             if env.name == name:

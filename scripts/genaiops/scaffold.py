@@ -464,7 +464,11 @@ def render(settings: Settings) -> list[Output]:
         files.append(out(f"environments/bootstrap/apps/{env.name}.yaml", "apps-env.yaml.j2", False, env=env))
         files.append(
             out(
-                f"platform/overlays/{env.name}/kustomization.yaml", "platform-overlay.yaml.j2", False, env=env
+                f"platform/overlays/{env.name}/kustomization.yaml",
+                "platform-overlay.yaml.j2",
+                False,
+                env=env,
+                first=env == settings.environments[0],
             )
         )
     return files

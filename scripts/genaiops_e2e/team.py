@@ -110,9 +110,12 @@ def _offline(path: Path) -> None:
 
 
 def _auto_synced(tree: Path) -> list[str]:
-    """The environments Argo CD syncs without an approval, in promotion order."""
+    """The environments Argo CD syncs without an approval, in promotion order, up to the first that needs
+    one: a version reaches an environment only through the ones before it (genaiops.promote.order)."""
     data = yaml.safe_load((tree / "genaiops.yaml").read_text())
-    return [e["name"] for e in data["environments"] if not e.get("approval")]
+    names = [str(e["name"]) for e in data["environments"]]
+    gated = [i for i, e in enumerate(data["environments"]) if e.get("approval")]
+    return names[: gated[0]] if gated else names
 
 
 def _genaiops(repo: Path, tree: Path, *args: str) -> None:

@@ -200,6 +200,24 @@ def test_approval_suspend_only_where_required(built_docs: Docs) -> None:
         assert ci_tasks["release"]["templateRef"] == {"name": f"{kind.name}-cd-v1", "template": "release"}
 
 
+def test_ci_releases_only_in_the_first_environment_of_the_chain(built_docs: Docs) -> None:
+    """A push releases in the first environment's instance only (release-on-push, written by genaiops
+    init); later environments get a version through CD once the one before deploys it."""
+    settings = find(built_docs, "ConfigMap", "genaiops-settings")
+    assert settings["data"]["release-on-push"] == "true"  # the base instance serves dev, the first
+    first_only = "'{{workflow.parameters.release-on-push}}' == 'true'"
+    for kind in KINDS:
+        ci = find(built_docs, "WorkflowTemplate", f"{kind.pipeline}-v1")
+        [param] = [p for p in ci["spec"]["arguments"]["parameters"] if p["name"] == "release-on-push"]
+        source = param["valueFrom"]["configMapKeyRef"]
+        assert source == {"name": "genaiops-settings", "key": "release-on-push"}
+        ci_tasks = {t["name"]: t for t in template(ci, "artifact")["dag"]["tasks"]}
+        for name in ("release", "hand-off"):
+            assert first_only in ci_tasks[name]["when"], (kind.name, name)
+        retire = next(t for t in template(ci, "main")["dag"]["tasks"] if t["name"] == "retire")
+        assert "release-on-push" not in retire["when"], "every environment retires a deleted artifact"
+
+
 # --- a broken template fails with a clear message ---------------------------------------------------
 
 

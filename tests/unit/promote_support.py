@@ -235,6 +235,26 @@ def make_world(tmp: Path) -> World:
     return World(repo, remote, reports)
 
 
+def promote_upstream(run_cli: Any, world: World, env: str, *paths: str | Path) -> None:
+    """Promote ``paths`` (reports in ``world.reports``) to every environment before ``env`` in the chain,
+    as the order rule requires before ``env`` accepts them (recorded approver: ``upstream``)."""
+    chain = [name for name in world.environments() if name]
+    for earlier in chain[: chain.index(env)]:
+        result = run_cli(
+            "promote",
+            "--env",
+            earlier,
+            "--repo",
+            str(world.repo),
+            "--reports",
+            str(world.reports),
+            "--approver",
+            "upstream",
+            *(str(p) for p in paths),
+        )
+        assert result.code == 0, result.stderr
+
+
 def remote_file(world: World, ref: str, path: str) -> str:
     """A file's content on the remote at ``ref``."""
     return git(world.remote, "show", f"{ref}:{path}")

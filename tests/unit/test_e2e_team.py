@@ -4,6 +4,7 @@ environments (the harness installs the one pipelines instance)."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -100,8 +101,8 @@ def test_the_auto_synced_environments_serve_from_the_cluster(tree: Path) -> None
     without an approval; the analyses' queries and limits stay the base's."""
     team._serve_from_cluster(tree, _state())
     environments = yaml.safe_load((tree / "genaiops.yaml").read_text())["environments"]
-    auto = [e["name"] for e in environments if not e.get("approval")]
-    assert auto == team._auto_synced(tree) and auto
+    auto = [e["name"] for e in itertools.takewhile(lambda e: not e.get("approval"), environments)]
+    assert auto == team._auto_synced(tree) and auto  # the chain up to the first approval
     base = {
         d["metadata"]["name"]: d for d in yaml.safe_load_all(kube.build(ROOT, ROOT / "environments/base"))
     }

@@ -10,7 +10,7 @@ import pytest
 from genaiops.errors import UsageError
 from genaiops.project import load_project
 from genaiops.promote.gate import Bound, check_scorecard, evaluate_gate, load_thresholds
-from tests.unit.promote_support import World, default_scorecard, git, make_world
+from tests.unit.promote_support import World, default_scorecard, git, make_world, promote_upstream
 
 
 @pytest.fixture
@@ -186,6 +186,7 @@ def test_the_eval_stages_scorecard_is_understood(world: World, run_cli: Any) -> 
         provenance={"datasetDigest": "sha256:" + "e" * 64},
     )
     world.write_reports([artifact], scorecard=card.to_json())
+    promote_upstream(run_cli, world, "prod", artifact.root)
     result = run_cli(
         "promote",
         "--env",

@@ -12,7 +12,7 @@ import yaml
 from genaiops.discovery import digest
 from genaiops.lineage import baseline_for, read_lineage
 from tests.conftest import TOOLS_BIN
-from tests.unit.promote_support import World, git, make_world, remote_file
+from tests.unit.promote_support import World, git, make_world, promote_upstream, remote_file
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def test_direct_environment_gets_a_commit_with_snapshot_configmap_and_lineage(
     artifact = world.write_artifact("prompt", "greeter", "1.2.0")
     world.write_reports([artifact])
     source = world.commit_source()
+    promote_upstream(run_cli, world, env, artifact.root)
     result = _promote(run_cli, world, artifact.root, env)
     assert result.code == 0, result.stderr
     promotion = result.report["artifacts"][0]["details"]["promotion"]
@@ -122,6 +123,7 @@ def test_new_version_replaces_the_snapshot_and_appends_lineage(world: World, run
 def test_approval_environment_gets_a_branch_and_a_request_not_a_push(world: World, run_cli: Any) -> None:
     artifact = world.write_artifact("model-config", "chat", "3.1.0")
     world.write_reports([artifact])
+    promote_upstream(run_cli, world, "prod", artifact.root)
     main_before = git(world.remote, "rev-parse", "main").strip()
     result = _promote(run_cli, world, artifact.root, "prod")
     assert result.code == 0, result.stderr
@@ -154,6 +156,7 @@ def test_an_approval_given_in_the_workflow_is_pushed_directly_and_recorded(
     """The workflow's approval step is the one human approval: no merge request waits for a second."""
     artifact = world.write_artifact("model-config", "chat", "3.2.0")
     world.write_reports([artifact])
+    promote_upstream(run_cli, world, "prod", artifact.root)
     status = tmp_path / "out" / "promotion-status"
     result = _promote(
         run_cli,
@@ -180,6 +183,7 @@ def test_several_kinds_in_one_run_and_git_history_is_clean(world: World, run_cli
         for kind in ("prompt", "model-config", "rag", "guardrail")
     ]
     world.write_reports(artifacts)
+    promote_upstream(run_cli, world, "staging", world.repo / "artifacts")
     result = run_cli(
         "promote",
         "--env",

@@ -156,7 +156,7 @@ def test_a_deleted_artifact_is_retired_in_one_commit_with_trailers(
 def test_an_approval_environment_gets_a_retirement_branch_and_request(
     world: World, run_cli: Any, tmp_path: Path
 ) -> None:
-    greeter = _deploy(run_cli, world, "prompt", "greeter", "prod")
+    greeter = _deploy(run_cli, world, "prompt", "greeter", "dev", "staging", "prod")
     shutil.rmtree(greeter)
     main_before = _head(world)
     requests = tmp_path / "requests"
@@ -195,7 +195,7 @@ def test_an_approval_environment_gets_a_retirement_branch_and_request(
 
 
 def test_an_approver_given_in_the_workflow_retires_directly(world: World, run_cli: Any) -> None:
-    greeter = _deploy(run_cli, world, "prompt", "greeter", "prod")
+    greeter = _deploy(run_cli, world, "prompt", "greeter", "dev", "staging", "prod")
     shutil.rmtree(greeter)
     result = _promote(run_cli, world, "prod", "--retire", "prompt/greeter", "--approver", "bob")
     assert result.code == 0, result.stderr

@@ -15,7 +15,7 @@ import pytest
 from genaiops import vectorstore
 from genaiops.discovery import Artifact
 from genaiops.vectorstore import Point, VectorStore
-from tests.unit.promote_support import World, git, make_world
+from tests.unit.promote_support import World, git, make_world, promote_upstream
 
 RAG = """\
 id: kb
@@ -125,6 +125,11 @@ def test_embedded_store_and_approval_environments_do_not_swap(
     world: World, store_path: Path, run_cli: Any
 ) -> None:
     artifact = _rag(world, "1.0.0", "kb-v1")
+    promote_upstream(run_cli, world, "staging", artifact.root)  # dev (the store's server) swaps
+    assert _aliases(store_path) == {"kb": "kb-v1"}
+    store = vectorstore.connect(None, path=store_path)
+    store.swap_alias("kb", "kb-v2")  # a marker: a swap by staging or prod would point it back at kb-v1
+    store.close()
     staging = run_cli(
         "promote",
         "--env",
@@ -153,4 +158,4 @@ def test_embedded_store_and_approval_environments_do_not_swap(
     assert prod.code == 0, prod.stderr
     promotion = prod.report["artifacts"][0]["details"]["promotion"]
     assert promotion["status"] == "requested" and "alias" not in promotion  # swapped once merged
-    assert _aliases(store_path) == {}
+    assert _aliases(store_path) == {"kb": "kb-v2"}  # nobody swapped since

@@ -127,6 +127,9 @@ def test_answers_drive_every_generated_file(tmp_path: Path) -> None:
     live_overlay = _load(tmp_path / "platform/overlays/live/kustomization.yaml")
     literals = live_overlay["configMapGenerator"][0]["literals"]
     assert "environment=live" in literals and "require-approval=true" in literals
+    assert "release-on-push=false" in literals  # live is not the first of the chain: CD brings versions
+    qa_overlay = _load(tmp_path / "platform/overlays/qa/kustomization.yaml")
+    assert "release-on-push=true" in qa_overlay["configMapGenerator"][0]["literals"]  # a push releases here
     settings_live = _load(tmp_path / "environments/live/settings.yaml")
     assert settings_live["approval"] is True
     assert settings_live["llm"]["endpoint"] == "https://llm.example.org/v1"

@@ -21,6 +21,7 @@ from genaiops.lineage import LineageEntry
 from genaiops.project import Environment
 from genaiops.promote.deploy import Target, deploy, image_digest
 from genaiops.promote.gate import evaluate_gate, load_thresholds
+from genaiops.promote.order import chain_position
 from genaiops.promote.request import approval_branch, render_request, request_name
 from genaiops.promote.snapshot import Snapshot, snapshot_from_artifact
 from genaiops.report import ArtifactResult
@@ -124,6 +125,7 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
     """Gate ``artifact`` and, if it passes, deploy its snapshot to ``--env``."""
     opts: dict[str, Any] = ctx.options
     env = ctx.project.environment(str(opts.get("env")))
+    after, order_exception = chain_position(ctx.project, env.name, opts.get("skip_order"))
     if not opts.get("reports"):
         raise UsageError("promote needs --reports DIR (the folder with the lint, validate and eval reports)")
     if result.version is None or result.digest is None:
@@ -153,6 +155,7 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         action="promote",
         eval_dataset_digest=gate.eval_dataset_digest,
         scorecard=gate.scorecard,
+        order_exception=order_exception,
         **recorded_by(ctx),
     )
     if artifact.kind.name == "rag":  # the index must exist before the environment points at it
@@ -165,7 +168,7 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         if needs_request(env, ctx)
         else None
     )
-    outcome = deploy(target, env, snapshot, entry, approval_branch=branch)
+    outcome = deploy(target, env, snapshot, entry, approval_branch=branch, after=after)
     promotion: dict[str, Any] = {
         "environment": env.name,
         "status": outcome.status,
@@ -174,6 +177,10 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         "attempts": outcome.attempts,
         "remote": redact(target.remote),
     }
+    if after:
+        promotion["deployedIn"] = after
+    if order_exception:
+        promotion["orderException"] = order_exception
     if outcome.entry is not None:
         promotion["snapshotTree"] = outcome.entry.snapshot_tree
     if branch is not None and outcome.status == "requested" and outcome.entry is not None:

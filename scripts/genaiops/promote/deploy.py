@@ -97,6 +97,8 @@ class PromotionEdit:
     entry: LineageEntry
     action: str = "promote"
     approval_branch: str = ""
+    after: str = ""
+    """The environment that must deploy the snapshot first (genaiops.promote.order); "" for none."""
 
     @property
     def kind(self) -> str:
@@ -110,6 +112,10 @@ class PromotionEdit:
         return is_deployed(clone, self.env, self.snapshot)
 
     def apply(self, clone: Path) -> tuple[LineageEntry, str]:
+        if self.after:
+            from genaiops.promote.order import require_deployed_before
+
+            require_deployed_before(clone, self.after, self.env, self.snapshot)
         apply_snapshot(clone, self.env, self.snapshot)
         final = replace(
             self.entry, snapshot_tree=tree_of(clone, env_artifact_dir(self.env, self.kind, self.id))
@@ -153,6 +159,8 @@ def commit_message(action: str, env: str, kind: str, artifact_id: str, entry: Li
         trailers.append(f"Genaiops-Approver: {entry.approver}")
     if entry.rolled_back_from:
         trailers.append(f"Genaiops-Rolled-Back-From: {entry.rolled_back_from}")
+    if entry.order_exception:
+        trailers.append(f"Genaiops-Order-Exception: {' '.join(entry.order_exception.split())}")
     where = "from" if action == RETIRE else "in"
     subject = f"{VERBS[action]} {kind}/{artifact_id} {entry.version} {where} {env}"
     return subject + "\n\n" + "\n".join(trailers) + "\n"
@@ -166,9 +174,13 @@ def deploy(
     *,
     action: str = "promote",
     approval_branch: str | None = None,
+    after: str = "",
 ) -> Outcome:
-    """Publish ``snapshot`` (recording ``entry``) to ``env``; via ``approval_branch`` when given."""
-    edit = PromotionEdit(env.name, snapshot, entry, action, approval_branch or "")
+    """Publish ``snapshot`` (recording ``entry``) to ``env``; via ``approval_branch`` when given.
+
+    ``after``: the environment that must deploy ``snapshot`` first (checked on the branch tip).
+    """
+    edit = PromotionEdit(env.name, snapshot, entry, action, approval_branch or "", after)
     return publish_edit(target, edit, approval=approval_branch is not None)
 
 

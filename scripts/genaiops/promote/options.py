@@ -18,6 +18,7 @@ OPTION_NAMES = (
     "status_file",
     "retire",
     "kind",
+    "skip_order",
 )
 
 
@@ -48,6 +49,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--workflow", help="the workflow name (default: $ARGO_WORKFLOW_NAME)")
     group.add_argument(
         "--source-commit", metavar="SHA", help="the source commit (default: HEAD of the checkout)"
+    )
+    group.add_argument(
+        "--skip-order",
+        metavar="REASON",
+        help="promote although the environment before --env in the chain (genaiops.yaml's order) does "
+        "not deploy this version; REASON is recorded in the lineage and the commit",
     )
     group.add_argument(
         "--request-dir",
