@@ -85,9 +85,9 @@ def run_all(timings: Timings, repo: Path, names: list[str], digest: dict[str, li
 
     environments = load_project(repo).environments
     approval_env = next((e.name for e in reversed(environments) if e.approval), environments[-1].name)
-    names = [e.name for e in environments]
+    chain = [e.name for e in environments]
     # the environment a version must reach before the approval environment (empty: it is the first)
-    previous_env = names[names.index(approval_env) - 1] if names.index(approval_env) > 0 else ""
+    previous_env = chain[chain.index(approval_env) - 1] if chain.index(approval_env) > 0 else ""
     chainsaw = gobuild.binary(gobuild.CHAINSAW, "chainsaw")
     scripts = str(repo / "scripts")
     env = {
