@@ -29,6 +29,9 @@ class Kind:
     pipeline: str
     """The CI WorkflowTemplate that runs for it."""
     description: str
+    references: tuple[tuple[str, str], ...] = ()
+    """(manifest key, kind) pairs: the key names an artifact of that kind that serving needs next to
+    this one, so an environment must deploy it first (genaiops.promote.order)."""
 
 
 KINDS: tuple[Kind, ...] = (
@@ -38,6 +41,7 @@ KINDS: tuple[Kind, ...] = (
         "prompt.yaml",
         "prompt-ci",
         "Jinja2 prompt template with metadata, unit test cases and an eval dataset",
+        references=(("model_config", "model-config"),),
     ),
     Kind(
         "model-config",

@@ -56,6 +56,9 @@ def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run
     for artifact in discover_all(world.repo):
         examples.setdefault(artifact.kind.name, artifact)
     assert set(examples) == set(PRESENT_KINDS)
+    if "prompt" in examples:  # a prompt needs the model config it names deployed next to it
+        named = yaml.safe_load(examples["prompt"].manifest_path.read_text(encoding="utf-8"))["model_config"]
+        examples["model-config"] = world.artifact("model-config", named)
     chosen = list(examples.values())
     versions = {
         a.key: str(yaml.safe_load(a.manifest_path.read_text(encoding="utf-8"))["version"]) for a in chosen
@@ -66,6 +69,8 @@ def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run
             f"environment: {env_name}\nthresholds: {{}}\n", encoding="utf-8"
         )
 
+    # down the chain, in order; an approval environment's approval given in the workflow (--approver),
+    # so each environment deploys the examples on the branch and the next one may take them
     for env_name, approval in envs.items():
         result = run_cli(
             "promote",
@@ -75,11 +80,12 @@ def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run
             str(world.repo),
             "--reports",
             str(world.reports),
+            *(("--approver", "release-manager") if approval else ()),
             *(str(a.root) for a in chosen),
         )
         assert result.code == 0, result.stderr
         statuses = {a["details"]["promotion"]["status"] for a in result.report["artifacts"]}
-        assert statuses == ({"requested"} if approval else {"pushed"})
+        assert statuses == {"pushed"}
 
     direct = [name for name, approval in envs.items() if not approval]
     assert direct, "copier asks for approval environments among the environments, not all of them"
@@ -115,10 +121,11 @@ def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run
     assert json.loads(rolled.stdout)["to"]["version"] == version
 
     checkout = world.clone_remote(tmp_path / "checkout")
-    branches = git(world.remote, "branch", "--list", "promote/*").split()
-    assert sorted(branches) == sorted(
-        f"promote/{env}/{a.kind.name}-{a.id}-{versions[a.key]}" for env in envs if envs[env] for a in chosen
-    )
+    assert git(world.remote, "branch", "--list", "promote/*").split() == []  # approved: no requests
+    for env in (name for name, approval in envs.items() if approval):
+        for a in chosen:
+            [entry] = read_lineage(checkout, env, a.kind.name, a.id)
+            assert (entry.version, entry.approver) == (versions[a.key], "release-manager")
     lineage = [e.version for e in read_lineage(checkout, first, rolled_back.kind.name, rolled_back.id)]
     assert lineage == [version, "99.0.0", version]
 
@@ -138,5 +145,5 @@ def test_examples_promote_to_every_environment_and_roll_back(tmp_path: Path, run
         for r in result.resources
         if r.kind == "ConfigMap" and r.name.startswith("genaiops-") and r.status == "valid"
     }
-    expected = {(f"environments/{env}", f"genaiops-{a.kind.name}-{a.id}") for env in direct for a in chosen}
-    assert promoted == expected, report  # prod changes wait in their approval branches
+    expected = {(f"environments/{env}", f"genaiops-{a.kind.name}-{a.id}") for env in envs for a in chosen}
+    assert promoted == expected, report  # every environment, the approved ones too

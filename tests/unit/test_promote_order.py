@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,72 @@ def test_the_first_environment_has_no_order_to_keep(world: World, run_cli: Any) 
     assert result.code == 0, result.stderr
     promotion = result.report["artifacts"][0]["details"]["promotion"]
     assert "deployedIn" not in promotion and "orderException" not in promotion
+
+
+def _prompt_naming(world: World, artifact_id: str, model_config: str) -> Path:
+    artifact = world.write_artifact("prompt", artifact_id, "1.0.0")
+    with artifact.manifest_path.open("a", encoding="utf-8") as manifest:
+        manifest.write(f"model_config: {model_config}\n")
+    return artifact.root
+
+
+def test_a_prompt_waits_for_the_model_config_it_names(world: World, run_cli: Any) -> None:
+    prompt = _prompt_naming(world, "greeter", "chat")
+    world.write_reports([world.artifact("prompt", "greeter")])
+    before = _refs(world)
+    result = _promote(run_cli, world, "dev", prompt)
+    assert result.code == 1
+    [finding] = [f for f in result.report["artifacts"][0]["findings"] if f["severity"] == "error"]
+    assert finding["ruleId"] == "promote/missing-dependency"
+    assert "names model_config: chat, and dev does not deploy model-config/chat" in finding["message"]
+    assert _refs(world) == before
+
+    # one run with both: the model config goes first, then the prompt finds it deployed
+    chat = world.write_artifact("model-config", "chat", "2.0.0")
+    world.write_reports([world.artifact("prompt", "greeter"), chat])
+    both = run_cli(
+        "promote",
+        "--env",
+        "dev",
+        "--repo",
+        str(world.repo),
+        "--reports",
+        str(world.reports),
+        str(prompt),
+        str(chat.root),
+    )
+    assert both.code == 0, both.stderr
+    assert git(world.remote, "log", "-2", "--format=%s").splitlines() == [
+        "promote prompt/greeter 1.0.0 in dev",
+        "promote model-config/chat 2.0.0 in dev",
+    ]
+
+
+def test_a_model_config_a_deployed_prompt_names_cannot_be_retired(
+    world: World, run_cli: Any, tmp_path: Path
+) -> None:
+    chat = world.write_artifact("model-config", "chat", "2.0.0")
+    prompt = _prompt_naming(world, "greeter", "chat")
+    world.write_reports([chat, world.artifact("prompt", "greeter")])
+    assert _promote(run_cli, world, "dev", chat.root).code == 0
+    assert _promote(run_cli, world, "dev", prompt).code == 0
+    shutil.rmtree(chat.root)
+    before = _refs(world)
+
+    def retire() -> Any:
+        return run_cli("promote", "--env", "dev", "--repo", str(world.repo), "--retire", "model-config/chat")
+
+    refused = retire()
+    assert refused.code == 1
+    [finding] = [f for f in refused.report["artifacts"][0]["findings"] if f["severity"] == "error"]
+    assert finding["ruleId"] == "promote/retire-referenced"
+    assert "model-config/chat is named by prompt/greeter (model_config) in dev" in finding["message"]
+    assert _refs(world) == before
+
+    shutil.rmtree(prompt)  # the prompt leaves first, then nothing names the model config
+    assert (
+        run_cli("promote", "--env", "dev", "--repo", str(world.repo), "--retire", "prompt/greeter").code == 0
+    )
+    retired = retire()
+    assert retired.code == 0, retired.stderr
+    assert retired.report["artifacts"][0]["details"]["retirement"]["status"] == "retired"

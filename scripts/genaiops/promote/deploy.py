@@ -112,10 +112,12 @@ class PromotionEdit:
         return is_deployed(clone, self.env, self.snapshot)
 
     def apply(self, clone: Path) -> tuple[LineageEntry, str]:
-        if self.after:
-            from genaiops.promote.order import require_deployed_before
+        if self.action == "promote":
+            from genaiops.promote.order import require_dependencies, require_deployed_before
 
-            require_deployed_before(clone, self.after, self.env, self.snapshot)
+            if self.after:
+                require_deployed_before(clone, self.after, self.env, self.snapshot)
+            require_dependencies(clone, self.env, self.snapshot)
         apply_snapshot(clone, self.env, self.snapshot)
         final = replace(
             self.entry, snapshot_tree=tree_of(clone, env_artifact_dir(self.env, self.kind, self.id))

@@ -8,7 +8,8 @@ and appends a ``retire`` entry to its lineage (the file and its history stay), p
 retries; an environment that needs approval gets a ``retire/<env>/<kind>-<id>-<version>`` branch and a
 merge-request description instead, unless --approver says who approved. There is nothing to evaluate,
 so no reports are needed. It is refused (exit 1) while a serving workload of the environment names the
-artifact as active (genaiops.promote.active); an artifact the environment does not deploy is
+artifact as active (genaiops.promote.active) or another artifact the environment deploys names it
+(genaiops.promote.order.referenced_by); an artifact the environment does not deploy is
 ``unchanged``: nothing to retire.
 """
 
@@ -24,11 +25,12 @@ from genaiops.discovery import Artifact
 from genaiops.errors import ArtifactError, UsageError
 from genaiops.gitops import redact
 from genaiops.kinds import BY_NAME, parse_artifact_ref
-from genaiops.lineage import RETIRE, LineageEntry, append_lineage, current, now
+from genaiops.lineage import ENVIRONMENTS_DIR, RETIRE, LineageEntry, append_lineage, current, now
 from genaiops.project import Environment
 from genaiops.promote.active import Use, served_by
 from genaiops.promote.check import RESULT, needs_request, promotion_target, recorded_by, write_request
 from genaiops.promote.deploy import commit_message, publish_edit
+from genaiops.promote.order import referenced_by
 from genaiops.promote.request import approval_branch, render_retirement_request
 from genaiops.promote.snapshot import remove_snapshot
 from genaiops.report import ArtifactResult
@@ -42,6 +44,14 @@ SERVED = rules.rule(
     "serve flag), so removing it would break serving; nothing was retired.",
     "Point the workload at another artifact first (a patch in environments/<env>/, or "
     "environments/base/serving-*.yaml), promote that one, then retire this one.",
+)
+REFERENCED = rules.rule(
+    "promote/retire-referenced",
+    "promote",
+    "Another artifact the environment deploys names the artifact to retire (a prompt's model_config), "
+    "so removing it would break that one; nothing was retired.",
+    "Promote a version of the naming artifact that names another one (or retire it) first, then retire "
+    "this one.",
 )
 EXAMPLE = "genaiops promote --env dev --retire prompt/review-sentiment"
 
@@ -79,6 +89,15 @@ class RetirementEdit:
         uses = served_by(clone, self.env, self.kind, self.id)
         if uses:
             raise _refusal(self.env, self.kind, self.id, uses)
+        referrers = referenced_by(clone, self.env, self.kind, self.id)
+        if referrers:
+            raise ArtifactError(
+                f"{self.kind}/{self.id} is named by {', '.join(referrers)} in {self.env}. "
+                "Nothing was retired.",
+                rules.RULES[REFERENCED].hint,
+                rule_id=REFERENCED,
+                file=f"{ENVIRONMENTS_DIR}/{self.env}/artifacts",
+            )
         remove_snapshot(clone, self.env, self.kind, self.id)
         entry = replace(
             deployed,

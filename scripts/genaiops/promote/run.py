@@ -1,7 +1,8 @@
 """The promote command's run: promote the selected artifacts, retire the deleted ones, write the status file.
 
-Promotions run first (the stage runner and genaiops.promote.check), so an artifact that replaces a
-deleted one is deployed before the deleted one leaves; then every retirement (genaiops.promote.retire)
+Promotions run first (the stage runner and genaiops.promote.check; the kinds other kinds name, such as
+model configs, before the rest, so a prompt finds the model config it names deployed), so an artifact
+that replaces a deleted one is deployed before the deleted one leaves; then every retirement (genaiops.promote.retire)
 adds its own entry to the report. What to retire is checked before anything is published, so a bad
 ``--retire`` is a usage error (exit 2) with nothing pushed.
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from genaiops.discovery import Artifact
 from genaiops.exitcodes import combine
+from genaiops.kinds import KINDS
 from genaiops.promote.retire import retire, retirement_refs
 from genaiops.report import ArtifactResult, Report
 from genaiops.stages.runner import StageContext, run_stage
@@ -44,11 +46,21 @@ def write_status(path: str | Path | None, results: list[ArtifactResult]) -> None
         Path(path).write_text(status + "\n", encoding="utf-8")
 
 
+def promotion_waves(artifacts: list[Artifact]) -> list[list[Artifact]]:
+    """``artifacts`` in the order dependencies need: first the kinds other kinds name (model configs,
+    which prompts name), then the rest; each wave runs in parallel, as any stage does."""
+    named = {target for kind in KINDS for _, target in kind.references}
+    first = [a for a in artifacts if a.kind.name in named]
+    rest = [a for a in artifacts if a.kind.name not in named]
+    return [wave for wave in (first, rest) if wave]
+
+
 def run_promote(artifacts: list[Artifact], ctx: StageContext, report: Report) -> None:
     """Promote ``artifacts`` and retire ``report.context["deleted"]`` plus ``--retire`` into ``report``."""
     refs = retirement_refs(ctx, report.context.get("deleted") or [])
     try:
-        run_stage("promote", artifacts, ctx, report)
+        for wave in promotion_waves(artifacts):  # a prompt after the model config it names
+            run_stage("promote", wave, ctx, report)
         report.artifacts.extend(retire(kind, artifact_id, ctx) for kind, artifact_id in refs)
         report.exit_code = combine([a.exit_code for a in report.artifacts])
     finally:
