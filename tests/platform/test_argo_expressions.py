@@ -164,9 +164,22 @@ def test_gated_promotion_names_its_approval(render: Render) -> None:
     promote = next(t for t in tasks if t["name"] == "promote")
     assert promote["depends"] == "verify.Succeeded && (approval.Succeeded || approval.Skipped)"
     [approver] = [p["value"] for p in promote["arguments"]["parameters"] if p["name"] == "approver"]
-    gated = {"inputs.parameters.require-approval": "true", "workflow.name": "prompt-cd-v1-abc"}
-    assert render(approver, gated) == "approved in prompt-cd-v1-abc"
-    assert render(approver, {**gated, "inputs.parameters.require-approval": "false"}) == ""
+    # the scope the controller builds for promote: its ancestors' ids and phases, the approval's output
+    scope = {"workflow.name": "prompt-cd-v1-abc", "tasks.verify.id": "n1", "tasks.verify.status": "Succeeded"}
+    gated = {
+        **scope,
+        "inputs.parameters.require-approval": "true",
+        "tasks.approval.status": "Succeeded",
+        "tasks.approval.outputs.parameters.approver": "alice@example.com",
+    }
+    assert render(approver, gated) == "alice@example.com (in prompt-cd-v1-abc)"
+    # no approval required: the approval task was skipped and has no output, which is never read
+    direct = {**scope, "inputs.parameters.require-approval": "false", "tasks.approval.status": "Skipped"}
+    assert render(approver, direct) == ""
+    # the approval must name somebody: a suspend output without a default refuses an anonymous resume
+    approval = _template("workflowtemplates/pipeline/cd.yaml", "approval")
+    [output] = approval["outputs"]["parameters"]
+    assert output["name"] == "approver" and output["valueFrom"] == {"supplied": {}}
 
 
 def test_cd_derives_the_artifact_id_from_its_path(render: Render) -> None:

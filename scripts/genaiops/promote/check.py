@@ -73,7 +73,8 @@ def recorded_by(ctx: StageContext) -> dict[str, Any]:
         "source_commit": source_commit(ctx.project.root, opts.get("source_commit")),
         "pipeline_image_digest": image_digest(),
         "workflow": opts.get("workflow") or os.environ.get("ARGO_WORKFLOW_NAME") or None,
-        "approver": opts.get("approver") or None,
+        # one line: it becomes a commit trailer, where a newline could forge another trailer
+        "approver": " ".join(str(opts.get("approver") or "").split())[:200] or None,
     }
 
 

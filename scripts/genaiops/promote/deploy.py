@@ -162,10 +162,11 @@ def commit_message(action: str, env: str, kind: str, artifact_id: str, entry: Li
     if entry.rolled_back_from:
         trailers.append(f"Genaiops-Rolled-Back-From: {entry.rolled_back_from}")
     if entry.order_exception:
-        trailers.append(f"Genaiops-Order-Exception: {' '.join(entry.order_exception.split())}")
+        trailers.append(f"Genaiops-Order-Exception: {entry.order_exception}")
     where = "from" if action == RETIRE else "in"
     subject = f"{VERBS[action]} {kind}/{artifact_id} {entry.version} {where} {env}"
-    return subject + "\n\n" + "\n".join(trailers) + "\n"
+    # one line per trailer: a newline in a value (an approver's name) must not forge another trailer
+    return subject + "\n\n" + "\n".join(" ".join(t.split()) for t in trailers) + "\n"
 
 
 def deploy(

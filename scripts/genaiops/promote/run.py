@@ -2,9 +2,9 @@
 
 Promotions run first (the stage runner and genaiops.promote.check; the kinds other kinds name, such as
 model configs, before the rest, so a prompt finds the model config it names deployed), so an artifact
-that replaces a deleted one is deployed before the deleted one leaves; then every retirement (genaiops.promote.retire)
-adds its own entry to the report. What to retire is checked before anything is published, so a bad
-``--retire`` is a usage error (exit 2) with nothing pushed.
+that replaces a deleted one is deployed before the deleted one leaves; then every retirement
+(genaiops.promote.retire) adds its own entry to the report. What to retire is checked before anything is
+published, so a bad ``--retire`` is a usage error (exit 2) with nothing pushed.
 
 ``--status-file`` receives one word for the whole run, the most consequential outcome among its
 promotions and retirements (``pushed`` > ``requested`` > ``retired`` > ``unchanged``), also when the

@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     command("signed", signed, "workflow")
     p = command("promoted", promoted, "workflow", "env")
     p.add_argument("--count", type=int)
+    p.add_argument("--approver", help="the promotion records this approver (an approval in WORKFLOW)")
     command("not-promoted", not_promoted, "workflow")
     command("check-ci", check_ci, "prefix", "env")
     p = command("deployed", deployed, "workflow", "env")
@@ -176,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--save")
     group.add_argument("--compare")
-    command("approve", approve, "workflow")
+    p = command("approve", approve, "workflow")
+    p.add_argument("--approver", default="e2e-release-manager", help="who approves (recorded)")
+    p.add_argument("--anonymous", action="store_true", help="resume without naming one: must be refused")
     command("reject", reject, "workflow")
     command("git-outage", git_outage, "workflow").add_argument("--timeout", type=int, default=900)
     command("controller-restart", controller_restart, "workflow", "node").add_argument(

@@ -105,6 +105,16 @@ def promoted(args: argparse.Namespace) -> None:
             )
         if not commits:
             raise ProbeFailed(f"no promotion commit by {args.workflow} on main after {record['after'][:12]}")
+        if args.approver is not None:  # recorded in the commit and in the lineage
+            wanted = f"{args.approver} (in {args.workflow})"
+            body = git(tree, "show", "-s", "--format=%B", commits[0]).splitlines()
+            lineage = read_lineage(tree, args.env, record["kind"], record["id"])
+            if f"Genaiops-Approver: {wanted}" not in body or lineage[-1].approver != wanted:
+                raise ProbeFailed(
+                    f"{commits[0][:12]} does not record the approver {wanted!r}: trailers "
+                    f"{[line for line in body if line.startswith('Genaiops-')]}, lineage approver "
+                    f"{lineage[-1].approver!r}"
+                )
         built = kube.build(Path(state.repo), tree / "environments" / args.env)
         if record["digest"] not in built:
             raise ProbeFailed(f"kustomize build environments/{args.env} lacks {record['digest']}")

@@ -21,6 +21,7 @@ from genaiops_e2e.probe.common import (
 )
 from genaiops_e2e.probe.repo import promoted
 from genaiops_e2e.probe.store import reports, signed
+from genaiops_e2e.proc import HarnessError
 from genaiops_e2e.state import State
 
 
@@ -94,7 +95,21 @@ def ran(args: argparse.Namespace) -> None:
 
 
 def approve(args: argparse.Namespace) -> None:
-    argo(State.load(), "resume", args.workflow)
+    """Approve by name, as docs/cluster.md tells a release manager: the approval node's ``approver``
+    output, then resume (a resume without it is refused, which ``--anonymous`` checks)."""
+    state = State.load()
+    if args.anonymous:
+        try:
+            argo(state, "resume", args.workflow)
+        except HarnessError as refused:
+            if "approver" not in str(refused):
+                raise ProbeFailed(f"the anonymous resume failed for another reason: {refused}") from None
+            print(f"a resume of {args.workflow} without an approver was refused: {refused}")
+            return
+        raise ProbeFailed(f"{args.workflow} was resumed without naming an approver")
+    selector = "--node-field-selector=displayName=approval"
+    argo(state, "node", "set", args.workflow, selector, f"--output-parameter=approver={args.approver}")
+    argo(state, "resume", args.workflow)
 
 
 def reject(args: argparse.Namespace) -> None:
@@ -153,4 +168,4 @@ def check_ci(args: argparse.Namespace) -> None:
         stored = ["lint-report.json", "validate-report.json", "eval-report.json", "eval-report.json.sig"]
         reports(argparse.Namespace(workflow=name, files=stored, absent=[], rule=None))
         signed(argparse.Namespace(workflow=name))
-        promoted(argparse.Namespace(workflow=name, env=args.env, count=1))
+        promoted(argparse.Namespace(workflow=name, env=args.env, count=1, approver=None))
