@@ -36,6 +36,7 @@ COMMAND_MODULES: list[str] = [
     "genaiops.scaffold",
     "genaiops.llm.command",
     "genaiops.promote.rollback",
+    "genaiops.promote.reject",
     "genaiops.promote.watch",
     "genaiops.serve.command",
     "genaiops.notify",

@@ -63,7 +63,7 @@ REPO_URL = re.compile(r"^(https?://\S+|ssh://\S+|file://\S+|git@[^:\s]+:\S+)$")
 HTTP_URL = re.compile(r"^https?://[^\s/]+\S*$")
 IMAGE = re.compile(r"^[a-z0-9]+([._/:-][a-z0-9]+)*$")
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-RESERVED_ENVIRONMENTS = frozenset({"base", "bootstrap"})
+RESERVED_ENVIRONMENTS = frozenset({"base", "bootstrap", "rejected"})
 BRANCH = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![/.])$")
 # A GitHub-style repository URL: host, then exactly <owner>/<name> (https, ssh:// or scp-like git@).
 GITHUB_STYLE_REPO = re.compile(
@@ -339,7 +339,7 @@ def _environments(value: Any, project: str, pipelines: str, problems: list[str])
         elif name in RESERVED_ENVIRONMENTS:
             problems.append(
                 f"environments[{index}].name: {name!r} is reserved (environments/{name}/ holds "
-                "shared manifests)"
+                "shared manifests or the rejected versions)"
             )
         if not DNS_LABEL.match(namespace):
             problems.append(

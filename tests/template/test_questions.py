@@ -197,6 +197,10 @@ INVALID = [
     ({"environments": ["dev", "dev"]}, "environments must be unique"),
     ({"environments": ["dev", "base"]}, "environment 'base' is reserved"),
     ({"environments": ["bootstrap"]}, "environment 'bootstrap' is reserved"),
+    (
+        {"environments": ["dev", "rejected"]},
+        "environment 'rejected' is reserved: environments/rejected/ holds the rejected versions",
+    ),
     ({"environments": ["dev"], "approval_environments": ["prod"]}, "'prod' is not in ['dev']"),
     ({"namespace_workflows": "Argo"}, "namespace_workflows 'Argo' is not a valid namespace"),
     ({"namespace_events": "argo.events"}, "namespace_events 'argo.events' is not a valid namespace"),

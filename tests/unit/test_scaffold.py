@@ -286,6 +286,7 @@ def test_settings_approval_must_agree_with_genaiops_yaml(tmp_path: Path) -> None
         ({"artifact_kinds": ["prompt", "images"]}, "kinds: unknown 'images'"),
         ({"environments": ["dev", "dev"]}, "environments: dev listed more than once"),
         ({"environments": ["dev", "base"]}, "environments[1].name: 'base' is reserved"),
+        ({"environments": ["rejected"]}, "environments[0].name: 'rejected' is reserved"),
         ({"repo_url": "not a url"}, "repository.url: 'not a url'"),
         ({"llm_endpoint": "ftp://x"}, "endpoints.llm: 'ftp://x' is not an http(s) URL"),
         ({"namespace_pipelines": "x" * 64}, "namespaces.pipelines"),

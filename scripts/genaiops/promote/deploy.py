@@ -114,7 +114,9 @@ class PromotionEdit:
     def apply(self, clone: Path) -> tuple[LineageEntry, str]:
         if self.action == "promote":
             from genaiops.promote.order import require_dependencies, require_deployed_before
+            from genaiops.promote.reject import require_not_rejected
 
+            require_not_rejected(clone, self.snapshot)
             if self.after:
                 require_deployed_before(clone, self.after, self.env, self.snapshot)
             require_dependencies(clone, self.env, self.snapshot)
