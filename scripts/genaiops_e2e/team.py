@@ -16,9 +16,11 @@ The history on the git server's ``main`` then grows as a team's would before it 
 
 1. the root commit with those files;
 2. the artifacts the serving workload serves (environments/base/serving-*.yaml: a prompt, a guardrail
-   policy, a model config) promoted to every environment that syncs automatically, by the real stages
-   (``genaiops lint``, then per environment ``validate``, ``eval --replay`` and ``promote``): the first
-   Rollout revisions are then ready, so the first canary has a healthy stable revision to compare with;
+   policy, a model config) promoted down the whole chain of environments (an approval environment
+   approved by ``e2e-seed``), by the real stages (``genaiops lint``, then per environment ``validate``,
+   ``eval --replay`` and ``promote``): the first Rollout revisions are then ready, so the first canary
+   has a healthy stable revision to compare with, and every environment deploys the model config the
+   prompts name;
 3. one commit that points those environments at the cluster: ``llm.endpoint`` in their settings.yaml is
    the in-cluster model endpoint, their image is the one built here, and they take the e2e serving sizes
    (the component tests/e2e/team/serving: fewer pods, a one-minute canary, the e2e Prometheus).
@@ -131,9 +133,17 @@ def _init(repo: Path, tree: Path) -> None:
     _genaiops(repo, tree, "init", "--force")
 
 
+def _chain(tree: Path) -> list[tuple[str, bool]]:
+    """Every environment in promotion order, with whether it needs approval."""
+    data = yaml.safe_load((tree / "genaiops.yaml").read_text())
+    return [(str(e["name"]), bool(e.get("approval"))) for e in data["environments"]]
+
+
 def _promote_served(repo: Path, tree: Path, state: State) -> None:
-    """Step 2 of the module docstring: the served artifacts through the stages into each auto-synced
-    environment (the promotion commits land on the git server)."""
+    """Step 2 of the module docstring: the served artifacts through the stages into every environment,
+    down the chain (the promotion commits land on the git server). An environment that needs approval
+    gets it from the seed itself (``--approver e2e-seed``, recorded); Argo CD still syncs it only by
+    hand. So every environment deploys what the prompts it may receive need (their model config)."""
     served = [path for path in SERVED if (tree / path).is_dir()]
     if not served:
         return
@@ -141,13 +151,21 @@ def _promote_served(repo: Path, tree: Path, state: State) -> None:
     shutil.rmtree(reports, ignore_errors=True)
     reports.mkdir(parents=True)
     _genaiops(repo, tree, "lint", *served, "--quiet", "--report", str(reports / "lint-report.json"))
-    for env in _auto_synced(tree):  # validate and eval count for the environment they ran for
+    for env, approval in _chain(tree):  # validate and eval count for the environment they ran for
         for stage, extra in (("validate", ()), ("eval", ("--replay",))):
             report = str(reports / f"{stage}-report-{env}.json")
             _genaiops(repo, tree, stage, *served, *extra, "--env", env, "--quiet", "--report", report)
         remote, report = state.git_url_host_auth, str(reports / f"promote-{env}.json")
         promote = ("promote", *served, "--env", env, "--reports", str(reports), "--remote", remote)
-        _genaiops(repo, tree, *promote, "--quiet", "--report", report)
+        _genaiops(
+            repo,
+            tree,
+            *promote,
+            *(("--approver", "e2e-seed") if approval else ()),
+            "--quiet",
+            "--report",
+            report,
+        )
 
 
 def _serve_from_cluster(tree: Path, state: State) -> None:
@@ -178,21 +196,16 @@ def seed_repository(repo: Path, state: State) -> str:
     _promote_served(repo, tree, state)
     run([*git, "pull", "--quiet", "--ff-only", state.git_url_host_auth, "main"], timeout=300)
     _serve_from_cluster(tree, state)
-    run(
-        [
-            *git,
-            "commit",
-            "--quiet",
-            "-am",
-            "e2e: environments serve from the cluster (endpoint, image, sizes)",
-        ],
-        quiet=True,
-    )
-    run([*git, "push", "--quiet", state.git_url_host_auth, "main"], timeout=300)
+    if run([*git, "status", "--porcelain"], capture=True, quiet=True).stdout.strip():
+        # (nothing to commit when every environment needs approval: Argo CD syncs none by itself)
+        message = "e2e: environments serve from the cluster (endpoint, image, sizes)"
+        run([*git, "commit", "--quiet", "-am", message], quiet=True)
+        run([*git, "push", "--quiet", state.git_url_host_auth, "main"], timeout=300)
     sha = run([*git, "rev-parse", "HEAD"], capture=True, quiet=True).stdout.decode().strip()
     log(
         f"seeded {state.git_url_cluster} at {sha[:12]}; served artifacts promoted to "
-        f"{', '.join(_auto_synced(tree))}"
+        f"{', '.join(env for env, _ in _chain(tree))}; serving from the cluster: "
+        f"{', '.join(_auto_synced(tree)) or 'none (every environment needs approval)'}"
     )
     return sha
 

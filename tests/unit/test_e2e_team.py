@@ -99,10 +99,16 @@ def test_a_settings_file_of_another_layout_is_refused(tmp_path: Path) -> None:
 def test_the_auto_synced_environments_serve_from_the_cluster(tree: Path) -> None:
     """Step 3 of the seeding: the endpoint, the image and the e2e serving sizes, only where Argo CD syncs
     without an approval; the analyses' queries and limits stay the base's."""
-    team._serve_from_cluster(tree, _state())
     environments = yaml.safe_load((tree / "genaiops.yaml").read_text())["environments"]
+    before = {
+        e["name"]: (tree / "environments" / e["name"] / "settings.yaml").read_text() for e in environments
+    }
+    team._serve_from_cluster(tree, _state())
     auto = [e["name"] for e in itertools.takewhile(lambda e: not e.get("approval"), environments)]
-    assert auto == team._auto_synced(tree) and auto  # the chain up to the first approval
+    assert auto == team._auto_synced(tree)  # the chain up to the first approval
+    for env, text in before.items():  # an environment Argo CD syncs only by hand keeps its settings
+        if env not in auto:
+            assert (tree / "environments" / env / "settings.yaml").read_text() == text, env
     base = {
         d["metadata"]["name"]: d for d in yaml.safe_load_all(kube.build(ROOT, ROOT / "environments/base"))
     }
@@ -188,24 +194,26 @@ def test_the_seed_promotes_the_served_artifacts_then_points_at_the_cluster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The history a team would have: the root commit, the served artifacts promoted by the real stages
-    into each auto-synced environment, then the one commit that points those environments at the cluster."""
+    down the chain into every environment, then the one commit that points the auto-synced environments
+    at the cluster."""
     monkeypatch.setattr(team.docker, "RUN_DIR", tmp_path / "run")
     remote = _bare(tmp_path)
     head = team.seed_repository(ROOT, _local(remote))
     subjects = _subjects(remote)
-    auto = team._auto_synced(team.tree_dir())
+    every = [env for env, _ in team._chain(team.tree_dir())]
     served = _served(ROOT)
     promoted = [s for s in subjects if s.startswith("promote ")]
     assert subjects[0] == "e2e: the repository under test"
-    assert subjects[-1].startswith("e2e: environments serve")
+    # the commit that points the auto-synced environments at the cluster (none when all need approval)
+    assert subjects[-1].startswith("e2e: environments serve") == bool(team._auto_synced(team.tree_dir()))
     assert sorted(promoted) == sorted(
         f"promote {_ref(path)} {version} in {env}"
         for path in served
-        for env in auto
+        for env in every
         for version in [s.split()[2] for s in promoted if s.split()[1] == _ref(path)][:1]
     )
-    assert len(promoted) == len(served) * len(auto)
-    for env in auto:
+    assert len(promoted) == len(served) * len(every)
+    for env in every:
         built = kube.build(ROOT, team.tree_dir() / "environments" / env)
         for path in served:
             assert f"genaiops-{_ref(path).replace('/', '-')}-" in built
@@ -238,4 +246,9 @@ def test_a_repository_without_a_served_kind_promotes_what_it_has(
     team._promote_served(ROOT, copy, _local(remote))
     promoted = [s for s in _subjects(remote) if s.startswith("promote ")]
     assert not [s for s in promoted for path in removed if f" {_ref(path)} " in s]
-    assert len(promoted) == (len(served) - len(removed)) * len(team._auto_synced(copy))
+    assert len(promoted) == (len(served) - len(removed)) * len(team._chain(copy))  # every environment
+    gated = [env for env, approval in team._chain(copy) if approval]
+    approved = subprocess.run(
+        ["git", "-C", str(remote), "log", "--format=%B", "main"], capture_output=True, text=True, check=True
+    ).stdout
+    assert approved.count("Genaiops-Approver: e2e-seed") == (len(served) - len(removed)) * len(gated)
