@@ -446,6 +446,8 @@ def render(settings: Settings) -> list[Output]:
 
     files = [
         out(SETTINGS_FILE, "genaiops.yaml.j2", True),
+        # the team's own README (the template's README describes the template, not this repository)
+        out("README.md", "team-README.md.j2", True),
         out("artifacts/catalog/models.yaml", "catalog-models.yaml.j2", True),
     ]
     for env in settings.environments:

@@ -95,6 +95,21 @@ def template_only_material_is_left_out(repo: Path, expected: dict[str, Any]) -> 
     assert ".copier-answers.yml" in tracked
 
 
+def readme_is_the_teams(repo: Path, expected: dict[str, Any]) -> None:
+    """The rendered README describes the team's repository, not the template (the template's README is
+    not copied): its project, team, chain of environments and kinds."""
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    template_readme = (TEMPLATE_ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme != template_readme and "copier template that bootstraps" not in readme
+    assert readme.startswith(f"# {expected['project_name']}\n")
+    assert f"team **{expected['team_name']}**" in readme
+    chain = [line for line in readme.splitlines() if re.match(r"\d+\. \*\*", line)]
+    assert [line.split("**")[1] for line in chain] == list(expected["environments"])
+    for line, env in zip(chain, expected["environments"], strict=True):
+        assert ("approval by name" in line) == (env in expected["approval_environments"]), line
+    assert ", ".join(expected["artifact_kinds"]) in readme
+
+
 def only_selected_kinds_are_included(repo: Path, expected: dict[str, Any]) -> None:
     selected = set(expected["artifact_kinds"])
     tracked = _tracked(repo)
@@ -233,6 +248,7 @@ def checks_leave_the_tree_clean(repo: Path, expected: dict[str, Any]) -> None:
 STRUCTURE: tuple[Check, ...] = (
     answers_are_recorded,
     template_only_material_is_left_out,
+    readme_is_the_teams,
     only_selected_kinds_are_included,
     environments_follow_answers,
     platform_overlays_carry_answers,
@@ -265,8 +281,11 @@ class AnswerSet:
 
 ANSWER_SETS = (
     AnswerSet("defaults", {}, extra=(default_render_is_the_template_root,)),
+    # one environment that needs approval (approval defaults to prod): the chain's first environment
+    # is gated, so nothing is synced without a human, and the repository's own suite must still pass
     AnswerSet(
-        "single-env-two-kinds", {"environments": ["dev"], "artifact_kinds": ["prompt", "model-config"]}
+        "single-approval-env-two-kinds",
+        {"environments": ["prod"], "artifact_kinds": ["prompt", "model-config"]},
     ),
     AnswerSet(
         "custom-names",

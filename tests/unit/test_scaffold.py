@@ -60,7 +60,9 @@ def test_defaults_render_the_documented_layout(tmp_path: Path) -> None:
     ]
     assert settings["kinds"] == ["prompt", "model-config", "rag", "guardrail"]
     assert (tmp_path / "environments/bootstrap/argocd-config.yaml").is_file()
-    assert "21 written" in out
+    assert "22 written" in out
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")  # the team's, not the template's
+    assert readme.startswith("# genai-platform\n") and "team **ml-platform**" in readme
 
 
 def test_catalog_availability_follows_the_environment_names(tmp_path: Path) -> None:
