@@ -164,6 +164,35 @@ def test_workflow_hygiene_on_every_entry_template(built_docs: Docs) -> None:
         assert cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] in names, "a cron runs a pipeline"
 
 
+TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def test_no_step_container_holds_a_kubernetes_token(built_docs: Docs) -> None:
+    """The code under test runs in the main containers: no ServiceAccount automounts a token, every pod
+    of every pipeline gets genaiops-workflow's token only in Argo's init and wait containers (a projected
+    volume), and the one template that opts in is the hand-off, whose only container is Argo's executor."""
+    for account in (d for d in built_docs if d["kind"] == "ServiceAccount"):
+        if account["metadata"]["name"] in ("genaiops-workflow", "genaiops-release"):  # the pipelines' pods
+            assert account.get("automountServiceAccountToken") is False, account["metadata"]["name"]
+    for entry in policy.entry_workflows(built_docs):
+        defaults = policy.workflow_spec(entry)["templateDefaults"]
+        assert "automountServiceAccountToken" not in policy.workflow_spec(entry), policy.ident(entry)
+        patch = yaml.safe_load(defaults["podSpecPatch"])
+        [volume] = patch["volumes"]
+        sources = [next(iter(source)) for source in volume["projected"]["sources"]]
+        assert sources == ["serviceAccountToken", "configMap", "downwardAPI"]
+        mounted = {
+            c["name"]: [m["mountPath"] for m in c["volumeMounts"] if m["name"] == volume["name"]]
+            for c in patch["initContainers"] + patch["containers"]
+        }
+        assert mounted == {"init": [TOKEN_PATH], "wait": [TOKEN_PATH]}, policy.ident(entry)
+        for at in policy.reachable(entry, built_docs):
+            own = {k for k in ("podSpecPatch", "automountServiceAccountToken") if k in at.template}
+            if own:  # replaces the default: only a pod whose one container is Argo's executor may
+                assert at.type == "resource" and at.template.get("automountServiceAccountToken"), at.where
+                assert at.template["serviceAccountName"] == "genaiops-release", at.where
+
+
 def test_reports_and_scorecards_are_kept_with_the_workflow(built_docs: Docs) -> None:
     base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
     gc = {

@@ -149,6 +149,7 @@ def restricted(args: argparse.Namespace) -> None:
                 raise ProbeFailed(f"{workflow['metadata']['name']} step {node.get('displayName')}: {message}")
             if node.get("phase") in ("Succeeded", "Failed") and node.get("hostNodeName"):
                 pods += 1
+    tokens = _token_mounts(cluster, state.namespace, {w["metadata"]["name"] for w in chosen})
     events = kube.kubectl(cluster, "-n", state.namespace, "get", "events", "-o", "json")
     refused = [
         e["message"] for e in json.loads(events)["items"] if "violates PodSecurity" in e.get("message", "")
@@ -157,6 +158,54 @@ def restricted(args: argparse.Namespace) -> None:
         raise ProbeFailed(f"pods refused by Pod Security admission: {refused[:3]}")
     print(
         f"{pods} pods of {len(chosen)} workflows ran in {state.namespace} (enforce: restricted); none refused"
+        f"\n{tokens}"
+    )
+
+
+TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def _token_mounts(cluster: kube.Cluster, namespace: str, workflows: set[str]) -> str:
+    """The step pods still there (failed ones stay): no main container mounts a Kubernetes token, and
+    the wait container of each does (Argo's executor reports the outputs with it)."""
+    listed = json.loads(kube.kubectl(cluster, "-n", namespace, "get", "pods", "-o", "json"))["items"]
+    pods = [
+        p
+        for p in listed
+        if p["metadata"].get("labels", {}).get("workflows.argoproj.io/workflow") in workflows
+    ]
+    if not pods:
+        raise ProbeFailed(f"no step pod of {sorted(workflows)[:5]}... is left to inspect (failed pods stay)")
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        mounts = {
+            c["name"]: [m["mountPath"] for m in c.get("volumeMounts") or []]
+            for c in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]
+        }
+        if (
+            pod["spec"].get("automountServiceAccountToken") is not False
+            and pod["spec"].get("serviceAccountName") != "genaiops-release"
+        ):
+            automount = json.loads(
+                kube.kubectl(
+                    cluster,
+                    "-n",
+                    namespace,
+                    "get",
+                    "serviceaccount",
+                    pod["spec"]["serviceAccountName"],
+                    "-o",
+                    "json",
+                )
+            ).get("automountServiceAccountToken")
+            if automount is not False:
+                raise ProbeFailed(f"{name}: its ServiceAccount automounts a token into every container")
+        if TOKEN_PATH in mounts.get("main", []):
+            raise ProbeFailed(f"{name}: the main container mounts a Kubernetes token: {mounts['main']}")
+        if "wait" in mounts and TOKEN_PATH not in mounts["wait"]:
+            raise ProbeFailed(f"{name}: Argo's wait container has no token to report outputs with")
+    return (
+        f"{len(pods)} step pods left: no main container holds a Kubernetes token, every wait container does"
     )
 
 
