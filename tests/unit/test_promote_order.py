@@ -152,17 +152,7 @@ def test_a_prompt_waits_for_the_model_config_it_names(world: World, run_cli: Any
     # one run with both: the model config goes first, then the prompt finds it deployed
     chat = world.write_artifact("model-config", "chat", "2.0.0")
     world.write_reports([world.artifact("prompt", "greeter"), chat])
-    both = run_cli(
-        "promote",
-        "--env",
-        "dev",
-        "--repo",
-        str(world.repo),
-        "--reports",
-        str(world.reports),
-        str(prompt),
-        str(chat.root),
-    )
+    both = _promote(run_cli, world, "dev", prompt, str(chat.root))
     assert both.code == 0, both.stderr
     assert git(world.remote, "log", "-2", "--format=%s").splitlines() == [
         "promote prompt/greeter 1.0.0 in dev",

@@ -83,3 +83,16 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The promotion options as StageContext.options entries."""
     return {name: getattr(args, name, None) for name in OPTION_NAMES}
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    """Where a command that publishes to the GitOps repository (rollback, watch, reject) finds it."""
+    parser.add_argument(
+        "--remote", metavar="URL", help="the GitOps repository (default: origin, else genaiops.yaml)"
+    )
+    parser.add_argument(
+        "--branch", metavar="NAME", help="the environment branch (default: genaiops.yaml, else main)"
+    )
+    parser.add_argument(
+        "--repo", type=Path, help="repository root (default: found from the working directory)"
+    )

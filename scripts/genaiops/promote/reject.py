@@ -29,6 +29,7 @@ from genaiops.kinds import BY_NAME, parse_artifact_ref
 from genaiops.lineage import ENVIRONMENTS_DIR, LineageEntry, now
 from genaiops.project import Project, load_project
 from genaiops.promote.deploy import publish_edit
+from genaiops.promote.options import add_target_options
 from genaiops.promote.snapshot import Snapshot
 
 REJECTED_DIR = "rejected"
@@ -195,13 +196,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("version", metavar="VERSION", help="the version to reject")
     p.add_argument("--reason", required=True, help="why (recorded in the file and the commit)")
     p.add_argument("--by", help="who rejects it (default: $GENAIOPS_ACTOR, else the git user)")
-    p.add_argument(
-        "--remote", metavar="URL", help="the GitOps repository (default: origin, else genaiops.yaml)"
-    )
-    p.add_argument(
-        "--branch", metavar="NAME", help="the environment branch (default: genaiops.yaml, else main)"
-    )
-    p.add_argument("--repo", type=Path, help="repository root (default: found from the working directory)")
+    add_target_options(p)
     p.set_defaults(handler=run)
 
 

@@ -15,7 +15,6 @@ import json
 import os
 import sys
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -26,6 +25,7 @@ from genaiops.kinds import BY_NAME, parse_artifact_ref
 from genaiops.lineage import RETIRE, LineageEntry, now, read_lineage
 from genaiops.project import Project, load_project
 from genaiops.promote.deploy import Outcome, Target, deploy
+from genaiops.promote.options import add_target_options
 from genaiops.promote.snapshot import Snapshot
 
 
@@ -128,16 +128,10 @@ def add_parser(subparsers: Any) -> None:
         "--to", metavar="VERSION", help="the version to restore (default: the one before the current)"
     )
     p.add_argument(
-        "--remote", metavar="URL", help="the GitOps repository (default: origin, else genaiops.yaml)"
-    )
-    p.add_argument(
-        "--branch", metavar="NAME", help="the environment branch (default: genaiops.yaml, else main)"
-    )
-    p.add_argument(
         "--workflow", help="the workflow name recorded in the lineage (default: $ARGO_WORKFLOW_NAME)"
     )
     p.add_argument("--approver", help="who decided the rollback (recorded in the lineage)")
-    p.add_argument("--repo", type=Path, help="repository root (default: found from the working directory)")
+    add_target_options(p)
     p.set_defaults(handler=run)
 
 

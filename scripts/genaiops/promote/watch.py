@@ -20,7 +20,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genaiops.errors import InfraError, UsageError
@@ -28,6 +27,7 @@ from genaiops.gitops import private_clone
 from genaiops.kinds import parse_artifact_ref
 from genaiops.lineage import current
 from genaiops.project import load_project
+from genaiops.promote.options import add_target_options
 from genaiops.promote.rollback import rollback, summary, target_for
 
 if TYPE_CHECKING:
@@ -176,13 +176,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--no-rollback", action="store_true", help="only report a breach (exit 1), do not roll back"
     )
-    p.add_argument(
-        "--remote", metavar="URL", help="the GitOps repository (default: origin, else genaiops.yaml)"
-    )
-    p.add_argument(
-        "--branch", metavar="NAME", help="the environment branch (default: genaiops.yaml, else main)"
-    )
-    p.add_argument("--repo", type=Path, help="repository root (default: found from the working directory)")
+    add_target_options(p)
     p.set_defaults(handler=run)
 
 
