@@ -168,12 +168,13 @@ TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 def test_no_step_container_holds_a_kubernetes_token(built_docs: Docs) -> None:
-    """The code under test runs in the main containers: no ServiceAccount automounts a token, every pod
-    of every pipeline gets genaiops-workflow's token only in Argo's init and wait containers (a projected
-    volume), and the one template that opts in is the hand-off, whose only container is Argo's executor."""
-    for account in (d for d in built_docs if d["kind"] == "ServiceAccount"):
-        if account["metadata"]["name"] in ("genaiops-workflow", "genaiops-release"):  # the pipelines' pods
-            assert account.get("automountServiceAccountToken") is False, account["metadata"]["name"]
+    """The code under test runs in the main containers: genaiops-workflow does not automount its token,
+    every pod of every pipeline gets it only in Argo's init and wait containers (a projected volume), and
+    the one template that replaces that is the hand-off, a resource template (its only container is
+    Argo's executor) running as genaiops-release, which automounts its own."""
+    accounts = {d["metadata"]["name"]: d for d in built_docs if d["kind"] == "ServiceAccount"}
+    assert accounts["genaiops-workflow"]["automountServiceAccountToken"] is False
+    assert accounts["genaiops-release"]["automountServiceAccountToken"] is True
     for entry in policy.entry_workflows(built_docs):
         defaults = policy.workflow_spec(entry)["templateDefaults"]
         assert "automountServiceAccountToken" not in policy.workflow_spec(entry), policy.ident(entry)
@@ -187,10 +188,9 @@ def test_no_step_container_holds_a_kubernetes_token(built_docs: Docs) -> None:
         }
         assert mounted == {"init": [TOKEN_PATH], "wait": [TOKEN_PATH]}, policy.ident(entry)
         for at in policy.reachable(entry, built_docs):
-            own = {k for k in ("podSpecPatch", "automountServiceAccountToken") if k in at.template}
-            if own:  # replaces the default: only a pod whose one container is Argo's executor may
-                assert at.type == "resource" and at.template.get("automountServiceAccountToken"), at.where
-                assert at.template["serviceAccountName"] == "genaiops-release", at.where
+            runs_as = at.template.get("serviceAccountName")
+            if "podSpecPatch" in at.template or runs_as:  # replaces the default (or its account)
+                assert at.type == "resource" and runs_as == "genaiops-release", at.where
 
 
 def test_reports_and_scorecards_are_kept_with_the_workflow(built_docs: Docs) -> None:
