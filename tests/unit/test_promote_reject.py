@@ -101,3 +101,13 @@ def test_a_rejection_needs_a_reason(world: World, run_cli: Any, reason: str) -> 
 def test_a_malformed_reference_is_a_usage_error(world: World, run_cli: Any) -> None:
     result = _reject(run_cli, world, "prompts/greeter", "1.0.0", "--reason", "x")
     assert result.code == 2 and "genaiops reject prompt/support-answer 1.2.0" in result.stderr
+
+
+def test_an_unreachable_gitops_remote_is_a_retryable_error(
+    world: World, run_cli: Any, tmp_path: Path
+) -> None:
+    """The GitOps server is down: exit 3 (the step is retried), a clear message, nothing written."""
+    missing = tmp_path / "nowhere.git"
+    result = _reject(run_cli, world, "prompt/greeter", "1.0.0", "--reason", "x", "--remote", str(missing))
+    assert result.code == 3 and "cannot clone the GitOps repository" in result.stderr
+    assert not (world.repo / "environments" / "rejected").exists()

@@ -167,7 +167,12 @@ def commit_message(action: str, env: str, kind: str, artifact_id: str, entry: Li
         trailers.append(f"Genaiops-Order-Exception: {entry.order_exception}")
     where = "from" if action == RETIRE else "in"
     subject = f"{VERBS[action]} {kind}/{artifact_id} {entry.version} {where} {env}"
-    # one line per trailer: a newline in a value (an approver's name) must not forge another trailer
+    return with_trailers(subject, trailers)
+
+
+def with_trailers(subject: str, trailers: list[str]) -> str:
+    """A commit message: the subject, a blank line, then one line per trailer (a newline in a value, such
+    as an approver's name or a reason, must not forge another trailer)."""
     return subject + "\n\n" + "\n".join(" ".join(t.split()) for t in trailers) + "\n"
 
 

@@ -28,7 +28,7 @@ from genaiops.errors import ArtifactError, UsageError
 from genaiops.kinds import BY_NAME, parse_artifact_ref
 from genaiops.lineage import ENVIRONMENTS_DIR, LineageEntry, now
 from genaiops.project import Project, load_project
-from genaiops.promote.deploy import publish_edit
+from genaiops.promote.deploy import publish_edit, with_trailers
 from genaiops.promote.options import add_target_options
 from genaiops.promote.snapshot import Snapshot
 
@@ -144,8 +144,7 @@ class RejectionEdit:
         ]
         if self.entry.get("by"):
             trailers.append(f"Genaiops-Rejected-By: {self.entry['by']}")
-        body = "\n".join(" ".join(t.split()) for t in trailers)
-        return recorded, f"reject {self.kind}/{self.id} {self.entry['version']}\n\n{body}\n"
+        return recorded, with_trailers(f"reject {self.kind}/{self.id} {self.entry['version']}", trailers)
 
 
 def _one_line(text: str | None, limit: int) -> str:
