@@ -37,6 +37,7 @@ COMMAND_MODULES: list[str] = [
     "genaiops.llm.command",
     "genaiops.promote.rollback",
     "genaiops.promote.reject",
+    "genaiops.promote.evidence",
     "genaiops.promote.watch",
     "genaiops.serve.command",
     "genaiops.notify",

@@ -193,6 +193,61 @@ def test_no_step_container_holds_a_kubernetes_token(built_docs: Docs) -> None:
                 assert at.type == "resource" and runs_as == "genaiops-release", at.where
 
 
+def _cosign_keys(template: dict[str, Any]) -> set[str]:
+    """The keys of the Secret genaiops-cosign a template mounts or reads into its environment."""
+    keys = {
+        item["key"]
+        for volume in template.get("volumes", [])
+        if volume.get("secret", {}).get("secretName") == "genaiops-cosign"
+        for item in volume["secret"].get("items") or [{"key": "*"}]
+    }
+    for var in (template.get("container") or {}).get("env", []):
+        ref = var.get("valueFrom", {}).get("secretKeyRef", {})
+        if ref.get("name") == "genaiops-cosign":
+            keys.add(ref["key"])
+    return keys
+
+
+def test_only_signing_holds_the_signing_key_and_pull_requests_hold_no_key(built_docs: Docs) -> None:
+    """The private key (and its password) reach exactly one template, sign-blob; promotion and verify
+    get the public key only; nothing a pull request runs mounts any of it."""
+    holders = {
+        (at.doc["metadata"]["name"], at.template["name"]): _cosign_keys(at.template)
+        for at in policy.templates(built_docs)
+        if _cosign_keys(at.template)
+    }
+    assert holders == {
+        ("genaiops-sign-v1", "sign-blob"): {"cosign.key", "cosign.password"},
+        ("genaiops-sign-v1", "verify"): {"cosign.pub"},
+        ("genaiops-base-v1", "promote"): {"cosign.pub"},
+    }
+    pull_request = find(built_docs, "WorkflowTemplate", "genaiops-pr-ci-v1")
+    reached = policy.reachable(pull_request, built_docs)
+    assert len(reached) > 5
+    for at in reached:
+        assert not _cosign_keys(at.template), at.where
+        assert at.template["name"] not in {"sign", "sign-blob", "promote", "retire"}, at.where
+
+
+def test_promotion_verifies_the_signed_evidence_of_all_three_reports(built_docs: Docs) -> None:
+    base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
+    args = template(base, "promote")["container"]["args"]
+    for flag in ("--evidence", "--signature", "--public-key"):
+        assert flag in args
+    sign = find(built_docs, "WorkflowTemplate", "genaiops-sign-v1")
+    assert [a["name"] for a in template(sign, "sign")["inputs"]["artifacts"]] == [
+        "lint-report",
+        "validate-report",
+        "scorecard",
+    ]
+    for kind in KINDS:
+        ci = find(built_docs, "WorkflowTemplate", f"{kind.pipeline}-v1")
+        tasks = {t["name"]: t for t in template(ci, "artifact")["dag"]["tasks"]}
+        signed = {a["name"]: a["from"] for a in tasks["sign"]["arguments"]["artifacts"]}
+        assert signed["lint-report"] == "{{tasks.lint.outputs.artifacts.report}}"
+        assert signed["validate-report"] == "{{tasks.validate.outputs.artifacts.report}}"
+
+
 def test_reports_and_scorecards_are_kept_with_the_workflow(built_docs: Docs) -> None:
     base = find(built_docs, "WorkflowTemplate", "genaiops-base-v1")
     gc = {

@@ -81,7 +81,7 @@ def test_no_step_runs_in_the_argo_agent(built_docs: Docs) -> None:
 
 def test_cosign_writes_its_signature_where_a_directory_exists(built_docs: Docs) -> None:
     sign = find(built_docs, "WorkflowTemplate", "genaiops-sign-v1")
-    template = next(t for t in sign["spec"]["templates"] if t["name"] == "sign")
+    template = next(t for t in sign["spec"]["templates"] if t["name"] == "sign-blob")
     [output] = [
         a.split("=", 1)[1] for a in template["container"]["args"] if a.startswith("--output-signature=")
     ]

@@ -73,7 +73,7 @@ EXPRESSIONS = {
         "--deployed",
     ],
 }
-NOT_ON_THE_TREE = {"notify", "pull-request-scorecard"}
+NOT_ON_THE_TREE = {"notify", "pull-request-scorecard", "evidence"}
 """genaiops steps that do not read the checked-out repository."""
 STAGE_STEPS = {"lint", "validate", "eval", "promote", "retire", "route"}
 
@@ -97,6 +97,7 @@ def test_every_genaiops_step_parses_and_captures_its_report(docs: list[dict[str,
         "watch",
         "notify",
         "pull-request-scorecard",
+        "evidence",
     }
     for at in steps:
         values = {f"inputs.parameters.{k}": v for k, v in SAMPLE_INPUTS.items()} | {"workflow.name": "wf-1"}

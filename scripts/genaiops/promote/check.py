@@ -136,7 +136,15 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         return
     thresholds = load_thresholds(ctx.project, env.name, artifact.kind.name)
     reports = Path(opts["reports"])
-    gate = evaluate_gate(artifact.kind.name, artifact.id, result.digest, reports, thresholds, env.name)
+    gate = evaluate_gate(
+        artifact.kind.name,
+        artifact.id,
+        result.digest,
+        reports,
+        thresholds,
+        env.name,
+        evidence=opts.get("verified_evidence"),
+    )
     result.details["gate"] = {
         "reports": gate.reports,
         "passed": gate.passed,

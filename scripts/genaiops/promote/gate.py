@@ -7,7 +7,8 @@ count only when they ran for the target environment (``--env``, recorded as the 
 ``context.env``), since their verdicts depend on its endpoints, thresholds and deployed baseline.
 The eval entry carries the scorecard (``details.scorecard``); its metrics must meet the environment's
 thresholds (``thresholds`` in ``environments/<env>/settings.yaml`` or on the environment in
-genaiops.yaml).
+genaiops.yaml). When promote verified signed evidence (genaiops.promote.evidence), a report counts only
+if the signed manifest lists its exact bytes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from genaiops.errors import UsageError
 from genaiops.kinds import BY_NAME
 from genaiops.lineage import ENVIRONMENTS_DIR
 from genaiops.project import Project
+from genaiops.promote.evidence import SIGNATURE_INVALID, UNSIGNED_REPORT, VerifiedEvidence
 
 REQUIRED_STAGES: tuple[str, ...] = ("lint", "validate", "eval")
 ENVIRONMENT_BOUND: frozenset[str] = frozenset({"validate", "eval"})
@@ -278,10 +280,16 @@ def evaluate_gate(
     thresholds: dict[str, Bound],
     env: str,
     required: tuple[str, ...] = REQUIRED_STAGES,
+    evidence: VerifiedEvidence | str | None = None,
 ) -> GateResult:
     """Judge one artifact (at ``digest``) for ``env`` against the reports in ``reports_dir`` and the
-    thresholds; validate and eval reports count only when they were made for ``env``."""
+    thresholds; validate and eval reports count only when they were made for ``env``. With
+    ``evidence`` (verified signed evidence, or why it failed to verify) only reports the signed
+    manifest lists count."""
     result = GateResult(thresholds=thresholds)
+    if isinstance(evidence, str):
+        result.problems.append(Problem(SIGNATURE_INVALID, f"signed evidence not verified: {evidence}"))
+        return result
     reports = load_reports(reports_dir)
     for stage in required:
         entries = _entries(reports.get(stage, []), kind, artifact_id)
@@ -290,6 +298,19 @@ def evaluate_gate(
                 Problem(MISSING_REPORT, f"no {stage} report for {kind}/{artifact_id} in {reports_dir}")
             )
             continue
+        if evidence is not None:
+            signed = [e for e in entries if evidence.covers(e.path)]
+            if not signed:
+                result.problems.append(
+                    Problem(
+                        UNSIGNED_REPORT,
+                        f"no {stage} report of {kind}/{artifact_id} is listed in the signed evidence "
+                        f"(read: {', '.join(sorted({e.path.name for e in entries}))})",
+                        file=entries[0].path.name,
+                    )
+                )
+                continue
+            entries = signed
         matching = [e for e in entries if e.data.get("digest") == digest]
         if not matching:
             seen = sorted({str(e.data.get("digest")) for e in entries})

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from genaiops.promote.evidence import add_options as add_evidence_options
+
 OPTION_NAMES = (
     "reports",
     "remote",
@@ -19,6 +21,9 @@ OPTION_NAMES = (
     "retire",
     "kind",
     "skip_order",
+    "evidence",
+    "signature",
+    "public_key",
 )
 
 
@@ -75,6 +80,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="also write the run's status (pushed, requested, retired, unchanged) to FILE (for workflows)",
     )
+    add_evidence_options(group)
     group.add_argument(
         "--attempts", type=int, default=40, help="push attempts when the branch moves (default 40)"
     )

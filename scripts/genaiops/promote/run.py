@@ -20,6 +20,7 @@ from typing import Any
 from genaiops.discovery import Artifact
 from genaiops.exitcodes import combine
 from genaiops.kinds import KINDS
+from genaiops.promote.evidence import verified_from_options
 from genaiops.promote.retire import retire, retirement_refs
 from genaiops.report import ArtifactResult, Report
 from genaiops.stages.runner import StageContext, run_stage
@@ -58,6 +59,8 @@ def promotion_waves(artifacts: list[Artifact]) -> list[list[Artifact]]:
 def run_promote(artifacts: list[Artifact], ctx: StageContext, report: Report) -> None:
     """Promote ``artifacts`` and retire ``report.context["deleted"]`` plus ``--retire`` into ``report``."""
     refs = retirement_refs(ctx, report.context.get("deleted") or [])
+    # verified once for the run: every promotion's gate then trusts only the reports it lists
+    ctx.options["verified_evidence"] = verified_from_options(ctx.options)
     try:
         for wave in promotion_waves(artifacts):  # a prompt after the model config it names
             run_stage("promote", wave, ctx, report)

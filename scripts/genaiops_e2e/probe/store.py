@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import tempfile
@@ -58,25 +59,25 @@ def reports(args: argparse.Namespace) -> None:
 
 
 def signed(args: argparse.Namespace) -> None:
+    """The run's evidence manifest verifies with the cosign key (real cosign) and lists the exact bytes of
+    the stored lint, validate and eval reports."""
     state = State.load()
     keys = object_keys(state, args.workflow)
     client = s3_client(state)
-    pairs = [(k, k.removesuffix(".sig")) for k in keys if k.endswith("eval-report.json.sig")]
-    if not pairs:
-        raise ProbeFailed(f"no eval-report.json.sig in s3://{state.bucket}/{args.workflow}/")
+
+    def body(key: str) -> bytes:
+        return client.get_object(Bucket=state.bucket, Key=key)["Body"].read()
+
+    sig_key = next((k for k in keys if k.endswith("/evidence.json.sig")), None)
+    evidence_key = next((k for k in keys if k.endswith("/evidence.json")), None)
+    if sig_key is None or evidence_key is None:
+        raise ProbeFailed(f"no evidence.json and evidence.json.sig in s3://{state.bucket}/{args.workflow}/")
     cosign = gobuild.binary(gobuild.COSIGN, "cosign")
+    evidence = body(evidence_key)
     with tempfile.TemporaryDirectory(prefix="genaiops-probe-") as scratch:
         folder = Path(scratch)
-        sig_key = pairs[0][0]
-        report_key = next((k for k in keys if k.endswith("/eval-report.json")), None)
-        if report_key is None:
-            raise ProbeFailed("no eval-report.json next to the signature")
-        (folder / "report.json").write_bytes(
-            client.get_object(Bucket=state.bucket, Key=report_key)["Body"].read()
-        )
-        (folder / "report.sig").write_bytes(
-            client.get_object(Bucket=state.bucket, Key=sig_key)["Body"].read()
-        )
+        (folder / "evidence.json").write_bytes(evidence)
+        (folder / "evidence.sig").write_bytes(body(sig_key))
         public = State.path().parent / "cosign" / "cosign.pub"
         proc = subprocess.run(
             [
@@ -84,16 +85,24 @@ def signed(args: argparse.Namespace) -> None:
                 "verify-blob",
                 f"--key={public}",
                 "--insecure-ignore-tlog=true",
-                f"--signature={folder / 'report.sig'}",
-                str(folder / "report.json"),
+                f"--signature={folder / 'evidence.sig'}",
+                str(folder / "evidence.json"),
             ],
             capture_output=True,
             text=True,
             check=False,
         )
         if proc.returncode != 0:
-            raise ProbeFailed(f"the scorecard signature does not verify: {proc.stderr.strip()}")
-    print(f"{report_key} is signed ({sig_key}) and verifies with the run's cosign key")
+            raise ProbeFailed(f"the evidence signature does not verify: {proc.stderr.strip()}")
+    listed = {entry.get("sha256") for entry in json.loads(evidence).get("reports") or []}
+    for name in ("lint-report.json", "validate-report.json", "eval-report.json"):
+        stored = [k for k in keys if k.endswith("/" + name)]
+        if not any(hashlib.sha256(body(k)).hexdigest() in listed for k in stored):
+            raise ProbeFailed(f"the signed evidence does not list the stored {name} ({stored})")
+    print(
+        f"{evidence_key} is signed ({sig_key}), verifies with the run's cosign key "
+        "and lists the stored reports"
+    )
 
 
 def deployed(args: argparse.Namespace) -> None:

@@ -214,7 +214,13 @@ def check_ci(args: argparse.Namespace) -> None:
     state = State.load()
     for kind in shipped_kinds(state):
         name = f"{args.prefix}-{kind}"
-        stored = ["lint-report.json", "validate-report.json", "eval-report.json", "eval-report.json.sig"]
+        stored = [
+            "lint-report.json",
+            "validate-report.json",
+            "eval-report.json",
+            "evidence.json",
+            "evidence.json.sig",
+        ]
         reports(argparse.Namespace(workflow=name, files=stored, absent=[], rule=None))
         signed(argparse.Namespace(workflow=name))
         promoted(argparse.Namespace(workflow=name, env=args.env, count=1, approver=None))
