@@ -38,6 +38,7 @@ COMMAND_MODULES: list[str] = [
     "genaiops.promote.rollback",
     "genaiops.promote.reject",
     "genaiops.promote.evidence",
+    "genaiops.promote.checks",
     "genaiops.promote.watch",
     "genaiops.serve.command",
     "genaiops.notify",

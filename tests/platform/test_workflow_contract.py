@@ -98,6 +98,7 @@ def test_every_genaiops_step_parses_and_captures_its_report(docs: list[dict[str,
         "notify",
         "pull-request-scorecard",
         "evidence",
+        "record-check",
     }
     for at in steps:
         values = {f"inputs.parameters.{k}": v for k, v in SAMPLE_INPUTS.items()} | {"workflow.name": "wf-1"}

@@ -113,12 +113,14 @@ class PromotionEdit:
 
     def apply(self, clone: Path) -> tuple[LineageEntry, str]:
         if self.action == "promote":
+            from genaiops.promote.checks import require_upstream_checks_pass
             from genaiops.promote.order import require_dependencies, require_deployed_before
             from genaiops.promote.reject import require_not_rejected
 
             require_not_rejected(clone, self.snapshot)
             if self.after:
                 require_deployed_before(clone, self.after, self.env, self.snapshot)
+                require_upstream_checks_pass(clone, self.after, self.snapshot)
             require_dependencies(clone, self.env, self.snapshot)
         apply_snapshot(clone, self.env, self.snapshot)
         final = replace(

@@ -15,12 +15,14 @@ Waiting (on conditions, failing fast with the failed steps when the workflow end
 Checks:
 - ``reports WORKFLOW FILE... [--absent FILE...] [--rule ID]``: in the artifact store under WORKFLOW/ (the
   first FILE, else the lint report, names the rule).
-- ``signed WORKFLOW``: the scorecard's signature verifies with the run's cosign public key.
+- ``signed WORKFLOW``: the evidence manifest's signature verifies with the run's cosign public key (real
+  cosign) and the manifest lists the stored lint, validate and eval reports.
 - ``promoted WORKFLOW ENV [--count N]`` / ``not-promoted WORKFLOW``: promotion commits on main.
 - ``retired WORKFLOW ENV``: WORKFLOW's one retirement commit took the deleted artifact out of ENV.
 - ``ran WORKFLOW --failed NODE --absent NODE...``: which steps ran.
 - ``check-ci PREFIX ENV``: reports, signature and promotion for every ``PREFIX-<kind>``.
-- ``deployed WORKFLOW ENV STAGE``: the stage's report covers exactly what ENV deploys on main.
+- ``deployed WORKFLOW ENV STAGE [--recorded]``: the stage's report covers exactly what ENV deploys on main
+  (``--recorded``: and WORKFLOW recorded a passing verdict for each in environments/ENV/checks.yaml).
 - ``restricted PREFIX...``: every pod of those workflows was admitted under Pod Security ``restricted``.
 - ``snapshot WORKFLOW ENV --save F | --compare F``: the environment's files of the changed artifact.
 - ``approve`` / ``reject WORKFLOW``: resume or stop the approval (the argo CLI).
@@ -170,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     p = command("deployed", deployed, "workflow", "env")
     p.add_argument("stage", choices=("eval", "validate"))
     p.add_argument("--kind")
+    p.add_argument("--recorded", action="store_true", help="its verdicts are in environments/ENV/checks.yaml")
     p = command("restricted", restricted)
     p.add_argument("prefixes", nargs="+")
     command("revert", revert, "workflow")

@@ -9,7 +9,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from genaiops.kinds import BY_NAME
+from genaiops.lineage import current
 from genaiops_e2e import gobuild
 from genaiops_e2e.probe.common import ProbeFailed
 from genaiops_e2e.probe.repo import clone
@@ -125,8 +128,36 @@ def deployed(args: argparse.Namespace) -> None:
             for d in (root / kind.name).iterdir()
             if d.is_dir() and (args.kind is None or kind.name == args.kind)
         )
+        records = _recorded_checks(tree, args.env, wanted, args.workflow) if args.recorded else ""
     if not wanted:
         raise ProbeFailed(f"nothing is deployed in {args.env}: the check proves nothing")
     if checked != wanted:
         raise ProbeFailed(f"{args.stage} checked {checked}, but {args.env} deploys {wanted}")
     print(f"{args.workflow}: {args.stage} checked exactly what {args.env} deploys: {', '.join(checked)}")
+    if records:
+        print(records)
+
+
+def _recorded_checks(tree: Path, env: str, wanted: list[str], workflow: str) -> str:
+    """Every deployed artifact's verdict is recorded by WORKFLOW (genaiops record-check) in
+    environments/ENV/checks.yaml on main, for the version and digest ENV's lineage deploys."""
+    path = tree / "environments" / env / "checks.yaml"
+    if not path.is_file():
+        raise ProbeFailed(
+            f"no environments/{env}/checks.yaml on main: the check's verdicts were not recorded"
+        )
+    records = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("artifacts") or {}
+    for ref in wanted:
+        kind, _, artifact_id = ref.partition("/")
+        record, deployed = records.get(ref) or {}, current(tree, env, kind, artifact_id)
+        if deployed is None or record.get("workflow") != workflow:
+            raise ProbeFailed(f"{ref}: no verdict of {workflow} in checks.yaml (found {record})")
+        if (record.get("version"), record.get("digest")) != (deployed.version, deployed.digest):
+            raise ProbeFailed(
+                f"{ref}: the record names {record.get('version')}, {env} deploys {deployed.version}"
+            )
+        if record.get("status") != "pass":
+            raise ProbeFailed(
+                f"{ref}: the recorded verdict is {record.get('status')} {record.get('findings')}"
+            )
+    return f"environments/{env}/checks.yaml records {workflow}'s passing verdict for all {len(wanted)}"
