@@ -293,3 +293,49 @@ def test_missing_metrics_are_inconclusive_never_a_pass(dev: list[dict[str, Any]]
             assert failure([bad]) and not success([bad]), metric["name"]
             assert metric["failureLimit"] == 0 and metric["inconclusiveLimit"] >= 1, metric["name"]
     assert checked == 3
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A LabelSelector's verdict on ``labels`` (matchLabels and the In/Exists/DoesNotExist operators)."""
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, op, values = expression["key"], expression["operator"], expression.get("values") or []
+        ok = {
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+            "In": labels.get(key) in values,
+            "NotIn": labels.get(key) not in values,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+def test_only_allowed_callers_reach_the_serving_pods(dev: list[dict[str, Any]]) -> None:
+    """The NetworkPolicy selects every serving pod (and nothing else in the namespace), opens only their
+    serving port, and admits this namespace, namespaces labelled for serving access and the Rollouts
+    controller, whose smoke test calls the preview colour; any other namespace is left out."""
+    [policy] = _by(dev, "NetworkPolicy").values()
+    spec = policy["spec"]
+    assert spec["policyTypes"] == ["Ingress"]
+    for rollout in _by(dev, "Rollout").values():
+        template = rollout["spec"]["template"]
+        assert _selects(spec["podSelector"], template["metadata"]["labels"]), rollout["metadata"]["name"]
+        ports = {p["containerPort"] for c in template["spec"]["containers"] for p in c.get("ports", [])}
+        assert {p["port"] for rule in spec["ingress"] for p in rule["ports"]} == ports
+    assert not _selects(spec["podSelector"], {"app.kubernetes.io/component": "something-else"})
+    [rule] = spec["ingress"]
+    sources = rule["from"]
+    assert {"podSelector": {}} in sources  # same namespace only: no namespaceSelector next to it
+
+    def admitted(namespace_labels: dict[str, str]) -> bool:
+        return any(
+            "namespaceSelector" in source and _selects(source["namespaceSelector"], namespace_labels)
+            for source in sources
+        )
+
+    assert admitted({"kubernetes.io/metadata.name": "argo-rollouts"})
+    assert admitted({"kubernetes.io/metadata.name": "shop", "genaiops.dev/serving-access": "true"})
+    assert not admitted({"kubernetes.io/metadata.name": "default"})
+    assert not admitted({"kubernetes.io/metadata.name": "shop", "genaiops.dev/serving-access": "false"})

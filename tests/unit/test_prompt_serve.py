@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -274,5 +275,78 @@ def test_upstream_failure_is_an_error_outcome(tmp_path: Path) -> None:
         status, body = call(port, "/v1/generate", GOOD)
         assert status == 502 and "upstream failed" in body["error"]
         assert requests_count(port, kind="prompt", outcome="error") == 1
+    finally:
+        stop(proc)
+
+
+def post(port: int, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any, Any]:
+    """POST JSON (or raw bytes) with headers; returns status, parsed body (text when not JSON), headers."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=data, method="POST", headers=headers or {}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, raw, got = response.status, response.read(), response.headers
+    except urllib.error.HTTPError as exc:
+        status, raw, got = exc.code, exc.read(), exc.headers
+    try:
+        return status, json.loads(raw), got
+    except ValueError:
+        return status, raw.decode(errors="replace"), got
+
+
+CHAT = {"messages": [{"role": "user", "content": "Where is my order?"}]}
+
+
+def test_bearer_token_parameter_allow_list_and_limits(
+    tmp_path: Path, llm: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hardening of an endpoint that spends the pod's model credentials: a bearer token on the POST
+    routes (health and metrics stay open), only allow-listed parameters go upstream, bodies are bounded,
+    and a client that stops sending is cut off after the idle timeout."""
+    mount(tmp_path, "model-config", "support-assistant", EXAMPLES[("model-config", "support-assistant")])
+    monkeypatch.setenv("GENAIOPS_SERVE_TOKEN", "s3cret-token")
+    proc, port = serve(tmp_path, llm, "--model-config", "support-assistant", "--idle-timeout", "1")
+    auth = {"Authorization": "Bearer s3cret-token"}
+    try:
+        status, body, headers = post(port, "/v1/chat/completions", CHAT)
+        assert status == 401 and "bearer token" in body["error"]
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+        assert post(port, "/v1/chat/completions", CHAT, {"Authorization": "Bearer wrong"})[0] == 401
+        assert post(port, "/v1/chat/completions", CHAT, {"Authorization": "Basic s3cret-token"})[0] == 401
+        assert call(port, "/health")[0] == 200 and call(port, "/metrics")[0] == 200
+        status, body, _ = post(port, "/v1/chat/completions", CHAT, auth)
+        assert status == 200 and body["choices"][0]["message"]["content"] == "Where is my order?"
+
+        refused = {
+            "tools": {**CHAT, "tools": [{"type": "function", "function": {"name": "x"}}]},
+            "logit_bias": {**CHAT, "logit_bias": {"50256": -100}},
+            "stream": {**CHAT, "stream": True},
+            "n": {**CHAT, "n": 3},
+            "role": {"messages": [{"role": "tool", "content": "hi"}]},
+        }
+        for name, request in refused.items():
+            status, body, _ = post(port, "/v1/chat/completions", request, auth)
+            assert status == 400, (name, body)
+        allowed = {**CHAT, "temperature": 0.1, "seed": 7, "user": "u-1", "stream": False, "n": 1}
+        assert post(port, "/v1/chat/completions", allowed, auth)[0] == 200
+
+        # refused on its Content-Length, before the body is read (a raw socket: urllib may see the reset)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as big:
+            big.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 1500000\r\n\r\n" + b"x" * 1024
+            )
+            assert big.recv(64).startswith(b"HTTP/1.1 413")
+        model = {"kind": "model-config", "artifact": "support-assistant"}
+        assert requests_count(port, **model, outcome="ok") == 2
+        assert requests_count(port, **model, outcome="rejected") == 3 + len(refused)  # 401s and 400s
+
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+            idle.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")  # and then nothing
+            started = time.monotonic()
+            assert idle.recv(1024) == b""  # closed by the server, not answered
+            assert time.monotonic() - started < 8
     finally:
         stop(proc)

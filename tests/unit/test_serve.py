@@ -20,6 +20,8 @@ import pytest
         (["--prompt", "x"], "no OpenAI-compatible endpoint"),
         (["--prompt", "../etc", "--upstream", "http://127.0.0.1:1/v1"], "not a DNS-1123 label"),
         (["--prompt", "x", "--upstream", "http://127.0.0.1:1/v1", "--host", "0.0.0.0"], "not a loopback"),
+        (["--prompt", "x", "--upstream", "http://127.0.0.1:1/v1", "--threads", "0"], "--threads must be"),
+        (["--prompt", "x", "--upstream", "http://127.0.0.1:1/v1", "--idle-timeout", "0"], "must be positive"),
     ],
 )
 def test_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:

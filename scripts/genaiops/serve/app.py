@@ -1,4 +1,4 @@
-"""The serving logic and its HTTP front: guardrail -> render -> completion, plus /health and /metrics.
+"""The HTTP front of `genaiops serve`: a WSGI application served by waitress (genaiops.serve.command).
 
 Routes (docs/serving.md):
 
@@ -13,362 +13,87 @@ Routes (docs/serving.md):
 ``POST /v1/chat/completions``  OpenAI-compatible, for pods serving a model config: the config's model
                          and sampling parameters replace the caller's, with its fallback model
 =======================  ====================================================================
+
+With a bearer token configured, the two POST routes answer 401 unless the request carries
+``Authorization: Bearer <token>`` (compared in constant time); health, liveness and metrics stay open
+to the kubelet, the rollout analyses and Prometheus. Bodies over ``MAX_BODY_BYTES`` are refused (413)
+before they are read; the server's thread pool bounds concurrency and its channel timeout drops idle or
+slow clients (genaiops.serve.command).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
-import threading
+import sys
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from genaiops import templating
-from genaiops.errors import GenaiopsError
-from genaiops.serve.artifacts import ArtifactRef, LoadedArtifact, load
-from genaiops.serve.metrics import CONTENT_TYPE, ServingMetrics
+from genaiops.serve.metrics import CONTENT_TYPE
+from genaiops.serve.service import RequestFailed, Service
 
 MAX_BODY_BYTES = 1_000_000
-MAX_PROMPT_CHARS = 200_000
-RELOAD_INTERVAL_S = 1.0
-_SAMPLING = {
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "max_tokens": "max_tokens",
-    "presence_penalty": "presence_penalty",
-    "frequency_penalty": "frequency_penalty",
-    "stop_sequences": "stop",
+StartResponse = Callable[..., Any]
+POST_ROUTES = {
+    "/v1/generate": ("generate", ("prompt", "guardrail", "model-config")),
+    "/v1/chat/completions": ("chat", ("model-config", "guardrail")),
 }
+"""path -> (Service method, the kinds whose metrics count the request)."""
 
 
-class RequestFailed(Exception):
-    """A request that ends with an HTTP error status; ``outcome`` is its metrics outcome."""
+class ServeApp:
+    """The WSGI application: routing, auth, body limits and JSON answers around a Service."""
 
-    def __init__(self, status: HTTPStatus, outcome: str, message: str, extra: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.outcome = outcome
-        self.extra = extra or {}
+    def __init__(self, service: Service, token: str | None = None, verbose: bool = False) -> None:
+        self.service = service
+        self.token = token.encode() if token else None
+        self.verbose = verbose
 
-
-def sampling_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """OpenAI sampling parameters of a model-config manifest (as the eval stage sends them)."""
-    params = {api: config[key] for key, api in _SAMPLING.items() if config.get(key) is not None}
-    extra = config.get("extra_params")
-    if isinstance(extra, Mapping) and isinstance(extra.get("seed"), int):
-        params["seed"] = extra["seed"]
-    return params
-
-
-def template_context(manifest: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults of the prompt's variables, the request's values, and the prompt's examples."""
-    context: dict[str, Any] = {}
-    props = (manifest.get("variables") or {}).get("properties")
-    if isinstance(props, Mapping):
-        context.update(
-            {k: v["default"] for k, v in props.items() if isinstance(v, Mapping) and "default" in v}
-        )
-    context.update(values)
-    if isinstance(manifest.get("examples"), list):
-        context["examples"] = manifest["examples"]
-    return context
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
-
-
-@dataclass
-class ServeConfig:
-    artifacts_dir: Path
-    required: list[ArtifactRef]
-    upstream: str
-    timeout_s: float = 30.0
-    revision: str = ""
-    environment: str = ""
-
-
-@dataclass
-class Service:
-    """The loaded artifacts and what a request does with them; thread-safe."""
-
-    config: ServeConfig
-    metrics: ServingMetrics = field(init=False)
-    loaded: dict[str, LoadedArtifact] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _loaded_at: float = 0.0
-    _client: Any = None
-
-    def __post_init__(self) -> None:
-        self.metrics = ServingMetrics(self.config.revision)
-        self.reload()
-
-    # ---- artifacts -------------------------------------------------------------------------
-    def reload(self) -> None:
-        fresh = {ref.key: load(ref, self.config.artifacts_dir) for ref in self.config.required}
-        with self._lock:
-            self.loaded = fresh
-            self._loaded_at = time.monotonic()
-        for item in fresh.values():
-            self.metrics.set_loaded(item.ref.kind, item.ref.id, item.version, item.ok)
-
-    @property
-    def ready(self) -> bool:
-        return all(item.ok for item in self.loaded.values())
-
-    def health(self) -> tuple[bool, dict[str, Any]]:
-        """Readiness; an unready pod rescans its mounts (at most once a second) so it recovers."""
-        if not self.ready and time.monotonic() - self._loaded_at >= RELOAD_INTERVAL_S:
-            self.reload()
-        items = [item.status() for item in self.loaded.values()]
-        ready = self.ready
-        body: dict[str, Any] = {"status": "ready" if ready else "not-ready", "artifacts": items}
-        if self.config.environment:
-            body["environment"] = self.config.environment
-        if self.config.revision:  # which colour answered (the smoke test checks it is the new one)
-            body["revision"] = self.config.revision
-        if not ready:
-            body["missing"] = [f"{i['kind']}/{i['id']}" for i in items if i["status"] == "missing"]
-            body["invalid"] = [f"{i['kind']}/{i['id']}" for i in items if i["status"] == "invalid"]
-        return ready, body
-
-    def _kind(self, kind: str) -> LoadedArtifact | None:
-        return next((a for a in self.loaded.values() if a.ref.kind == kind), None)
-
-    # ---- upstream --------------------------------------------------------------------------
-    def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                from genaiops.llm.client import LLMClient
-                from genaiops.llm.config import ProviderConfig
-
-                self._client = LLMClient(
-                    ProviderConfig(
-                        base_url=self.config.upstream,
-                        timeout_s=self.config.timeout_s,
-                        max_retries=1,
-                        backoff_base_s=0.1,
-                        backoff_max_s=1.0,
-                        max_retry_after_s=2.0,
-                        concurrency=32,
-                        # a new connection per request: the model tier's Service switches colours
-                        reuse_connections=False,
-                    )
-                )
-            return self._client
-
-    def complete(
-        self,
-        messages: list[dict[str, str]],
-        model_config: LoadedArtifact | None,
-        model: str | None,
-        params: dict[str, Any],
-    ) -> dict[str, Any]:
-        """One completion upstream; with a model config its model and sampling win, then its fallback."""
-        from genaiops.llm.types import ChatRequest
-
-        models: list[str] = []
-        if model_config is not None:
-            params = {**params, **sampling_params(model_config.manifest)}
-            models = [str(model_config.manifest["model_name"])]
-            if model_config.manifest.get("fallback_model"):
-                models.append(str(model_config.manifest["fallback_model"]))
-        elif model:
-            models = [model]
-        if not models:
-            raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", "no model: this pod has no model config")
-        last: Exception | None = None
-        for name in models:
-            try:
-                request = ChatRequest(name, tuple(messages), params)
-                response = self.client().chat(request)
-                return {
-                    "content": response.content,
-                    "model": response.model or name,
-                    "finish_reason": response.finish_reason,
-                    "fallback": name != models[0],
-                    "usage": {
-                        "prompt_tokens": response.prompt_tokens,
-                        "completion_tokens": response.completion_tokens,
-                    },
-                }
-            except ValueError as exc:
-                raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", str(exc)) from None
-            except GenaiopsError as exc:
-                last = exc
-        raise RequestFailed(
-            HTTPStatus.BAD_GATEWAY, "error", f"upstream failed: {getattr(last, 'message', last)}"
-        )
-
-    # ---- requests --------------------------------------------------------------------------
-    def _guard(self, policy: LoadedArtifact | None, text: str, stage: str) -> dict[str, Any] | None:
-        if policy is None or policy.compiled is None:
-            return None
-        applies = policy.manifest.get("applies_to", "input")
-        if applies not in (stage, "both"):
-            return None
-        decision = policy.compiled.evaluate(text)
-        self.metrics.verdict(policy.ref.id, policy.version, decision.verdict)
-        verdict = {"stage": stage, "verdict": decision.verdict, "code": decision.code, "rule": decision.rule}
-        if decision.verdict == "BLOCK":
-            raise RequestFailed(
-                HTTPStatus.FORBIDDEN,
-                "blocked",
-                f"blocked by guardrail {policy.ref.id}",
-                {"guardrail": verdict},
-            )
-        return verdict
-
-    def generate(self, body: Any) -> dict[str, Any]:
-        prompt = self._kind("prompt")
-        if prompt is None:
-            raise RequestFailed(HTTPStatus.NOT_FOUND, "rejected", "this pod serves no prompt")
-        if not isinstance(body, Mapping) or not isinstance(body.get("variables", {}), Mapping):
-            raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", 'the body must be {"variables": {...}}')
-        variables = dict(body.get("variables") or {})
-        schema = prompt.manifest.get("variables")
-        if isinstance(schema, Mapping):
-            try:
-                jsonschema.validate(variables, dict(schema))
-            except jsonschema.ValidationError as exc:
-                raise RequestFailed(
-                    HTTPStatus.UNPROCESSABLE_ENTITY, "rejected", f"variables: {exc.message}"
-                ) from None
-        policy = self._kind("guardrail")
-        guard = [g for g in [self._guard(policy, "\n".join(_strings(variables)), "input")] if g]
-        try:
-            text, truncated = templating.render(
-                prompt.compiled, template_context(prompt.manifest, variables), MAX_PROMPT_CHARS
-            )
-        except Exception as exc:  # jinja2 / sandbox / iteration limit: the artifact passed CI, so a 500
-            raise RequestFailed(
-                HTTPStatus.INTERNAL_SERVER_ERROR, "error", f"rendering failed: {exc}"
-            ) from None
-        if truncated:
-            raise RequestFailed(
-                HTTPStatus.UNPROCESSABLE_ENTITY,
-                "rejected",
-                f"the rendered prompt exceeds {MAX_PROMPT_CHARS} characters",
-            )
-        model_config = self._kind("model-config")
-        upstream_model = None if model_config else str(prompt.manifest.get("model_config") or "") or None
-        answer = self.complete([{"role": "user", "content": text}], model_config, upstream_model, {})
-        out = self._guard(policy, answer["content"], "output")
-        guard += [out] if out else []
-        return {
-            "output": answer["content"],
-            "model": answer["model"],
-            "fallback": answer["fallback"],
-            "usage": answer["usage"],
-            "guardrail": guard,
-            "artifacts": self.versions(),
-        }
-
-    def chat(self, body: Any) -> dict[str, Any]:
-        model_config = self._kind("model-config")
-        if model_config is None:
-            raise RequestFailed(HTTPStatus.NOT_FOUND, "rejected", "this pod serves no model config")
-        if (
-            not isinstance(body, Mapping)
-            or not isinstance(body.get("messages"), list)
-            or not all(isinstance(m, Mapping) and isinstance(m.get("content"), str) for m in body["messages"])
-        ):
-            raise RequestFailed(
-                HTTPStatus.BAD_REQUEST, "rejected", "messages must be a list of {role, content}"
-            )
-        messages = [{"role": str(m.get("role", "user")), "content": m["content"]} for m in body["messages"]]
-        params = {k: v for k, v in body.items() if k not in ("model", "messages", "stream", "n")}
-        policy = self._kind("guardrail")
-        self._guard(policy, "\n".join(m["content"] for m in messages if m["role"] == "user"), "input")
-        answer = self.complete(messages, model_config, None, params)
-        self._guard(policy, answer["content"], "output")
-        return {
-            "object": "chat.completion",
-            "model": answer["model"],
-            # OpenAI's backend fingerprint: here the serving revision, so a caller sees which colour answered
-            "system_fingerprint": self.config.revision or None,
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": answer["finish_reason"],
-                    "message": {"role": "assistant", "content": answer["content"]},
-                }
-            ],
-            "usage": answer["usage"],
-        }
-
-    def versions(self) -> list[dict[str, str]]:
-        return [{"kind": a.ref.kind, "id": a.ref.id, "version": a.version} for a in self.loaded.values()]
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-
-class Handler(BaseHTTPRequestHandler):
-    server_version = "genaiops-serve"
-    protocol_version = "HTTP/1.1"
-    service: Service
-    verbose = False
-
-    def log_message(self, format: str, *args: Any) -> None:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO") or "/"
+        if method in ("GET", "HEAD"):
+            status, payload, content_type = self._get(path)
+        elif method == "POST":
+            status, payload, content_type = self._post(path, environ)
+        else:
+            status, payload, content_type = _json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"no {method}"})
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
+        if status == HTTPStatus.UNAUTHORIZED:
+            headers.append(("WWW-Authenticate", 'Bearer realm="genaiops-serve"'))
+        start_response(f"{status.value} {status.phrase}", headers)
         if self.verbose:
-            super().log_message(format, *args)
+            sys.stderr.write(f"{method} {path} {status.value}\n")
+        return [b"" if method == "HEAD" else payload]
 
-    def _send(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def _json(self, status: int, data: Any) -> None:
-        self._send(status, (json.dumps(data) + "\n").encode())
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+    def _get(self, path: str) -> tuple[HTTPStatus, bytes, str]:
         if path == "/health":
             ready, body = self.service.health()
-            self._json(HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE, body)
-        elif path == "/livez":
-            self._json(HTTPStatus.OK, {"status": "alive"})
-        elif path == "/metrics":
-            self._send(HTTPStatus.OK, self.service.metrics.exposition(), CONTENT_TYPE)
-        else:
-            self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {path}"})
+            return _json(HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE, body)
+        if path == "/livez":
+            return _json(HTTPStatus.OK, {"status": "alive"})
+        if path == "/metrics":
+            return HTTPStatus.OK, self.service.metrics.exposition(), CONTENT_TYPE
+        return _json(HTTPStatus.NOT_FOUND, {"error": f"no route {path}"})
 
-    def do_POST(self) -> None:
-        path = self.path.split("?", 1)[0]
-        routes = {
-            "/v1/generate": (self.service.generate, ("prompt", "guardrail", "model-config")),
-            "/v1/chat/completions": (self.service.chat, ("model-config", "guardrail")),
-        }
-        if path not in routes:
-            self._json(HTTPStatus.NOT_FOUND, {"error": f"no route {path}"})
-            return
-        func, kinds = routes[path]
+    def _authorized(self, environ: dict[str, Any]) -> bool:
+        if self.token is None:
+            return True
+        scheme, _, given = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token)
+
+    def _post(self, path: str, environ: dict[str, Any]) -> tuple[HTTPStatus, bytes, str]:
+        if path not in POST_ROUTES:
+            return _json(HTTPStatus.NOT_FOUND, {"error": f"no route {path}"})
+        method, kinds = POST_ROUTES[path]
         started = time.perf_counter()
         outcome, status, data = "ok", HTTPStatus.OK, {}
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES or length < 0:
-                raise RequestFailed(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "rejected", "body too large")
-            try:
-                body = json.loads(self.rfile.read(length) or b"{}")
-            except (ValueError, UnicodeDecodeError):
-                raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", "the body is not JSON") from None
+            if not self._authorized(environ):
+                raise RequestFailed(HTTPStatus.UNAUTHORIZED, "rejected", "a bearer token is required")
+            body = _read_json(environ)
             if not self.service.ready:
                 raise RequestFailed(
                     HTTPStatus.SERVICE_UNAVAILABLE,
@@ -376,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
                     "artifacts not loaded",
                     {"health": self.service.health()[1]},
                 )
-            data = func(body)
+            data = getattr(self.service, method)(body)
         except RequestFailed as exc:
             outcome, status, data = exc.outcome, exc.status, {"error": str(exc), **exc.extra}
         except Exception as exc:  # never a traceback to the caller; counted as an error
@@ -385,16 +110,25 @@ class Handler(BaseHTTPRequestHandler):
                 HTTPStatus.INTERNAL_SERVER_ERROR,
                 {"error": f"internal error: {exc}"},
             )
-        elapsed = time.perf_counter() - started
         involved = [
             (a.ref.kind, a.ref.id, a.version) for a in self.service.loaded.values() if a.ref.kind in kinds
         ]
-        self.service.metrics.observe(involved, outcome, elapsed)
-        self._json(status, data)
+        self.service.metrics.observe(involved, outcome, time.perf_counter() - started)
+        return _json(status, data)
 
 
-def make_server(service: Service, host: str, port: int, verbose: bool = False) -> ThreadingHTTPServer:
-    handler = type("ServeHandler", (Handler,), {"service": service, "verbose": verbose})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+def _read_json(environ: dict[str, Any]) -> Any:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", "bad Content-Length") from None
+    if length > MAX_BODY_BYTES or length < 0:
+        raise RequestFailed(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "rejected", "body too large")
+    try:
+        return json.loads(environ["wsgi.input"].read(length) or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise RequestFailed(HTTPStatus.BAD_REQUEST, "rejected", "the body is not JSON") from None
+
+
+def _json(status: HTTPStatus, data: Any) -> tuple[HTTPStatus, bytes, str]:
+    return status, (json.dumps(data) + "\n").encode(), "application/json"

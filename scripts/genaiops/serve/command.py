@@ -1,4 +1,4 @@
-"""`genaiops serve`: argument parsing and the server loop (heavy imports happen in ``run``)."""
+"""`genaiops serve`: argument parsing and the server loop (waitress; heavy imports happen in ``run``)."""
 
 from __future__ import annotations
 
@@ -69,6 +69,32 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (inside a pod)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("GENAIOPS_SERVE_THREADS") or 8),
+        help="requests handled at once; more wait in the queue (default $GENAIOPS_SERVE_THREADS or 8)",
+    )
+    p.add_argument(
+        "--connection-limit",
+        type=int,
+        default=100,
+        help="open connections at most; further ones wait in the listen backlog (default 100)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="close a connection that sends or reads nothing for this long (slow clients; default 30)",
+    )
+    p.add_argument(
+        "--token-env",
+        default="GENAIOPS_SERVE_TOKEN",
+        metavar="NAME",
+        help="environment variable holding the bearer token the POST routes require when it is set "
+        "(default GENAIOPS_SERVE_TOKEN; unset or empty: no authentication)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log every request on stderr")
     p.set_defaults(handler=run)
 
@@ -92,8 +118,8 @@ def _settings(path: Path | None) -> dict[str, Any]:
 def build_config(args: argparse.Namespace) -> Any:
     """The ServeConfig from the arguments; UsageError for anything unusable."""
     from genaiops.errors import UsageError
-    from genaiops.serve.app import ServeConfig
     from genaiops.serve.artifacts import ArtifactRef
+    from genaiops.serve.service import ServeConfig
 
     required = []
     for attr, kind in KIND_OPTIONS:
@@ -117,8 +143,10 @@ def build_config(args: argparse.Namespace) -> Any:
             "$GENAIOPS_LLM_BASE_URL",
             hint="e.g. --upstream http://127.0.0.1:8089/v1",
         )
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
+    if args.timeout <= 0 or args.idle_timeout <= 0:
+        raise UsageError("--timeout and --idle-timeout must be positive")
+    if not 1 <= args.threads <= 256 or not 1 <= args.connection_limit <= 10_000:
+        raise UsageError("--threads must be 1-256 and --connection-limit 1-10000")
     try:
         loopback = ipaddress.ip_address(args.host).is_loopback
     except ValueError:
@@ -141,37 +169,61 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def make_server(app: Any, args: argparse.Namespace) -> Any:
+    """waitress serving ``app``: bounded threads and connections, body and header limits, idle timeout."""
+    import waitress
+
+    from genaiops.serve.app import MAX_BODY_BYTES
+
+    return waitress.create_server(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        connection_limit=args.connection_limit,
+        channel_timeout=args.idle_timeout,
+        cleanup_interval=max(1, int(args.idle_timeout / 2)),  # how often idle connections are looked for
+        max_request_body_size=MAX_BODY_BYTES,
+        max_request_header_size=64 * 1024,
+        ident="genaiops-serve",
+        expose_tracebacks=False,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from genaiops.errors import GenaiopsError
     from genaiops.exitcodes import ExitCode
 
     try:
         config = build_config(args)
-        from genaiops.serve.app import Service, make_server
+        from genaiops.serve.app import ServeApp
+        from genaiops.serve.service import Service
 
         service = Service(config)
+        token = os.environ.get(args.token_env) or None
         try:
-            server = make_server(service, args.host, args.port, args.verbose)
+            server = make_server(ServeApp(service, token, args.verbose), args)
         except OSError as exc:
             sys.stderr.write(f"genaiops serve: cannot listen on {args.host}:{args.port}: {exc}\n")
             return int(ExitCode.INFRA)
     except GenaiopsError as exc:
         sys.stderr.write(f"genaiops serve: {exc.message}\n" + (f"hint: {exc.hint}\n" if exc.hint else ""))
         return int(exc.exit_code)
-    host, port = server.server_address[:2]
     _, health = service.health()
+    auth = f"bearer token from ${args.token_env}" if token else "no authentication"
     sys.stderr.write(
-        f"genaiops serve: listening on http://{host}:{port} ({health['status']}: "
+        f"genaiops serve: listening on http://{server.effective_host}:{server.effective_port} "
+        f"({health['status']}: "
         + ", ".join(f"{a['kind']}/{a['id']} {a['status']}" for a in health["artifacts"])
-        + ")\n"
+        + f"; {args.threads} threads, {auth})\n"
     )
     sys.stderr.flush()
     signal.signal(signal.SIGTERM, _stop)  # Kubernetes stops pods with SIGTERM: exit cleanly
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        server.close()
         service.close()
     return int(ExitCode.PASS)
