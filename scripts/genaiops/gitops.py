@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from genaiops.errors import InfraError, UsageError
 
@@ -67,12 +68,22 @@ PASSWORD_ENV = "GENAIOPS_GIT_PASSWORD"
 """HTTPS credentials for the GitOps remote (an Argo step maps them from a Secret; never written to disk)."""
 
 
-def credential_env(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]:
-    """Git configuration, as environment, that answers credential prompts from $GENAIOPS_GIT_USERNAME and
-    $GENAIOPS_GIT_PASSWORD (git's documented inline helper; appended after any GIT_CONFIG_* already set).
-    Empty when the variables are not both set, so a laptop's own credential setup is left alone."""
-    if not (environ.get(USERNAME_ENV) and environ.get(PASSWORD_ENV)):
+NETWORK_COMMANDS = frozenset({"clone", "fetch", "push", "ls-remote", "pull"})
+"""git subcommands that talk to a remote: the only ones that get the credential helper."""
+
+
+def credential_env(environ: dict[str, str] | os._Environ[str], url: str | None) -> dict[str, str]:
+    """Git configuration, as environment, that answers credential prompts for ``url``'s scheme and host
+    only (``credential.<scheme>://<host>.helper``, git's documented URL-scoped inline helper) from
+    $GENAIOPS_GIT_USERNAME and $GENAIOPS_GIT_PASSWORD, appended after any GIT_CONFIG_* already set; a
+    redirect or submodule pointing at another host gets nothing. Empty when the variables are not both
+    set or ``url`` is not HTTP(S), so a laptop's own credential setup is left alone."""
+    if not (environ.get(USERNAME_ENV) and environ.get(PASSWORD_ENV)) or not url:
         return {}
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return {}
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
     try:
         count = int(environ.get("GIT_CONFIG_COUNT", "0"))
     except ValueError:
@@ -80,17 +91,33 @@ def credential_env(environ: dict[str, str] | os._Environ[str]) -> dict[str, str]
     helper = f'!f() {{ echo "username=${{{USERNAME_ENV}}}"; echo "password=${{{PASSWORD_ENV}}}"; }}; f'
     return {
         "GIT_CONFIG_COUNT": str(count + 1),
-        f"GIT_CONFIG_KEY_{count}": "credential.helper",
+        f"GIT_CONFIG_KEY_{count}": f"credential.{parts.scheme}://{host}.helper",
         f"GIT_CONFIG_VALUE_{count}": helper,
     }
 
 
+def _remote_url(cwd: Path | None, args: tuple[str, ...], env: dict[str, str]) -> str | None:
+    """The URL a network command talks to: clone's URL argument, else the checkout's origin."""
+    if args[0] == "clone":
+        return next((a for a in args[1:] if "://" in a), None)
+    proc = subprocess.run(
+        ["git", *(["-C", str(cwd)] if cwd else []), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    return proc.stdout.strip() or None
+
+
 def run_git(cwd: Path | None, *args: str) -> str:
-    """Run git (without prompts) and return stdout; raise GitError with its output on failure."""
+    """Run git (without prompts) and return stdout; raise GitError with its output on failure. Commands
+    that talk to a remote get the push credentials, for that remote's host only."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    env.update(credential_env(env))
     command = ["git", *(["-C", str(cwd)] if cwd else []), *args]
     try:
+        if args and args[0] in NETWORK_COMMANDS:
+            env.update(credential_env(env, _remote_url(cwd, args, env)))
         proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     except FileNotFoundError:
         raise UsageError("git is not installed or not on PATH") from None

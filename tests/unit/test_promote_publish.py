@@ -276,12 +276,14 @@ def test_commit_identity_comes_from_git_else_a_default(
 
 def test_push_credentials_come_from_the_environment_and_are_written_nowhere(tmp_path: Path) -> None:
     """In a pipeline step the git token arrives as GENAIOPS_GIT_USERNAME/PASSWORD (from a Secret): git's
-    credential prompt is answered from them, after any GIT_CONFIG_* the image already sets."""
+    credential prompt is answered from them, after any GIT_CONFIG_* the image already sets, and only for
+    the GitOps remote's host: a redirect or submodule URL on another host gets no token."""
     import os
 
     from genaiops.gitops import credential_env
 
-    assert credential_env({}) == {}
+    remote = "https://git.example.com:8443/team/gitops.git"
+    assert credential_env({}, remote) == {}
     environ = {
         "GENAIOPS_GIT_USERNAME": "bot",
         "GENAIOPS_GIT_PASSWORD": "s3cr3t",
@@ -289,15 +291,30 @@ def test_push_credentials_come_from_the_environment_and_are_written_nowhere(tmp_
         "GIT_CONFIG_KEY_0": "safe.directory",
         "GIT_CONFIG_VALUE_0": "*",
     }
-    extra = credential_env(environ)
-    assert extra["GIT_CONFIG_COUNT"] == "2" and extra["GIT_CONFIG_KEY_1"] == "credential.helper"
+    assert credential_env(environ, "/srv/git/gitops.git") == {}, "no helper for a local path"
+    assert credential_env(environ, None) == {}
+    extra = credential_env(environ, remote)
+    assert extra["GIT_CONFIG_COUNT"] == "2"
+    assert extra["GIT_CONFIG_KEY_1"] == "credential.https://git.example.com:8443.helper"
     assert "s3cr3t" not in extra["GIT_CONFIG_VALUE_1"], "the helper reads the variable, it holds no secret"
-    proc = subprocess.run(
-        ["git", "credential", "fill"],
-        input="protocol=https\nhost=git.example.com\n\n",
-        capture_output=True,
-        text=True,
-        env={**os.environ, **environ, **extra, "GIT_TERMINAL_PROMPT": "0", "HOME": str(tmp_path)},
-        check=True,
-    )
-    assert "username=bot" in proc.stdout and "password=s3cr3t" in proc.stdout
+
+    def fill(protocol: str, host: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "credential", "fill"],
+            input=f"protocol={protocol}\nhost={host}\n\n",
+            capture_output=True,
+            text=True,
+            env={**os.environ, **environ, **extra, "GIT_TERMINAL_PROMPT": "0", "HOME": str(tmp_path)},
+            check=False,
+        )
+
+    proc = fill("https", "git.example.com:8443")
+    assert proc.returncode == 0 and "username=bot" in proc.stdout and "password=s3cr3t" in proc.stdout
+    for protocol, host in [
+        ("https", "evil.example.org"),
+        ("http", "git.example.com:8443"),
+        ("https", "git.example.com"),
+    ]:
+        other = fill(protocol, host)
+        assert "s3cr3t" not in other.stdout, (protocol, host)
+        assert other.returncode != 0  # no helper answered and prompts are off
