@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from genaiops import trusted
 from genaiops.errors import UsageError
 
 SETTINGS_FILE = "genaiops.yaml"
@@ -94,4 +95,5 @@ def load_project(root: Path | None = None) -> Project:
         if loaded is not None and not isinstance(loaded, dict):
             raise UsageError(f"{SETTINGS_FILE} must be a mapping")
         settings = loaded or {}
-    return Project(root=resolved, settings=settings)
+    # where requests and credentials go: from the trusted commit when one is set (a pull request's checks)
+    return Project(root=resolved, settings=trusted.project_settings(resolved, settings))

@@ -260,3 +260,27 @@ def test_a_fork_pull_request_gets_no_pipeline_secret(render: Render, head: str, 
     for stage in ("validate", "eval"):
         passed = {p["name"]: p["value"] for p in checks[stage]["arguments"]["parameters"]}
         assert passed["pipeline-env"] == "{{inputs.parameters.pipeline-env}}", stage
+
+
+def test_pull_request_checks_read_endpoints_from_the_base_commit(render: Render) -> None:
+    """Argo's engine takes the base commit out of the webhook body; validate and eval get it as
+    $GENAIOPS_TRUSTED_REF (genaiops.trusted), so the change under test cannot choose where credentials go."""
+    main = _template("workflowtemplates/pull-request.yaml", "main")
+    [fan_out] = [t for t in main["dag"]["tasks"] if t["name"] == "artifact"]
+    [value] = [p["value"] for p in fan_out["arguments"]["parameters"] if p["name"] == "trusted-ref"]
+    base = "9fceb02d0ae598e95dc970b74767f19372d61af8"
+    event = {
+        "action": "opened",
+        "pull_request": {"base": {"sha": base, "ref": "main"}, "head": {"sha": "1" * 40}},
+    }
+    assert render(value, {"workflow.parameters.event": json.dumps(event)}) == base
+    checks = {
+        t["name"]: t for t in _template("workflowtemplates/pull-request.yaml", "artifact")["dag"]["tasks"]
+    }
+    for stage in ("validate", "eval"):
+        passed = {p["name"]: p["value"] for p in checks[stage]["arguments"]["parameters"]}
+        assert passed["trusted-ref"] == "{{inputs.parameters.trusted-ref}}", stage
+        container = _template("workflowtemplates/base.yaml", stage)["container"]
+        assert {"name": "GENAIOPS_TRUSTED_REF", "value": "{{inputs.parameters.trusted-ref}}"} in container[
+            "env"
+        ]

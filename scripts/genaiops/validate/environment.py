@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from genaiops.errors import InfraError, UsageError
+from genaiops.trusted import environment_settings
 
 if TYPE_CHECKING:
     from genaiops.stages.runner import StageContext
@@ -60,7 +61,7 @@ def _settings(root: Any, name: str) -> Mapping[str, Any]:
         return {}
     if not isinstance(data, Mapping):
         raise UsageError(f"environments/{name}/settings.yaml must be a mapping")
-    return data
+    return environment_settings(root, name, dict(data))  # llm from the trusted commit, if one is set
 
 
 def resolve_target(ctx: StageContext) -> Target:

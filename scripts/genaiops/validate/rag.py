@@ -33,6 +33,7 @@ from genaiops.catalog import ModelEntry, load_catalog
 from genaiops.embeddings import EmbeddingUnavailable, embedder_for, is_offline_model
 from genaiops.errors import UsageError
 from genaiops.ragindex import RagSpec, build_index
+from genaiops.trusted import vector_store_key_env
 from genaiops.validate.environment import _settings, resolve_target
 from genaiops.vectorstore import VectorStore, connect, is_embedded
 
@@ -111,7 +112,7 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
         if store is None:
             return
     else:
-        api_key = _api_key(doc)
+        api_key = _api_key(doc, artifact, url)
         store = connect(url, timeout=spec.timeout, api_key=api_key)
     try:
         _inspect(store, doc, spec, entry.embedding_dimension, result)
@@ -145,8 +146,11 @@ def _embedding_entry(
     return entry
 
 
-def _api_key(doc: YamlDocument) -> str | None:
-    name = doc.data["vector_store"].get("api_key_env")
+def _api_key(doc: YamlDocument, artifact: Artifact, url: str) -> str | None:
+    """The vector store's key, unless a trusted commit says it may not go to ``url`` (trusted.py)."""
+    name = vector_store_key_env(
+        artifact.repo, f"{artifact.relpath}/{artifact.kind.manifest}", doc.data["vector_store"], url
+    )
     if not name:
         return None
     value = os.environ.get(name)

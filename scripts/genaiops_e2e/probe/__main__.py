@@ -36,8 +36,9 @@ Webhooks: ``webhook [--files N] [--bad-signature]`` (a signed GitHub push touchi
 kinds but the last, posted to the EventSource: one Workflow per touched kind; wrongly signed: 400, none);
 ``pull-request`` (a branch with a change, "opened" then "synchronize": one pr-ci Workflow each, Succeeded,
 and one scorecard comment on the HTTP sink's pull request, updated in place; both outcomes on the webhook);
-``fork-pull-request`` (the same from a fork whose genaiops.yaml asks for the pipeline Secret's canary: the
-run fails for want of it, no pod references the Secret, the sink never sees it, one comment says Failed).
+``fork-pull-request`` (the same from a fork whose genaiops.yaml and environment settings point every
+endpoint at the sink with the pipeline Secret's canary as key: the run reads endpoints from the base commit
+and Succeeds, no pod references the Secret, the sink gets no model call and never sees the canary).
 Argo CD: ``argocd-bootstrapped`` (the root Application and every environment's Application synced main's
 head); ``synced WORKFLOW ENV`` (ENV's Application synced WORKFLOW's promotion commit, and a ConfigMap with
 the promoted digest is in ENV's namespace; prints commit -> synced seconds; ``--retired``: WORKFLOW's

@@ -1,11 +1,13 @@
-"""A pull request from a fork gets no pipeline Secret, whatever its own settings ask for.
+"""A pull request from a fork gets no pipeline Secret, and its own endpoint settings are never used.
 
-The fork's head changes an example artifact and adds an ``llm:`` block to ``genaiops.yaml`` that points
-the model endpoint at the HTTP sink and names ``E2E_PIPELINE_CANARY`` as its API-key variable: a value only
-the Secret ``genaiops-pipeline-env`` holds. Delivered as a pull request whose head repository is another
-one, the single ``genaiops-pr-ci-v1`` Workflow must end ``Failed`` because that variable is not set in its
-validate or eval step (the step ran, and the Secret was not there), no step pod may reference the
-Secret, the sink must never see the canary, and the fork's pull request still gets its one comment.
+The fork's head changes an example artifact and points every endpoint setting at the HTTP sink with
+``E2E_PIPELINE_CANARY`` (a value only the Secret ``genaiops-pipeline-env`` holds) as the API-key
+variable: an ``llm:`` block in ``genaiops.yaml`` and ``llm:`` in the environment's ``settings.yaml``.
+Delivered as a pull request whose head repository is another one, the single ``genaiops-pr-ci-v1``
+Workflow reads endpoint and credential settings from the base commit (``$GENAIOPS_TRUSTED_REF``), so it
+checks the change against the base's endpoints (none with a key here: eval replays its cassettes) and
+ends ``Succeeded``; no step pod may reference the Secret; the sink must get no model API request and never
+see the canary; and the fork's pull request gets its one comment.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 from genaiops_e2e import kube
 from genaiops_e2e.probe.common import (
     EXAMPLES,
     ProbeFailed,
     cluster_of,
-    failed_pod_logs,
     records,
     shipped_kinds,
     workflow_pods,
@@ -34,7 +37,7 @@ TRUSTED_SECRET = "genaiops-pipeline-env"
 
 
 def _point_settings_at_the_sink(state: State) -> Callable[[Path], None]:
-    """The fork's settings change: the model endpoint at the sink, the canary as its API key."""
+    """The fork's settings change: every model endpoint at the sink, the canary as its API key."""
 
     def change(tree: Path) -> None:
         settings = tree / "genaiops.yaml"
@@ -45,6 +48,10 @@ def _point_settings_at_the_sink(state: State) -> Callable[[Path], None]:
             f"{text.rstrip()}\n\n# e2e: a fork asking for the pipeline's secret\n"
             f"llm:\n  baseUrl: {state.sink_url_cluster}/v1\n  apiKeyEnv: {CANARY_VARIABLE}\n"
         )
+        environment = tree / "environments" / state.environment / "settings.yaml"
+        data = yaml.safe_load(environment.read_text()) or {}
+        data["llm"] = {"endpoint": f"{state.sink_url_cluster}/v1", "apiKeyEnv": CANARY_VARIABLE}
+        environment.write_text(yaml.safe_dump(data, sort_keys=False))
 
     return change
 
@@ -71,19 +78,25 @@ def fork_pull_request(args: argparse.Namespace) -> None:
     fork = f"e2e-fork-{number}/{repository.split('/')[1]}"
     change = _point_settings_at_the_sink(state)
     commits = push_to_branch(state, branch, [(kind, EXAMPLES[kind])], first=True, also=change)
-    workflow = deliver(state, "opened", number, branch, commits, args.timeout, head_repo=fork, phase="Failed")
-    logs = failed_pod_logs(state, workflow, tail=40)
-    if CANARY_VARIABLE not in logs or "not set" not in logs:
-        raise ProbeFailed(f"{workflow} failed, but not because {CANARY_VARIABLE} was missing:\n{logs}")
+    workflow = deliver(
+        state, "opened", number, branch, commits, args.timeout, head_repo=fork, phase="Succeeded"
+    )
     if TRUSTED_SECRET in (referenced := _secrets_referenced(state, workflow)):
         raise ProbeFailed(f"a step pod of the fork's {workflow} references {TRUSTED_SECRET}: {referenced}")
-    if state.pipeline_canary in json.dumps(records(state)):
+    seen = records(state)
+    if state.pipeline_canary in json.dumps(seen):
         raise ProbeFailed("the HTTP sink received the pipeline Secret's canary value")
+    model_calls = [r for r in seen.get("requests") or [] if str(r.get("path", "")).startswith("/v1/")]
+    if model_calls:
+        raise ProbeFailed(
+            f"the fork's endpoint settings were used: the sink got model API calls {model_calls}"
+        )
     body = str(the_comment(state, repository, number)["body"])
-    if "Failed" not in body or commits[1] not in body:
-        raise ProbeFailed(f"the fork's comment does not say it failed at {commits[1][:12]}:\n{body}")
+    if "Succeeded" not in body or commits[1] not in body:
+        raise ProbeFailed(f"the fork's comment does not say it succeeded at {commits[1][:12]}:\n{body}")
     print(
-        f"fork #{number} ({fork}): {workflow} Failed with {CANARY_VARIABLE} unset; its pods reference "
-        f"{sorted(referenced) or 'no Secret'}; the sink never saw the canary; one comment says Failed"
+        f"fork #{number} ({fork}): {workflow} Succeeded on the base commit's endpoint settings; its pods "
+        f"reference {sorted(referenced) or 'no Secret'}; the sink got no model call and never saw the "
+        "canary; one comment says Succeeded"
     )
     kube.remove_workflows(cluster_of(state), state.namespace, workflow)
