@@ -50,6 +50,9 @@ SINK_NODE_PORT = 30121
 SINK_URL_CLUSTER = f"http://http-sink.{INFRA_NAMESPACE}.svc.cluster.local:8090"
 REPOSITORY = "ml-platform/genai-platform"
 GIT_USER = "genaiops-bot"
+GIT_READER = "genaiops-reader"
+"""The git server's users: the bot may push (tests/e2e/infra/git-server/lighttpd.conf), the reader may
+only fetch (the pipelines' checkout)."""
 
 
 def infra(cluster: Cluster, repo: Path, images: dict[str, str], state: State) -> None:
@@ -103,7 +106,9 @@ def infra(cluster: Cluster, repo: Path, images: dict[str, str], state: State) ->
                 {
                     "name": "git-server-users",
                     "namespace": INFRA_NAMESPACE,
-                    "literals": [f"users={GIT_USER}:{state.git_token}"],
+                    "literals": [
+                        f"users={GIT_USER}:{state.git_token}\n{GIT_READER}:{state.git_read_token}\n"
+                    ],
                     # hash-suffixed: new credentials roll the server's pod (a mounted Secret updates late)
                 },
                 {
@@ -215,6 +220,10 @@ def platform(cluster: Cluster, repo: Path, pipeline_image: str, state: State, co
             "secretGenerator": [
                 _secret("genaiops-git-credentials", {"username": GIT_USER, "password": state.git_token}),
                 _secret(
+                    "genaiops-git-read-credentials",
+                    {"username": GIT_READER, "password": state.git_read_token},
+                ),
+                _secret(
                     "genaiops-artifacts-s3",
                     {"accesskey": state.s3_access_key, "secretkey": state.s3_secret_key},
                 ),
@@ -312,6 +321,7 @@ def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
             earlier.webhook_url_host = webhook_url
             earlier.github_token = earlier.github_token or secrets.token_hex(20)
             earlier.pipeline_canary = earlier.pipeline_canary or secrets.token_hex(20)
+            earlier.git_read_token = earlier.git_read_token or secrets.token_hex(16)
             earlier.sink_url_cluster = SINK_URL_CLUSTER
             earlier.sink_url_host = f"http://{cluster.node_ip}:{SINK_NODE_PORT}"
             return earlier
@@ -323,6 +333,7 @@ def new_state(cluster: Cluster, repo: Path, pipeline_image: str) -> State:
         namespace=namespace,
         pipeline_image=pipeline_image,
         git_token=secrets.token_hex(16),
+        git_read_token=secrets.token_hex(16),
         git_user=GIT_USER,
         git_url_cluster=f"http://git-server.{INFRA_NAMESPACE}.svc.cluster.local:8080/git/{repository}.git",
         git_url_host=f"http://{cluster.node_ip}:{GIT_NODE_PORT}/git/{repository}.git",

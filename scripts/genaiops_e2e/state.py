@@ -15,7 +15,15 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from genaiops_e2e.proc import SECRETS, HarnessError
 
 SECRET_FIELDS = frozenset(
-    {"git_token", "s3_secret_key", "cosign_password", "webhook_secret", "github_token", "pipeline_canary"}
+    {
+        "git_token",
+        "git_read_token",
+        "s3_secret_key",
+        "cosign_password",
+        "webhook_secret",
+        "github_token",
+        "pipeline_canary",
+    }
 )
 
 
@@ -53,6 +61,8 @@ class State:
     """The HTTP sink (GitHub API and team webhook stand-in) as the pipelines reach it."""
     sink_url_host: str = ""
     """The HTTP sink from the host (its records at ``/_records``)."""
+    git_read_token: str = ""
+    """The git server's read-only user's token (the Secret ``genaiops-git-read-credentials``: checkout)."""
     pipeline_canary: str = ""
     """A value only the Secret ``genaiops-pipeline-env`` holds (``E2E_PIPELINE_CANARY``): a fork's pull
     request must never see it."""
@@ -70,6 +80,13 @@ class State:
         """The git server's URL from the host, with this run's credentials in it (never logged)."""
         parts = urlsplit(self.git_url_host)
         netloc = f"{quote(self.git_user)}:{quote(self.git_token)}@{parts.netloc}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+    @property
+    def git_url_host_reader(self) -> str:
+        """The git server's URL from the host with the read-only user's credentials (never logged)."""
+        parts = urlsplit(self.git_url_host)
+        netloc = f"genaiops-reader:{quote(self.git_read_token)}@{parts.netloc}"
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     def save(self) -> None:

@@ -24,6 +24,7 @@ Checks:
 - ``deployed WORKFLOW ENV STAGE [--recorded]``: the stage's report covers exactly what ENV deploys on main
   (``--recorded``: and WORKFLOW recorded a passing verdict for each in environments/ENV/checks.yaml).
 - ``restricted PREFIX...``: every pod of those workflows was admitted under Pod Security ``restricted``.
+- ``read-only-token``: the checkout's git token fetches main, and a push with it is refused.
 - ``snapshot WORKFLOW ENV --save F | --compare F``: the environment's files of the changed artifact.
 - ``approve`` / ``reject WORKFLOW``: resume or stop the approval (the argo CLI).
 - ``revert WORKFLOW``: undo WORKFLOW's change on main (after a scenario that pushed a broken artifact).
@@ -79,7 +80,15 @@ from genaiops_e2e.probe.common import (
 from genaiops_e2e.probe.faults import controller_restart, git_outage
 from genaiops_e2e.probe.fork import fork_pull_request
 from genaiops_e2e.probe.pullrequest import pull_request
-from genaiops_e2e.probe.repo import env_change, not_promoted, promoted, retired, revert, snapshot
+from genaiops_e2e.probe.repo import (
+    env_change,
+    not_promoted,
+    promoted,
+    read_only_token,
+    retired,
+    revert,
+    snapshot,
+)
 from genaiops_e2e.probe.rollout import aborted, restored, rolled_out
 from genaiops_e2e.probe.store import deployed, reports, signed
 from genaiops_e2e.probe.submit import change, change_all, cron, delete, submit_cd
@@ -174,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("stage", choices=("eval", "validate"))
     p.add_argument("--kind")
     p.add_argument("--recorded", action="store_true", help="its verdicts are in environments/ENV/checks.yaml")
+    command("read-only-token", read_only_token)
     p = command("restricted", restricted)
     p.add_argument("prefixes", nargs="+")
     command("revert", revert, "workflow")

@@ -224,3 +224,31 @@ def snapshot(args: argparse.Namespace) -> None:
         return
     Path(args.save).write_text(json.dumps(data))
     print(f"saved environments/{args.env} ({len(files)} files of {record['id']}) to {args.save}")
+
+
+def read_only_token(args: argparse.Namespace) -> None:
+    """The checkout's token (genaiops-git-read-credentials) fetches but cannot push: the push token is a
+    different one, which only the publishing steps hold."""
+    state = State.load()
+    if not state.git_read_token:
+        raise ProbeFailed(
+            "this installation has no read-only git token: run `python -m genaiops_e2e up` again"
+        )
+    branch = f"e2e/read-only-{os.urandom(4).hex()}"
+    with tempfile.TemporaryDirectory(prefix="genaiops-probe-") as scratch:
+        tree = Path(scratch) / "repo"
+        git(Path(scratch), "clone", "--quiet", "--branch", "main", state.git_url_host_reader, str(tree))
+        git(tree, "commit", "--quiet", "--allow-empty", "-m", "e2e: a push with the read-only token")
+        proc = subprocess.run(
+            ["git", "-C", str(tree), "push", "--quiet", "origin", f"HEAD:refs/heads/{branch}"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            check=False,
+        )
+        if proc.returncode == 0:
+            raise ProbeFailed(f"the read-only token pushed {branch}: it can write to the repository")
+        refused = proc.stderr.replace(state.git_read_token, "***").strip().splitlines()[-1:]
+        if git(tree, "ls-remote", "origin", f"refs/heads/{branch}").strip():
+            raise ProbeFailed(f"{branch} exists on the server after a refused push")
+    print(f"the read-only token fetched main and its push was refused ({' '.join(refused)})")
