@@ -258,3 +258,19 @@ def promote_upstream(run_cli: Any, world: World, env: str, *paths: str | Path) -
 def remote_file(world: World, ref: str, path: str) -> str:
     """A file's content on the remote at ``ref``."""
     return git(world.remote, "show", f"{ref}:{path}")
+
+
+def promote_cli(run_cli: Any, world: World, env: str, path: Path, *extra: str) -> Any:
+    """`genaiops promote --env ENV` of ``path`` with the world's reports (and ``extra`` options)."""
+    return run_cli(
+        "promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports), *extra, str(path)
+    )
+
+
+def deployed_in_dev(run_cli: Any, world: World, artifact_id: str = "greeter", text: str = "") -> Artifact:
+    """A prompt at 1.0.0, checked and promoted to dev."""
+    artifact = world.write_artifact("prompt", artifact_id, "1.0.0", **({"text": text} if text else {}))
+    world.write_reports([artifact])
+    result = promote_cli(run_cli, world, "dev", artifact.root)
+    assert result.code == 0, result.stderr
+    return artifact

@@ -10,18 +10,12 @@ import yaml
 
 from genaiops.discovery import Artifact
 from genaiops.report import ArtifactResult, Report, write_report
-from tests.unit.promote_support import World, git, make_world
+from tests.unit.promote_support import World, deployed_in_dev, git, make_world, promote_cli
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     return make_world(tmp_path)
-
-
-def _promote(run_cli: Any, world: World, env: str, path: Path, *extra: str) -> Any:
-    return run_cli(
-        "promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports), *extra, str(path)
-    )
 
 
 def _check_report(
@@ -62,10 +56,7 @@ def _errors(result: Any) -> list[str]:
 def test_a_failed_check_upstream_blocks_the_version_until_a_check_passes(
     world: World, run_cli: Any, tmp_path: Path
 ) -> None:
-    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
-    world.write_reports([artifact])
-    assert _promote(run_cli, world, "dev", artifact.root).code == 0
-
+    artifact = deployed_in_dev(run_cli, world)
     recorded = _record(run_cli, world, _check_report(tmp_path, artifact, "fail"))
     assert recorded.code == 0, recorded.stderr
     record = _recorded(world)["prompt/greeter"]
@@ -75,7 +66,7 @@ def test_a_failed_check_upstream_blocks_the_version_until_a_check_passes(
     assert "Genaiops-Action: record-check" in message and "Genaiops-Failed: prompt/greeter" in message
 
     before = git(world.remote, "rev-parse", "main")
-    refused = _promote(run_cli, world, "staging", artifact.root)
+    refused = promote_cli(run_cli, world, "staging", artifact.root)
     assert refused.code == 1
     assert _errors(refused) == ["promote/failed-upstream-check"]
     finding = refused.report["artifacts"][0]["findings"][0]
@@ -85,36 +76,32 @@ def test_a_failed_check_upstream_blocks_the_version_until_a_check_passes(
     # an errored check is no verdict: the failure stays on record
     assert _record(run_cli, world, _check_report(tmp_path, artifact, "error")).code == 0
     assert _recorded(world)["prompt/greeter"]["status"] == "fail"
-    assert _promote(run_cli, world, "staging", artifact.root).code == 1
+    assert promote_cli(run_cli, world, "staging", artifact.root).code == 1
 
     # a passing check lifts the block
     assert _record(run_cli, world, _check_report(tmp_path, artifact, "pass")).code == 0
     assert _recorded(world)["prompt/greeter"]["status"] == "pass"
-    assert _promote(run_cli, world, "staging", artifact.root).code == 0
+    assert promote_cli(run_cli, world, "staging", artifact.root).code == 0
 
 
 def test_the_block_is_for_that_version_only_and_skipping_is_recorded(
     world: World, run_cli: Any, tmp_path: Path
 ) -> None:
-    artifact = world.write_artifact("prompt", "greeter", "1.0.0", text="first")
-    world.write_reports([artifact])
-    assert _promote(run_cli, world, "dev", artifact.root).code == 0
+    artifact = deployed_in_dev(run_cli, world, text="first")
     assert _record(run_cli, world, _check_report(tmp_path, artifact, "fail")).code == 0
 
-    skipped = _promote(run_cli, world, "staging", artifact.root, "--skip-order", "INC-7: check was flaky")
+    skipped = promote_cli(run_cli, world, "staging", artifact.root, "--skip-order", "INC-7: check was flaky")
     assert skipped.code == 0, skipped.report["artifacts"][0]["findings"]
 
     # a fixed version reaches dev and goes on: the failure named 1.0.0's content
     world.write_artifact("prompt", "greeter", "1.1.0", text="second")
     world.write_reports([artifact])
-    assert _promote(run_cli, world, "dev", artifact.root).code == 0
-    assert _promote(run_cli, world, "staging", artifact.root).code == 0
+    assert promote_cli(run_cli, world, "dev", artifact.root).code == 0
+    assert promote_cli(run_cli, world, "staging", artifact.root).code == 0
 
 
 def test_recording_the_same_verdict_again_changes_nothing(world: World, run_cli: Any, tmp_path: Path) -> None:
-    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
-    world.write_reports([artifact])
-    assert _promote(run_cli, world, "dev", artifact.root).code == 0
+    artifact = deployed_in_dev(run_cli, world)
     report = _check_report(tmp_path, artifact, "pass")
     assert _record(run_cli, world, report).code == 0
     head = git(world.remote, "rev-parse", "main")
@@ -126,9 +113,7 @@ def test_recording_the_same_verdict_again_changes_nothing(world: World, run_cli:
 def test_artifacts_the_environment_does_not_deploy_are_not_recorded(
     world: World, run_cli: Any, tmp_path: Path
 ) -> None:
-    deployed = world.write_artifact("prompt", "greeter", "1.0.0")
-    world.write_reports([deployed])
-    assert _promote(run_cli, world, "dev", deployed.root).code == 0
+    deployed = deployed_in_dev(run_cli, world)
     other = world.write_artifact("prompt", "farewell", "1.0.0")
     assert _record(run_cli, world, _check_report(tmp_path, deployed, "pass")).code == 0
     assert _record(run_cli, world, _check_report(tmp_path, other, "fail")).code == 0

@@ -10,18 +10,12 @@ import pytest
 
 from genaiops.lineage import read_lineage
 from genaiops.project import load_project
-from tests.unit.promote_support import World, git, make_world, promote_upstream
+from tests.unit.promote_support import World, git, make_world, promote_cli, promote_upstream
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     return make_world(tmp_path)
-
-
-def _promote(run_cli: Any, world: World, env: str, path: Path, *extra: str) -> Any:
-    return run_cli(
-        "promote", "--env", env, "--repo", str(world.repo), "--reports", str(world.reports), *extra, str(path)
-    )
 
 
 def _refusal(result: Any) -> str:
@@ -49,7 +43,7 @@ def test_a_version_the_previous_environment_lacks_is_refused_and_nothing_is_push
     artifact = world.write_artifact("prompt", "greeter", "1.0.0")
     world.write_reports([artifact])
     before = _refs(world)
-    message = _refusal(_promote(run_cli, world, "staging", artifact.root))
+    message = _refusal(promote_cli(run_cli, world, "staging", artifact.root))
     assert (
         "prompt/greeter 1.0.0 cannot reach staging before dev: dev does not deploy prompt/greeter" in message
     )
@@ -58,7 +52,7 @@ def test_a_version_the_previous_environment_lacks_is_refused_and_nothing_is_push
     # prod needs approval: no merge-request branch either
     promote_upstream(run_cli, world, "staging", artifact.root)  # dev only
     before = _refs(world)
-    message = _refusal(_promote(run_cli, world, "prod", artifact.root))
+    message = _refusal(promote_cli(run_cli, world, "prod", artifact.root))
     assert "cannot reach prod before staging" in message
     assert _refs(world) == before
 
@@ -66,21 +60,21 @@ def test_a_version_the_previous_environment_lacks_is_refused_and_nothing_is_push
 def test_only_the_version_the_previous_environment_deploys_now_passes(world: World, run_cli: Any) -> None:
     artifact = world.write_artifact("prompt", "greeter", "1.0.0", text="first")
     world.write_reports([artifact])
-    assert _promote(run_cli, world, "dev", artifact.root).code == 0
+    assert promote_cli(run_cli, world, "dev", artifact.root).code == 0
     world.write_artifact("prompt", "greeter", "1.1.0", text="second")
     world.write_reports([artifact])
-    message = _refusal(_promote(run_cli, world, "staging", artifact.root))
+    message = _refusal(promote_cli(run_cli, world, "staging", artifact.root))
     assert "dev deploys prompt/greeter 1.0.0" in message
 
     # dev takes 1.1.0, then rolls it back (a watch breach): dev no longer runs it, staging may not take it
-    assert _promote(run_cli, world, "dev", artifact.root).code == 0
+    assert promote_cli(run_cli, world, "dev", artifact.root).code == 0
     rollback = run_cli("rollback", "--env", "dev", "--repo", str(world.repo), "prompt/greeter", report=False)
     assert rollback.code == 0, rollback.stderr
-    message = _refusal(_promote(run_cli, world, "staging", artifact.root))
+    message = _refusal(promote_cli(run_cli, world, "staging", artifact.root))
     assert "dev deploys prompt/greeter 1.0.0" in message
 
-    assert _promote(run_cli, world, "dev", artifact.root).code == 0  # fixed forward: dev runs 1.1.0 again
-    result = _promote(run_cli, world, "staging", artifact.root)
+    assert promote_cli(run_cli, world, "dev", artifact.root).code == 0  # fixed forward: dev runs 1.1.0 again
+    result = promote_cli(run_cli, world, "staging", artifact.root)
     assert result.code == 0, result.stderr
     promotion = result.report["artifacts"][0]["details"]["promotion"]
     assert promotion["status"] == "pushed" and promotion["deployedIn"] == "dev"
@@ -90,10 +84,10 @@ def test_only_the_version_the_previous_environment_deploys_now_passes(world: Wor
 def test_same_version_with_other_content_is_refused(world: World, run_cli: Any) -> None:
     artifact = world.write_artifact("prompt", "greeter", "1.0.0", text="first")
     world.write_reports([artifact])
-    assert _promote(run_cli, world, "dev", artifact.root).code == 0
+    assert promote_cli(run_cli, world, "dev", artifact.root).code == 0
     world.write_artifact("prompt", "greeter", "1.0.0", text="edited without a version bump")
     world.write_reports([artifact])
-    message = _refusal(_promote(run_cli, world, "staging", artifact.root))
+    message = _refusal(promote_cli(run_cli, world, "staging", artifact.root))
     assert "dev deploys prompt/greeter 1.0.0 with other content" in message
 
 
@@ -101,7 +95,7 @@ def test_skipping_is_an_explicit_recorded_exception(world: World, run_cli: Any) 
     artifact = world.write_artifact("guardrail", "pii", "2.0.0")
     world.write_reports([artifact])
     reason = "hotfix for INC-7, approved by the on-call lead"
-    result = _promote(run_cli, world, "staging", artifact.root, "--skip-order", reason)
+    result = promote_cli(run_cli, world, "staging", artifact.root, "--skip-order", reason)
     assert result.code == 0, result.stderr
     promotion = result.report["artifacts"][0]["details"]["promotion"]
     assert promotion["status"] == "pushed" and promotion["orderException"] == f"skipped dev: {reason}"
@@ -117,7 +111,7 @@ def test_a_skip_without_a_reason_is_a_usage_error(world: World, run_cli: Any, re
     artifact = world.write_artifact("prompt", "greeter", "1.0.0")
     world.write_reports([artifact])
     before = _refs(world)
-    result = _promote(run_cli, world, "staging", artifact.root, "--skip-order", reason)
+    result = promote_cli(run_cli, world, "staging", artifact.root, "--skip-order", reason)
     assert result.code == 2 and "--skip-order needs a reason" in result.stderr
     assert _refs(world) == before
 
@@ -125,7 +119,7 @@ def test_a_skip_without_a_reason_is_a_usage_error(world: World, run_cli: Any, re
 def test_the_first_environment_has_no_order_to_keep(world: World, run_cli: Any) -> None:
     artifact = world.write_artifact("model-config", "chat", "1.0.0")
     world.write_reports([artifact])
-    result = _promote(run_cli, world, "dev", artifact.root)
+    result = promote_cli(run_cli, world, "dev", artifact.root)
     assert result.code == 0, result.stderr
     promotion = result.report["artifacts"][0]["details"]["promotion"]
     assert "deployedIn" not in promotion and "orderException" not in promotion
@@ -142,7 +136,7 @@ def test_a_prompt_waits_for_the_model_config_it_names(world: World, run_cli: Any
     prompt = _prompt_naming(world, "greeter", "chat")
     world.write_reports([world.artifact("prompt", "greeter")])
     before = _refs(world)
-    result = _promote(run_cli, world, "dev", prompt)
+    result = promote_cli(run_cli, world, "dev", prompt)
     assert result.code == 1
     [finding] = [f for f in result.report["artifacts"][0]["findings"] if f["severity"] == "error"]
     assert finding["ruleId"] == "promote/missing-dependency"
@@ -152,7 +146,7 @@ def test_a_prompt_waits_for_the_model_config_it_names(world: World, run_cli: Any
     # one run with both: the model config goes first, then the prompt finds it deployed
     chat = world.write_artifact("model-config", "chat", "2.0.0")
     world.write_reports([world.artifact("prompt", "greeter"), chat])
-    both = _promote(run_cli, world, "dev", prompt, str(chat.root))
+    both = promote_cli(run_cli, world, "dev", prompt, str(chat.root))
     assert both.code == 0, both.stderr
     assert git(world.remote, "log", "-2", "--format=%s").splitlines() == [
         "promote prompt/greeter 1.0.0 in dev",
@@ -166,8 +160,8 @@ def test_a_model_config_a_deployed_prompt_names_cannot_be_retired(
     chat = world.write_artifact("model-config", "chat", "2.0.0")
     prompt = _prompt_naming(world, "greeter", "chat")
     world.write_reports([chat, world.artifact("prompt", "greeter")])
-    assert _promote(run_cli, world, "dev", chat.root).code == 0
-    assert _promote(run_cli, world, "dev", prompt).code == 0
+    assert promote_cli(run_cli, world, "dev", chat.root).code == 0
+    assert promote_cli(run_cli, world, "dev", prompt).code == 0
     shutil.rmtree(chat.root)
     before = _refs(world)
 

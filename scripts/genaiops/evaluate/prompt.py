@@ -32,6 +32,7 @@ from jinja2.exceptions import SecurityError
 
 from genaiops import rules, templating
 from genaiops.discovery import Artifact
+from genaiops.llm.sampling import sampling_params
 from genaiops.llm.types import ChatRequest, ChatResponse
 from genaiops.metrics import text as textmetrics
 from genaiops.metrics.compare import nondeterminism
@@ -51,15 +52,6 @@ MAX_PROMPT_CHARS = 200_000
 TEXT_METRICS = ("exact_match", "token_f1", "rouge_l", "bleu")
 JUDGE_METRICS = tuple(f"judge_{d}" for d in DIMENSIONS)
 JSON_METRICS = ("json_valid", "exact_match")
-_SAMPLING = {
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "max_tokens": "max_tokens",
-    "presence_penalty": "presence_penalty",
-    "frequency_penalty": "frequency_penalty",
-    "stop_sequences": "stop",
-}
-
 DATASET_INVALID = rules.rule(
     "prompt/eval-dataset-invalid",
     "eval",
@@ -457,15 +449,6 @@ def _model(
         result.add(MODEL_CONFIG_MISSING, f"model config {config_id!r} has no model_name", file=rel_manifest)
         return None, {}
     return str(data["model_name"]), sampling_params(data)
-
-
-def sampling_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The OpenAI-API sampling parameters of a model-config manifest (``extra_params.seed`` included)."""
-    params = {api: config[key] for key, api in _SAMPLING.items() if config.get(key) is not None}
-    extra = config.get("extra_params")
-    if isinstance(extra, Mapping) and isinstance(extra.get("seed"), int):
-        params["seed"] = extra["seed"]
-    return params
 
 
 def _template(artifact: Artifact, manifest: Mapping[str, Any], result: ArtifactResult) -> Any:

@@ -22,6 +22,7 @@ import jsonschema
 
 from genaiops import templating
 from genaiops.errors import GenaiopsError
+from genaiops.llm.sampling import sampling_params
 from genaiops.serve.artifacts import ArtifactRef, LoadedArtifact, load
 from genaiops.serve.metrics import ServingMetrics
 
@@ -33,14 +34,6 @@ CALLER_PARAMETERS = frozenset(
 )
 """What a caller of /v1/chat/completions may send upstream besides model and messages."""
 ROLES = frozenset({"system", "user", "assistant"})
-_SAMPLING = {
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "max_tokens": "max_tokens",
-    "presence_penalty": "presence_penalty",
-    "frequency_penalty": "frequency_penalty",
-    "stop_sequences": "stop",
-}
 
 
 class RequestFailed(Exception):
@@ -51,15 +44,6 @@ class RequestFailed(Exception):
         self.status = status
         self.outcome = outcome
         self.extra = extra or {}
-
-
-def sampling_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """OpenAI sampling parameters of a model-config manifest (as the eval stage sends them)."""
-    params = {api: config[key] for key, api in _SAMPLING.items() if config.get(key) is not None}
-    extra = config.get("extra_params")
-    if isinstance(extra, Mapping) and isinstance(extra.get("seed"), int):
-        params["seed"] = extra["seed"]
-    return params
 
 
 def caller_parameters(body: Mapping[str, Any]) -> dict[str, Any]:
