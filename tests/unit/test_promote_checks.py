@@ -59,6 +59,10 @@ def test_a_failed_check_upstream_blocks_the_version_until_a_check_passes(
     artifact = deployed_in_dev(run_cli, world)
     recorded = _record(run_cli, world, _check_report(tmp_path, artifact, "fail"))
     assert recorded.code == 0, recorded.stderr
+    # the step's report (a workflow keeps it as an output artifact)
+    context = recorded.report["context"]["recordCheck"]
+    assert context["status"] == "pushed" and context["failed"] == ["prompt/greeter"]
+    assert recorded.report["stage"] == "record-check" and recorded.report["exitCode"] == 0
     record = _recorded(world)["prompt/greeter"]
     assert (record["version"], record["status"], record["findings"]) == ("1.0.0", "fail", ["eval/regression"])
     assert record["digest"].startswith("sha256:") and record["workflow"] == "drift-1"

@@ -43,6 +43,7 @@ def _sign_reports(world: World, signer: Signer, run_cli: Any, out: Path) -> tupl
     reports = sorted(world.reports.glob("*.json"))
     result = run_cli("evidence", *map(str, reports), "--out", str(out / "evidence.json"))
     assert result.code == 0, result.stderr
+    assert len(result.report["context"]["evidence"]["reports"]) == len(reports)
     evidence = out / "evidence.json"
     (out / "evidence.json.sig").write_bytes(signer.sign(evidence.read_bytes()))
     (out / "cosign.pub").write_bytes(signer.public_pem())

@@ -34,6 +34,7 @@ from genaiops.promote.deploy import publish_edit, with_trailers
 from genaiops.promote.gate import MAX_REPORT_BYTES
 from genaiops.promote.options import add_target_options
 from genaiops.promote.snapshot import Snapshot
+from genaiops.report import Report, write_report
 
 CHECKS_FILE = "checks.yaml"
 VERDICTS = ("pass", "fail")
@@ -224,6 +225,10 @@ def run(args: argparse.Namespace) -> int:
     failed = sorted(ref for ref, r in results.items() if r["status"] == "fail")
     summary = {"status": outcome.status, "branch": outcome.branch, "commit": outcome.commit, "failed": failed}
     sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    if args.report is not None:  # the workflow step keeps it (an error writes the usual error report)
+        report = Report(stage="record-check")
+        report.context["recordCheck"] = {**summary, "environment": args.env, "verdicts": results}
+        write_report(report, args.report)
     sys.stderr.write(
         f"record-check: {len(results)} verdicts for {args.env} ({len(failed)} failed), {outcome.status} "
         f"({outcome.branch} at {outcome.commit[:12]})\n"

@@ -28,7 +28,7 @@ from typing import Any
 
 from genaiops import rules
 from genaiops.errors import UsageError
-from genaiops.report import write_json_atomic
+from genaiops.report import Report, write_json_atomic, write_report
 
 FORMAT = "genaiops.dev/evidence/v1"
 MAX_EVIDENCE_BYTES = 4 * 1024 * 1024
@@ -226,6 +226,10 @@ def run(args: argparse.Namespace) -> int:
         write_json_atomic(args.out, manifest)
     except OSError as exc:
         raise UsageError(f"cannot write --out {args.out}: {exc.strerror}") from None
+    if args.report is not None:
+        report = Report(stage="evidence")
+        report.context["evidence"] = {"manifest": str(args.out), "reports": manifest["reports"]}
+        write_report(report, args.report)
     stages = ", ".join(entry["stage"] for entry in manifest["reports"])
     sys.stderr.write(f"evidence: {len(manifest['reports'])} reports ({stages}) -> {args.out}\n")
     return 0
