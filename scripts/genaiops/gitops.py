@@ -1,11 +1,14 @@
 """Commits to the GitOps repository: clone, apply a change, commit, push; retry on a moved head.
 
 A change is a function that edits a working tree and says whether it changed anything. Publishing
-clones the target branch into a private temporary directory, applies the change, commits, and
-pushes without force. When the push is refused because the remote branch moved (another promotion
-won the race), it fetches the new head, resets the private clone onto it, re-applies the change and
-tries again, a bounded number of times with jittered exponential backoff. The result is a linear
-history on the branch in which no concurrent promotion is lost.
+clones the target branch into a private temporary directory (only the folders the change reads and
+writes are checked out, so the cost of an attempt does not grow with the rest of the monorepo),
+applies the change, commits, and pushes without force. When the push is refused because the remote
+branch moved (another promotion won the race; told from git's own push status, without another round
+trip), it fetches the new head, resets the private clone onto it, re-applies the change - the rules
+must hold on the new head too: a concurrent rejection or retirement must be seen - and tries again, a
+bounded number of times with jittered exponential backoff scaled to how long an attempt takes here.
+The result is a linear history on the branch in which no concurrent promotion is lost.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +30,22 @@ from genaiops.errors import InfraError, UsageError
 
 DEFAULT_ATTEMPTS = 40
 """Enough for dozens of promotions racing on one branch: every round, one of them wins."""
-BACKOFF_BASE_S = 0.05
+BACKOFF_MIN_S = 0.02
+"""The smallest backoff unit; the unit is otherwise the duration of the attempt that lost."""
 BACKOFF_CAP_S = 1.0
+CLONE_CONFIG = ("gc.auto=0", "maintenance.auto=false")
+"""A throw-away clone never needs housekeeping (git would otherwise spawn it after commits)."""
+LOST_RACE = (
+    "fetch first",
+    "non-fast-forward",
+    "stale info",
+    "cannot lock ref",
+    "failed to lock",
+    "unable to lock",
+    "but expected",
+    "incorrect old value",
+)
+"""git's push statuses (``--porcelain``) and ref-lock errors that mean another push won the race."""
 COMMITTER = ("genaiops", "genaiops@localhost")
 """Used only when neither git config nor $GIT_AUTHOR_EMAIL/$GIT_COMMITTER_EMAIL name an identity."""
 
@@ -59,6 +76,7 @@ class GitError(Exception):
     """A git command failed; carries its output (credentials in URLs redacted)."""
 
     def __init__(self, args: tuple[str, ...], output: str) -> None:
+        self.args_ = args
         self.output = redact(output)
         super().__init__(redact(f"git {' '.join(args)}: {self.output}"))
 
@@ -116,13 +134,13 @@ def run_git(cwd: Path | None, *args: str) -> str:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     command = ["git", *(["-C", str(cwd)] if cwd else []), *args]
     try:
-        if args and args[0] in NETWORK_COMMANDS:
+        if args and args[0] in NETWORK_COMMANDS and env.get(USERNAME_ENV) and env.get(PASSWORD_ENV):
             env.update(credential_env(env, _remote_url(cwd, args, env)))
         proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     except FileNotFoundError:
         raise UsageError("git is not installed or not on PATH") from None
     if proc.returncode != 0:
-        raise GitError(args, (proc.stderr.strip() or proc.stdout.strip()))
+        raise GitError(args, "\n".join(filter(None, (proc.stderr.strip(), proc.stdout.strip()))))
     return proc.stdout
 
 
@@ -144,13 +162,34 @@ def resolve_remote(repo: Path, remote: str | None, fallback: str | None = None) 
 
 
 @contextmanager
-def private_clone(remote: str, branch: str) -> Iterator[Path]:
-    """A throw-away clone of ``branch`` of ``remote``; removed afterwards."""
+def private_clone(remote: str, branch: str, checkout: Sequence[str] = ()) -> Iterator[Path]:
+    """A throw-away clone of ``branch`` of ``remote``; removed afterwards.
+
+    ``checkout``: the only folders to check out (a cone-mode sparse checkout; files at the top level
+    come too). Commits still carry the whole tree; only the working tree, and so the cost of every
+    reset, status and clean, is limited to them (a sparse index: git does not even list the rest).
+    Empty: everything.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="genaiops-gitops-"))
     clone = workdir / "repo"
+    config = [arg for item in CLONE_CONFIG for arg in ("-c", item)]
+    sparse = ["--sparse"] if checkout else []
     try:
         try:
-            run_git(None, "clone", "--quiet", "--single-branch", "--branch", branch, remote, str(clone))
+            run_git(
+                None,
+                "clone",
+                "--quiet",
+                *config,
+                *sparse,
+                "--single-branch",
+                "--branch",
+                branch,
+                remote,
+                str(clone),
+            )
+            if checkout:
+                run_git(clone, "sparse-checkout", "set", "--cone", "--sparse-index", "--", *checkout)
         except GitError as exc:
             if "not found in upstream" in exc.output or "Remote branch" in exc.output:
                 raise UsageError(f"branch {branch!r} does not exist in {redact(remote)}") from None
@@ -160,6 +199,7 @@ def private_clone(remote: str, branch: str) -> Iterator[Path]:
             ) from None
         yield clone
     finally:
+        _IDENTITIES.pop(clone, None)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -175,20 +215,31 @@ def _reset_to(clone: Path, branch: str) -> None:
     run_git(clone, "clean", "--quiet", "-fdx")
 
 
-def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
+def _backoff(attempt: int, took: float) -> None:
+    """Sleep before attempt ``attempt + 1``: full jitter over a window that doubles each lost race,
+    in units of how long the lost attempt took (so racers spread out over about as many attempt
+    durations as there are racers left, on a fast local remote as on a slow one)."""
+    unit = max(BACKOFF_MIN_S, took)
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, unit * 2 ** (attempt - 1))))
+
+
+_IDENTITIES: dict[Path, list[str]] = {}
 
 
 def _identity(clone: Path) -> list[str]:
-    """``-c user.name=... -c user.email=...`` when neither git config nor $GIT_* set an identity."""
+    """``-c user.name=... -c user.email=...`` when neither git config nor $GIT_* set an identity
+    (asked once per clone: a retried commit does not ask again)."""
     if os.environ.get("GIT_AUTHOR_EMAIL") and os.environ.get("GIT_COMMITTER_EMAIL"):
         return []
-    try:
-        if run_git(clone, "config", "user.email").strip():
-            return []
-    except GitError:  # unset: git config exits 1
-        pass
-    return ["-c", f"user.name={COMMITTER[0]}", "-c", f"user.email={COMMITTER[1]}"]
+    if clone not in _IDENTITIES:
+        try:
+            configured = bool(run_git(clone, "config", "user.email").strip())
+        except GitError:  # unset: git config exits 1
+            configured = False
+        _IDENTITIES[clone] = (
+            [] if configured else ["-c", f"user.name={COMMITTER[0]}", "-c", f"user.email={COMMITTER[1]}"]
+        )
+    return _IDENTITIES[clone]
 
 
 def commit_all(clone: Path, message: str, paths: list[str]) -> str:
@@ -214,6 +265,7 @@ def publish(
     Never force-pushes; raises InfraError when the remote keeps refusing or is unreachable.
     """
     for attempt in range(1, attempts + 1):
+        started = time.monotonic()
         try:
             if not (attempt == 1 and _fresh_clone_of(clone, branch)):
                 _prepare(clone, branch, base_branch)
@@ -232,7 +284,7 @@ def publish(
                     f"git failed while publishing to {branch}: {exc.output}",
                     hint="The GitOps remote may be down; the step is retried.",
                 ) from None
-            _backoff(attempt)
+            _backoff(attempt, time.monotonic() - started)
     raise InfraError(
         f"the GitOps branch {branch} kept moving: gave up after {attempts} attempts",
         hint="Many promotions raced for the branch; re-run the promotion.",
@@ -266,8 +318,12 @@ def _prepare(clone: Path, branch: str, base_branch: str | None) -> None:
 def _head_moved(clone: Path, branch: str, exc: GitError) -> bool:
     """Whether a failed push lost a race: the remote branch moved, or its ref was locked by another push.
 
+    Told from git's push status when it says so; otherwise by asking the remote where the branch is.
     Any other refusal (a server hook, permissions) is not retried.
     """
+    text = exc.output.lower()
+    if exc.args_ and exc.args_[0] == "push" and any(s in text for s in LOST_RACE):
+        return True
     try:
         base = run_git(clone, "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}").strip()
     except GitError:
@@ -278,9 +334,7 @@ def _head_moved(clone: Path, branch: str, exc: GitError) -> bool:
         return False
     if now != base:
         return True
-    text = exc.output.lower()
-    locked = ("cannot lock ref", "failed to lock", "unable to lock", "is at", "but expected")
-    return any(s in text for s in locked)
+    return any(s in text for s in (*LOST_RACE, "is at"))
 
 
 def tree_of(clone: Path, relpath: str) -> str:

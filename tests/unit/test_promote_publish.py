@@ -318,3 +318,46 @@ def test_push_credentials_come_from_the_environment_and_are_written_nowhere(tmp_
         other = fill(protocol, host)
         assert "s3cr3t" not in other.stdout, (protocol, host)
         assert other.returncode != 0  # no helper answered and prompts are off
+
+
+def test_the_publishing_clone_checks_out_only_the_environments_and_keeps_the_rest(
+    world: World, run_cli: Any
+) -> None:
+    """The GitOps repository is the team's monorepo: the private clone checks out (and indexes) only
+    environments/, so a promotion's cost does not grow with the artifacts beside it, while the commit it
+    pushes still carries every other file unchanged."""
+    from genaiops.gitops import private_clone
+
+    (world.repo / "artifacts/prompts/other").mkdir(parents=True)
+    (world.repo / "artifacts/prompts/other/prompt.yaml").write_text("id: other\n", encoding="utf-8")
+    git(world.repo, "add", "-A")
+    git(world.repo, "commit", "-q", "-m", "an artifact beside the environments")
+    git(world.repo, "push", "-q", "origin", "main")
+    with private_clone(str(world.remote), "main", checkout=["environments"]) as clone:
+        assert (clone / "environments/dev/kustomization.yaml").is_file()
+        assert (clone / "genaiops.yaml").is_file(), "top-level files come with a cone checkout"
+        assert not (clone / "artifacts").exists()
+        indexed = git(clone, "ls-files", "--sparse").splitlines()
+        assert "artifacts/" in indexed and not any(p.startswith("artifacts/prompts") for p in indexed)
+    artifact = world.write_artifact("prompt", "greeter", "1.0.0")
+    world.write_reports([artifact])
+    assert _promote(run_cli, world, artifact.root, "dev").code == 0
+    assert remote_file(world, "main", "artifacts/prompts/other/prompt.yaml") == "id: other\n"
+    changed = git(world.remote, "diff", "--name-only", "main~1", "main").split()
+    assert changed and all(p.startswith("environments/dev/") for p in changed)
+
+
+def test_a_lost_race_is_told_from_the_push_status_without_asking_the_remote(tmp_path: Path) -> None:
+    """git's porcelain push status says when another push won; only an unexplained refusal costs a
+    round trip to the remote (which, unreachable here, makes it not a lost race)."""
+    from genaiops.gitops import GitError, _head_moved
+
+    clone = tmp_path / "clone"
+    git_init = subprocess.run(["git", "init", "-q", str(clone)], check=False)
+    assert git_init.returncode == 0
+    lost = "To /srv/gitops.git\n!\tHEAD:refs/heads/main\t[rejected] (fetch first)\nDone"
+    assert _head_moved(clone, "main", GitError(("push", "origin"), lost))
+    locked = "! [remote rejected] HEAD -> main (cannot lock ref 'refs/heads/main')"
+    assert _head_moved(clone, "main", GitError(("push", "origin"), locked))
+    hook = "! [remote rejected] HEAD -> main (pre-receive hook declined)"
+    assert not _head_moved(clone, "main", GitError(("push", "origin"), hook))

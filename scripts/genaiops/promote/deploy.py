@@ -204,7 +204,7 @@ def publish_edit(target: Target, edit: Edit, *, approval: bool = False) -> Outco
     """
     paths = [f"{ENVIRONMENTS_DIR}/{edit.env}"]
     recorded: list[LineageEntry] = []
-    with private_clone(target.remote, target.branch) as clone:
+    with private_clone(target.remote, target.branch, checkout=[ENVIRONMENTS_DIR]) as clone:
         if not approval:
             result: PublishResult = publish(
                 clone, target.branch, _change(edit, recorded), paths, attempts=target.attempts

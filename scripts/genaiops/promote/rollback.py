@@ -22,7 +22,7 @@ import yaml
 from genaiops.errors import UsageError
 from genaiops.gitops import private_clone, read_tree, resolve_remote, run_git
 from genaiops.kinds import BY_NAME, parse_artifact_ref
-from genaiops.lineage import RETIRE, LineageEntry, now, read_lineage
+from genaiops.lineage import ENVIRONMENTS_DIR, RETIRE, LineageEntry, now, read_lineage
 from genaiops.project import Project, load_project
 from genaiops.promote.deploy import Outcome, Target, deploy
 from genaiops.promote.options import add_target_options
@@ -91,7 +91,7 @@ def rollback(
     env = project.environment(env_name)
     target = target_for(project, remote, branch)
     where = f"{kind}/{artifact_id} in {env.name}"
-    with private_clone(target.remote, target.branch) as clone:
+    with private_clone(target.remote, target.branch, checkout=[ENVIRONMENTS_DIR]) as clone:
         chosen = plan(read_lineage(clone, env.name, kind, artifact_id), to_version, where)
         if chosen is None:
             return Outcome("unchanged", target.branch, run_git(clone, "rev-parse", "HEAD").strip(), 0), None

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from genaiops.errors import InfraError, UsageError
 from genaiops.gitops import private_clone
 from genaiops.kinds import parse_artifact_ref
-from genaiops.lineage import current
+from genaiops.lineage import ENVIRONMENTS_DIR, current
 from genaiops.project import load_project
 from genaiops.promote.options import add_target_options
 from genaiops.promote.rollback import rollback, summary, target_for
@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     target = target_for(project, args.remote, args.branch)
     version = args.watched_version
     if version is None:
-        with private_clone(target.remote, target.branch) as clone:
+        with private_clone(target.remote, target.branch, checkout=[ENVIRONMENTS_DIR]) as clone:
             deployed = current(clone, env.name, kind, artifact_id)
         if deployed is None:
             raise UsageError(f"{kind}/{artifact_id} is not deployed in {env.name}: nothing to watch")
