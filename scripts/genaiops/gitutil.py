@@ -53,9 +53,21 @@ def parse_name_status(text: str) -> list[FileChange]:
 
 
 def changed_since(repo: Path, ref: str, head: str | None = None) -> list[FileChange]:
-    """Files changed between the merge base of ``ref`` and ``head`` (default: the working tree)."""
+    """Files changed between the merge base of ``ref`` and ``head`` (default: the working tree).
+
+    ``ref`` may name both ends as ``BASE...HEAD`` (git's notation for what HEAD's own commits changed
+    since it left BASE): only commits are compared, so the cost is that of the change, not of a walk
+    over the working tree looking for untracked files (what a pull request's CI, on a clean checkout,
+    wants).
+    """
+    if head is None and "..." in ref:
+        ref, head = ref.split("...", 1)
+        head = head or "HEAD"
+        if not ref:
+            raise UsageError("--changed-since BASE...HEAD needs a BASE")
     git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if head:
+        git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{head}^{{commit}}")
         out = git(repo, "diff", "--name-status", "-M", "--no-color", "--end-of-options", f"{ref}...{head}")
     else:
         base = git(repo, "merge-base", "--end-of-options", ref, "HEAD").strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -138,9 +138,22 @@ def _ecma_regex_ok(instance: str) -> bool:
 
 @cache
 def _fast_validator(name: str) -> Callable[[Any], Any]:
+    """fastjsonschema's validator for ``name``: generating it costs ~35 ms a schema, so the generated
+    code is kept, compiled, in the validator cache (see genaiops.codecache) and only executed after."""
     import fastjsonschema  # only when a fast-path schema is first used
 
-    return fastjsonschema.compile(load_schema(name), formats={"regex": _ecma_regex_ok})
+    from genaiops.codecache import cached_code
+
+    schema = load_schema(name)
+
+    def generate() -> str:
+        return str(fastjsonschema.compile_to_code(schema, formats={"regex": _ecma_regex_ok}))
+
+    key = json.dumps([fastjsonschema.VERSION, schema], sort_keys=True)
+    code, entry = cached_code(f"schema-{name}", key, generate)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # code generated from our own shipped schema (never from input)
+    return partial(namespace[entry], custom_formats={"regex": _ecma_regex_ok})
 
 
 def _fast_pass(data: Any, schema: str) -> bool:

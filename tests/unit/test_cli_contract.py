@@ -178,6 +178,30 @@ def test_changed_since_selects_only_changed_artifacts(git_repo: Path, run_cli) -
 
 
 @pytest.mark.usefixtures("lint_registered")
+def test_changed_since_a_commit_range_compares_commits_only(git_repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """``BASE...HEAD`` is what a pull request's commits changed: an untracked or uncommitted artifact
+    in the working tree is not part of it (no walk over the tree for untracked files)."""
+    from tests.conftest import git
+
+    git(git_repo, "branch", "base")
+    _prompt(git_repo, "committed")
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-q", "-m", "committed")
+    _prompt(git_repo, "untracked")
+    ranged = run_cli("lint", "--changed-since", "base...HEAD", cwd=git_repo)
+    assert ranged.code == 0
+    assert [a["id"] for a in ranged.report["artifacts"]] == ["committed"]
+    assert [
+        a["id"] for a in run_cli("lint", "--changed-since", "base...", cwd=git_repo).report["artifacts"]
+    ] == ["committed"]
+    worktree = run_cli("lint", "--changed-since", "base", cwd=git_repo)
+    assert sorted(a["id"] for a in worktree.report["artifacts"]) == ["committed", "untracked"]
+    for bad in ("...HEAD", "base...no-such-ref"):
+        result = run_cli("lint", "--changed-since", bad, cwd=git_repo)
+        assert result.code == 2, bad
+
+
+@pytest.mark.usefixtures("lint_registered")
 def test_machine_formats(git_repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     _prompt(git_repo, "p0", "fail")
     sarif = json.loads(run_cli("lint", ".", "--format", "sarif", cwd=git_repo).stdout)
