@@ -13,7 +13,16 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("rouge_score", "nltk", "scipy", "numpy", "qdrant_client", "httpx", "genaiops.llm.localserver")
+HEAVY = (
+    "rouge_score",
+    "nltk",
+    "scipy",
+    "numpy",
+    "qdrant_client",
+    "httpx",
+    "urllib3",
+    "genaiops.llm.localserver",
+)
 
 PROBE = """
 import json, sys

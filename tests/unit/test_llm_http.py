@@ -297,3 +297,21 @@ def test_connections_are_reused_unless_turned_off(reuse: bool, connections: int)
         server.shutdown()
         server.server_close()
     assert len(set(server.ports)) == connections  # type: ignore[attr-defined]
+
+
+def test_proxies_come_from_the_standard_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As before with httpx: $HTTP(S)_PROXY route the model calls, $NO_PROXY exempts a host."""
+    import urllib3
+
+    from genaiops.llm.client import _pool_for
+
+    for var in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    assert not isinstance(_pool_for("https://llm.example.com/v1/"), urllib3.ProxyManager)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    routed = _pool_for("https://llm.example.com:8443/v1/")
+    assert isinstance(routed, urllib3.ProxyManager) and routed.proxy is not None
+    assert routed.proxy.host == "proxy.internal"
+    assert not isinstance(_pool_for("http://llm.example.com/v1/"), urllib3.ProxyManager), "http: no proxy set"
+    monkeypatch.setenv("NO_PROXY", "llm.example.com")
+    assert not isinstance(_pool_for("https://llm.example.com:8443/v1/"), urllib3.ProxyManager)

@@ -14,7 +14,7 @@ from genaiops.cli import COMMAND_MODULES
 from genaiops.stages.registry import CHECKS
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("scipy", "nltk", "rouge_score", "sacrebleu", "qdrant_client", "httpx")
+HEAVY = ("scipy", "nltk", "rouge_score", "sacrebleu", "qdrant_client", "httpx", "urllib3")
 
 
 def _imported_after(modules: list[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
@@ -40,7 +40,7 @@ def test_the_stages_import_no_heavy_library() -> None:
 
 
 def test_the_probe_sees_a_heavy_import() -> None:
-    assert _imported_after(["genaiops.cli", "genaiops.llm.client"]) == ["httpx"]
+    assert _imported_after(["genaiops.cli", "genaiops.llm.client"]) == ["urllib3"]
 
 
 def test_help_lists_every_command_without_rendering() -> None:

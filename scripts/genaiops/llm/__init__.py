@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from genaiops.llm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
 # The names below load on first use (PEP 562): importing a submodule such as genaiops.llm.command
-# (the `serve-llm` CLI) must not pull in httpx through the provider.
+# (the `serve-llm` CLI) must not pull in the HTTP client (urllib3) through the provider.
 _LAZY = {
     "ChatRequest": "genaiops.llm.types",
     "ChatResponse": "genaiops.llm.types",

@@ -92,7 +92,7 @@ class Provider:
     def client(self) -> LLMClient:
         with self._lock:
             if self._client is None:
-                # imported here: replaying cassettes never needs the HTTP client (httpx, ~0.3 s to import)
+                # imported here: replaying cassettes never needs the HTTP client (urllib3)
                 from genaiops.llm.client import LLMClient
 
                 self._client = LLMClient(self.config)
