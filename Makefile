@@ -56,6 +56,10 @@ e2e: setup ## Real cluster: kind up, every platform component, tests/e2e scenari
 check: setup lint-code validate ## The generated repo's own checks: code lint, manifests, pytest
 	$(MAKE) --no-print-directory pytest
 
+.PHONY: promptfoo
+promptfoo: ## Install the pinned promptfoo (npm) for the side-by-side benchmarks in tests/benchmarks
+	scripts/install-promptfoo.sh
+
 .PHONY: validate
 validate: setup ## kustomize build + kubeconform every overlay, with a tally
 	scripts/validate.sh
