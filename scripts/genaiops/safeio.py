@@ -8,7 +8,7 @@ follows a symlink out of the repository or reads more than ``MAX_FILE_BYTES``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,11 +90,32 @@ def read_text(path: Path, root: Path, limit: int = MAX_FILE_BYTES) -> str:
 
 @dataclass
 class YamlDocument:
-    """A parsed YAML file: its data plus the node tree, for line numbers of any path."""
+    """A parsed YAML file: its data, and its node tree for line numbers of any path.
+
+    The node tree (a few objects per value, with their marks) is composed again from the text when a
+    line number is first asked for, that is when there is a finding to place. Keeping every document's
+    tree alive instead made a run over thousands of artifacts hold millions of objects, and every full
+    garbage collection slower than the last.
+    """
 
     data: Any
-    node: yaml.Node | None
+    text: str
     file: str
+    _node: yaml.Node | None = field(default=None, init=False, repr=False, compare=False)
+    _composed: bool = field(default=False, init=False, repr=False, compare=False)
+
+    @property
+    def node(self) -> yaml.Node | None:
+        if not self._composed:
+            loader = _Loader(self.text)
+            try:
+                self._node = loader.get_single_node()
+            except (yaml.YAMLError, ValueError, TypeError, RecursionError):  # parsed before: not expected
+                self._node = None
+            finally:
+                loader.dispose()
+            self._composed = True
+        return self._node
 
     def line_of(self, path: tuple[str | int, ...] | list[str | int]) -> int | None:
         """The 1-based line of the value at ``path`` (the deepest existing prefix), if known."""
@@ -159,14 +180,17 @@ def parse_yaml(text: str, rel: str) -> YamlDocument:
         raise ArtifactError(f"{rel}: invalid YAML: {exc}", rule_id="core/invalid-yaml", file=rel) from None
     finally:
         loader.dispose()
-    if _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:
+    # Without an alias (``*name``) the document is its own expansion, and no value takes less than half a
+    # character of text: only a document that could be over the limit is counted.
+    could_expand = "*" in text or 2 * len(text) + 1 > MAX_YAML_NODES
+    if could_expand and _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:
         raise ArtifactError(
             f"{rel}: YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb or cycle?)",
             hint="Write the data out instead of multiplying it through anchors and aliases.",
             rule_id="core/yaml-too-large",
             file=rel,
         )
-    return YamlDocument(data=data, node=node, file=rel)
+    return YamlDocument(data=data, text=text, file=rel)
 
 
 def load_yaml(path: Path, root: Path) -> YamlDocument:

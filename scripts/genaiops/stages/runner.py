@@ -7,6 +7,7 @@ import os
 import re
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ SEMVER = re.compile(
 )
 
 Check = Callable[[Artifact, ArtifactResult, "StageContext"], None]
+MANIFEST_CACHE = 256
+"""Parsed manifests a run keeps (least recently used out first)."""
 
 
 @dataclass
@@ -37,13 +40,21 @@ class StageContext:
     project: Project
     stage: str
     options: dict[str, Any] = field(default_factory=dict)
-    manifests: dict[tuple[str, str], YamlDocument] = field(default_factory=dict)
+    manifests: OrderedDict[tuple[str, str], YamlDocument] = field(default_factory=OrderedDict)
 
     def manifest(self, artifact: Artifact) -> YamlDocument:
-        """The artifact's parsed manifest (parsed once per run)."""
-        if artifact.key not in self.manifests:
-            self.manifests[artifact.key] = load_yaml(artifact.manifest_path, artifact.repo)
-        return self.manifests[artifact.key]
+        """The artifact's parsed manifest, from a cache of the MANIFEST_CACHE most recently used ones (a
+        model config many prompts name is parsed once; a run over 10,000 artifacts does not keep 10,000
+        node trees alive, which made every full garbage collection slower than the last)."""
+        cached = self.manifests.get(artifact.key)
+        if cached is not None:
+            self.manifests.move_to_end(artifact.key)
+            return cached
+        document = load_yaml(artifact.manifest_path, artifact.repo)
+        self.manifests[artifact.key] = document
+        if len(self.manifests) > MANIFEST_CACHE:
+            self.manifests.popitem(last=False)
+        return document
 
 
 def resolve_check(stage: str, kind: str) -> Check | None:
