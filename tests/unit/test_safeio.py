@@ -48,6 +48,29 @@ def test_line_of_finds_nested_values() -> None:
     assert doc.line_of(["missing"]) == 1
 
 
+def test_the_node_tree_is_composed_only_when_a_line_is_asked_for() -> None:
+    """A run over thousands of artifacts must not hold every document's node tree: only data is kept, and
+    the tree is composed again (once) for the first line number."""
+    import yaml
+
+    doc = parse_yaml("id: x\nlist:\n  - a\n  - b\n", "x")
+    assert not any(isinstance(value, yaml.Node) for value in vars(doc).values())
+    assert doc._node is None
+    assert doc.line_of(["list", 1]) == 4
+    tree = doc.node
+    assert tree is not None and doc.node is tree
+
+
+def test_a_large_document_without_aliases_is_still_bounded() -> None:
+    """The alias-bomb count is skipped only where the text is too short to hold too many values."""
+    from genaiops import safeio
+
+    flat = "[" + ",".join("x" for _ in range(safeio.MAX_YAML_NODES)) + "]"
+    with pytest.raises(ArtifactError) as exc:
+        parse_yaml(flat, "flat.yaml")
+    assert _rule(exc) == "core/yaml-too-large"
+
+
 def test_invalid_utf8_and_binary_are_findings(tmp_path: Path) -> None:
     (tmp_path / "latin1.yaml").write_bytes("a: caf\xe9\n".encode("latin-1"))
     (tmp_path / "binary.yaml").write_bytes(b"\x00\x01\x02")
