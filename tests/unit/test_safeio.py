@@ -152,3 +152,68 @@ def test_symlinked_artifact_folder_leading_outside_is_a_finding_and_never_walked
     assert result.code == 1
     assert [f["ruleId"] for f in result.report["artifacts"][0]["findings"]] == ["core/path-escape"]
     assert walked == []
+
+
+SAME_AS_PYYAML = [
+    "a: 1\nb: [1.5, .inf, -.nan, 0x1F, 0o17, 1_000, 190:20:30]\nc: {yes: on, no: off, ~: null}\n",
+    "dates: [2001-12-14t21:59:43.10-05:00, 2002-12-14]\nbin: !!binary aGVsbG8=\n",
+    "s: !!set {a, b}\no: !!omap [{x: 1}, {y: 2}]\np: !!pairs [{x: 1}, {x: 2}]\n",
+    "forced: !!str 12\nnum: !!int '7'\nfloat: !!float '1'\nnested: [[], {}, [[{}]], '', ' ']\n",
+    "? complex key\n: value\n1: int key\n2.5: float key\ntrue: bool key\nnull: null key\n",
+    "=: value key\nplain: |\n  block\n  text\nfolded: >-\n  a\n  b\n",
+    "---\n- a\n- b: c\n  d: [e, {f: g}]\n...\n",
+    "dup: 1\ndup: 2\n",
+    "anchor: &a {x: 1}\nnot_an_alias: 'x*y'\n",
+]
+
+
+@pytest.mark.parametrize("text", SAME_AS_PYYAML)
+def test_documents_parse_exactly_as_pyyaml_safe_load_does(text: str) -> None:
+    import yaml
+
+    data = parse_yaml(text, "x.yaml").data
+    reference = yaml.safe_load(text)
+    assert repr(data) == repr(reference), "same values, types and key order"
+
+
+@pytest.mark.parametrize("text", ["? [a, b]\n: 1\n", "{[x]: 1}\n", "? {a: 1}\n: 2\n"])
+def test_an_unhashable_key_is_invalid_yaml_with_its_line(text: str) -> None:
+    with pytest.raises(ArtifactError) as exc:
+        parse_yaml(text, "x.yaml")
+    assert _rule(exc) == "core/invalid-yaml" and "unhashable" in exc.value.message and exc.value.line == 1
+
+
+def _yaml_values():  # type: ignore[no-untyped-def]
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=12),
+        st.sampled_from(["yes", "off", "0x1f", "1_0", "12:30", "2002-12-14", "~", "", "*x", "&y", "-", "?"]),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.dictionaries(st.one_of(st.text(max_size=6), st.integers(), st.booleans()), inner, max_size=4),
+        ),
+        max_leaves=20,
+    )
+
+
+def test_any_alias_free_document_parses_as_pyyaml_does() -> None:
+    """Property: whatever PyYAML writes (block or flow style), genaiops reads back exactly as PyYAML does."""
+    import yaml
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(value=_yaml_values(), flow=st.booleans())
+    def check(value: object, flow: bool) -> None:
+        text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True)
+        assert repr(parse_yaml(text, "x.yaml").data) == repr(yaml.safe_load(text))
+
+    check()
