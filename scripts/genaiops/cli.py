@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from genaiops import __version__, rules
+from genaiops.commands import COMMANDS
 from genaiops.discovery import Artifact, paths_from_env, resolve_paths
 from genaiops.errors import GenaiopsError, UsageError
 from genaiops.exitcodes import ExitCode
@@ -29,20 +30,8 @@ from genaiops.route import Route, load_payload, route_changes, route_event, rout
 from genaiops.stages.registry import STAGES
 from genaiops.stages.runner import StageContext, run_stage
 
-COMMAND_MODULES: list[str] = [
-    # Modules that add a subcommand: each defines `add_parser(subparsers) -> None`, which must set
-    # `handler=<callable(args) -> int>` with set_defaults. Append a line to add a command.
-    "genaiops.manifests.command",
-    "genaiops.scaffold",
-    "genaiops.llm.command",
-    "genaiops.promote.rollback",
-    "genaiops.promote.reject",
-    "genaiops.promote.evidence",
-    "genaiops.promote.checks",
-    "genaiops.promote.watch",
-    "genaiops.serve.command",
-    "genaiops.notify",
-]
+COMMAND_MODULES: list[str] = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
+"""The modules of the helper commands (genaiops.commands lists them, with the command each registers)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,8 +60,11 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no human summary on stderr")
 
 
-def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
-    """The argument parser; ``extra_commands=False`` skips importing COMMAND_MODULES (fast stage startup)."""
+def build_parser(extra_commands: bool | str = True) -> argparse.ArgumentParser:
+    """The argument parser. ``extra_commands``: True registers every helper command's full parser
+    (importing its module); a command's name registers that one's and lists the others by name and help
+    (from genaiops.commands, without importing them), as does ""; False registers none (a stage's start-up
+    needs none of them)."""
     parser = _Parser(
         prog="genaiops",
         description=__doc__.splitlines()[0],
@@ -140,8 +132,11 @@ def build_parser(extra_commands: bool = True) -> argparse.ArgumentParser:
     _add_output_options(r)
     rl = sub.add_parser("rules", help="list every rule id (--markdown prints docs/rules.md)")
     rl.add_argument("--markdown", action="store_true")
-    for module_name in COMMAND_MODULES if extra_commands else ():
-        importlib.import_module(module_name).add_parser(sub)
+    for name, (module_name, help_text) in COMMANDS.items():
+        if extra_commands is True or extra_commands == name:
+            importlib.import_module(module_name).add_parser(sub)
+        elif extra_commands is not False:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
@@ -255,10 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = Report(stage=stage)
     args: argparse.Namespace | None = None
     try:
-        # Stage commands do not need the extra commands' modules (some import heavy libraries).
-        args = build_parser(extra_commands=command not in (*STAGES, "route", "rules")).parse_args(argv)
+        # A command imports only its own module (some import heavy libraries); stages need none.
+        extra: bool | str = False if command in (*STAGES, "route", "rules") else (command or "")
+        args = build_parser(extra_commands=extra).parse_args(argv)
         if args.command is None:
-            build_parser().print_help(sys.stderr)
+            build_parser(extra_commands="").print_help(sys.stderr)
             raise UsageError("no command given", hint="Try `genaiops lint .`.")
         if args.command == "rules":
             if args.markdown:

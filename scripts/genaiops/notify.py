@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from genaiops.commands import command_help
 from genaiops.exitcodes import ExitCode
 
 AUTH_ENV = "GENAIOPS_GITHUB_AUTHORIZATION"
@@ -43,7 +44,7 @@ NO_SCORECARD = "_No scorecard was produced._"
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "notify",
-        help="post a pipeline's outcome to the team webhook and/or a pull-request comment",
+        help=command_help("notify"),
         description="Post the outcome of a pipeline run: JSON {text, workflow, status} to --webhook-url, and "
         "the summary as a comment on --repository's pull request --pr-number (GitHub API, authorization "
         f"from ${AUTH_ENV}). An empty target is skipped; delivery is best effort (exit 0 unless misused).",

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from genaiops.commands import command_help
 from genaiops.kinds import BY_NAME
 
 if TYPE_CHECKING:
@@ -621,7 +622,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     """Register ``genaiops init``."""
     p = subparsers.add_parser(
         "init",
-        help="write genaiops.yaml, environments/, Argo CD bootstrap from the settings",
+        help=command_help("init"),
         description=__doc__.splitlines()[0],
     )
     _options(p)

@@ -52,3 +52,38 @@ def test_promote_imports_no_numpy() -> None:
     """Every promotion is its own process (an Argo step, or one of many racing for a branch): numpy (about
     0.3 s) is only for a RAG config's alias swap and a merge request's scorecard, imported there."""
     assert _imported_after(["genaiops.cli", "genaiops.promote.run"], ("numpy", *HEAVY)) == []
+
+
+def test_help_lists_the_commands_without_importing_them() -> None:
+    """`genaiops --help` names every helper command with its help line from genaiops.commands; only the
+    command that runs imports its module."""
+    code = (
+        "import json, sys\n"
+        "from genaiops.cli import COMMAND_MODULES, build_parser\n"
+        "build_parser(False)  # the stages' parsers (promote's imports its options)\n"
+        "before = set(sys.modules)\n"
+        "text = build_parser('').format_help()\n"
+        "print(json.dumps([text, [m for m in COMMAND_MODULES if m in set(sys.modules) - before]]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "scripts"), "PATH": ""},
+    )
+    text, imported = json.loads(proc.stdout)
+    assert imported == []
+    from genaiops.commands import COMMANDS
+
+    words = text.split()
+    squeezed = "".join(words)  # argparse wraps help lines, also at hyphens
+    for name, (_, help_text) in COMMANDS.items():
+        assert name in words and "".join(help_text.split()) in squeezed, name
+
+
+def test_a_command_gets_its_full_parser() -> None:
+    from genaiops.cli import build_parser
+
+    args = build_parser("reject").parse_args(["reject", "prompt/x", "1.0.0", "--reason", "bad"])
+    assert args.command == "reject" and args.reason == "bad" and callable(args.handler)

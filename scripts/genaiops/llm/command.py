@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from genaiops.commands import command_help
+
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "serve-llm",
-        help="run a local OpenAI-compatible server with a deterministic reference model",
+        help=command_help("serve-llm"),
         description="Serve /v1/models, /v1/chat/completions and /v1/embeddings on a loopback address. "
         "Answers come from --responses (cassettes or {prompt, response} JSON Lines), else echo "
         "the last user message. See docs/eval.md.",

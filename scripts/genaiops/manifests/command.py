@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from genaiops.commands import command_help
 from genaiops.exitcodes import ExitCode
 from genaiops.manifests.build import find_tool
 from genaiops.manifests.harness import DEFAULT_SEARCH, run
@@ -52,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     """Register ``genaiops manifests``."""
     p = subparsers.add_parser(
         "manifests",
-        help="kustomize-build platform/ and environments/ and validate with kubeconform -strict",
+        help=command_help("manifests"),
         description=__doc__.splitlines()[0],
     )
     p.add_argument(

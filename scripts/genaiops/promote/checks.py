@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from genaiops import rules
+from genaiops.commands import command_help
 from genaiops.errors import ArtifactError, UsageError
 from genaiops.lineage import ENVIRONMENTS_DIR, LineageEntry, current, now
 from genaiops.project import load_project
@@ -195,7 +196,7 @@ class CheckRecordEdit:
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "record-check",
-        help="record a scheduled check of what an environment deploys; a failed version goes no further",
+        help=command_help("record-check"),
         description="Record the pass/fail verdict of each artifact in REPORT (from `genaiops eval|validate "
         "--deployed --env ENV`) in environments/ENV/checks.yaml on the environment branch. Promotion then "
         "refuses to take a version whose latest check failed from ENV to the next environment. See "

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from genaiops import rules
+from genaiops.commands import command_help
 from genaiops.errors import UsageError
 from genaiops.report import Report, write_json_atomic, write_report
 
@@ -208,7 +209,7 @@ def add_options(group: argparse._ArgumentGroup) -> None:
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "evidence",
-        help="write the evidence manifest (the reports the gate reads, with their SHA-256) that CI signs",
+        help=command_help("evidence"),
         description="List REPORT files with their SHA-256, stage, environment and the artifact digests "
         "they cover, as one JSON manifest for `cosign sign-blob`. See docs/promotion.md.",
     )

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from genaiops import rules
+from genaiops.commands import command_help
 from genaiops.discovery import Artifact, digest
 from genaiops.errors import ArtifactError, UsageError
 from genaiops.kinds import BY_NAME, parse_artifact_ref
@@ -187,7 +188,7 @@ def reject(
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "reject",
-        help="mark a version of an artifact as rejected: no environment accepts it again",
+        help=command_help("reject"),
         description="Record in git (environments/rejected/) that VERSION of KIND/ID, and its exact "
         "content, must never be promoted again, with the reason. See docs/promotion.md.",
     )

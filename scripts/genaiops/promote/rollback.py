@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from genaiops.commands import command_help
 from genaiops.errors import UsageError
 from genaiops.gitops import private_clone, read_tree, resolve_remote, run_git
 from genaiops.kinds import BY_NAME, parse_artifact_ref
@@ -118,7 +119,7 @@ def rollback(
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "rollback",
-        help="re-promote an earlier version of an artifact from the environment's lineage",
+        help=command_help("rollback"),
         description="Restore the previous (or --to VERSION) deployment of KIND/ID in --env, byte for byte, "
         "with a GitOps commit. See docs/promotion.md.",
     )

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from genaiops.commands import command_help
 from genaiops.errors import InfraError, UsageError
 from genaiops.gitops import private_clone
 from genaiops.kinds import parse_artifact_ref
@@ -137,7 +138,7 @@ def watch(
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "watch",
-        help="watch a promoted artifact's error rate and latency; roll back on breach",
+        help=command_help("watch"),
         description="Poll a Prometheus-compatible /api/v1/query for the bake period and run "
         "`genaiops rollback` "
         "when the error rate or latency breach their thresholds. See docs/promotion.md.",

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from genaiops.commands import command_help
+
 DEFAULT_ARTIFACTS_DIR = "/etc/genai/artifacts"
 KIND_OPTIONS = (("prompt", "prompt"), ("guardrail", "guardrail"), ("model_config", "model-config"))
 
@@ -17,7 +19,7 @@ KIND_OPTIONS = (("prompt", "prompt"), ("guardrail", "guardrail"), ("model_config
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "serve",
-        help="serve the promoted artifacts: guardrail, prompt, model config -> completion; /health, /metrics",
+        help=command_help("serve"),
         description="Load the promoted artifacts from their mounted ConfigMaps and serve POST /v1/generate "
         "and POST /v1/chat/completions, GET /health (ready only when every artifact is loaded and valid) "
         "and GET /metrics (Prometheus). See docs/serving.md.",
