@@ -7,7 +7,9 @@ follows a symlink out of the repository or reads more than ``MAX_FILE_BYTES``.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,27 @@ MAX_DATASET_BYTES = 64 * 1024 * 1024
 MAX_YAML_NODES = 200_000
 """Upper bound on the expanded size of a YAML document (defeats "billion laughs" alias bombs)."""
 
-try:  # libyaml is much faster; the pure-Python loader behaves the same.
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it (much faster); the pure-Python one behaves the same."""
+_PLAIN_TAGS_MAX = 65_536
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, remembering the implicit tag of a plain scalar by its text: a safe loader has no
+    path resolvers, so that tag depends on the text alone, and the same keys and values recur in every
+    manifest (resolving each one by regular expressions was a fifth of a lint)."""
+
+    _plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._plain_tags) < _PLAIN_TAGS_MAX:
+                    self._plain_tags[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -38,16 +57,22 @@ def display_path(path: Path, root: Path) -> str:
 
 def ensure_inside(path: Path, root: Path) -> Path:
     """Resolve ``path`` (following symlinks) and refuse it unless it stays inside ``root``."""
-    resolved = path.resolve()
-    root_resolved = root.resolve()
-    if resolved != root_resolved and root_resolved not in resolved.parents:
+    resolved = os.path.realpath(path)
+    real_root = _real_root(os.fspath(root))
+    if resolved != real_root and not resolved.startswith(real_root.rstrip(os.sep) + os.sep):
         raise ArtifactError(
             f"{display_path(path, root)} points outside the repository (to {resolved})",
             hint="Artifacts may only reference files inside the repository; replace the link with the file.",
             rule_id="core/path-escape",
             file=display_path(path, root),
         )
-    return resolved
+    return Path(resolved)
+
+
+@functools.lru_cache(maxsize=64)
+def _real_root(root: str) -> str:
+    """The repository root with symlinks resolved (asked for every file an artifact reads)."""
+    return os.path.realpath(root)
 
 
 def read_bytes(path: Path, root: Path, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -165,33 +190,40 @@ _SEQ = "tag:yaml.org,2002:seq"
 _SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 
 
-def _construct_tree(loader: Any, node: yaml.Node) -> Any:
-    """The data of a node tree without aliases, as PyYAML's safe constructor makes it, at a third of its
-    cost: strings, mappings and sequences are built here; every other tag (numbers, booleans, null,
-    timestamps, sets, merge keys, ...) by PyYAML itself."""
+class _NotPlain(Exception):
+    """The tree is not plain data: a collection occurs twice (an alias to it), or one has a special tag
+    (a set, an ordered map, a merge key)."""
+
+
+def _construct_tree(loader: Any, node: yaml.Node, seen: set[int]) -> Any:
+    """The data of a plain node tree (strings, mappings and sequences, with scalars of any tag as leaves),
+    as PyYAML's safe constructor makes it, at a third of its cost; scalars other than strings (numbers,
+    booleans, null, timestamps, binary) are made by PyYAML itself. Raises _NotPlain for anything else, so
+    that every collection node is visited here and an alias to one is always seen (an alias to a scalar
+    is only the same value twice)."""
     tag = node.tag
-    if tag == _STR and isinstance(node, yaml.ScalarNode):
-        return node.value
-    if tag == _MAP and isinstance(node, yaml.MappingNode):
-        if any(key.tag in _SPECIAL_KEYS for key, _ in node.value):
-            return loader.construct_object(node, deep=True)
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _construct_tree(loader, key_node)
-            try:
-                hash(key)
-            except TypeError:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    "found unhashable key",
-                    key_node.start_mark,
-                ) from None
-            mapping[key] = _construct_tree(loader, value_node)
-        return mapping
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if tag == _STR else loader.construct_object(node, deep=True)
+    if id(node) in seen:
+        raise _NotPlain
+    seen.add(id(node))
     if tag == _SEQ and isinstance(node, yaml.SequenceNode):
-        return [_construct_tree(loader, item) for item in node.value]
-    return loader.construct_object(node, deep=True)
+        return [_construct_tree(loader, item, seen) for item in node.value]
+    if tag != _MAP or not isinstance(node, yaml.MappingNode):
+        raise _NotPlain
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag in _SPECIAL_KEYS:
+            raise _NotPlain
+        key = _construct_tree(loader, key_node, seen)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+            ) from None
+        mapping[key] = _construct_tree(loader, value_node, seen)
+    return mapping
 
 
 def parse_yaml(text: str, rel: str) -> YamlDocument:
@@ -201,10 +233,11 @@ def parse_yaml(text: str, rel: str) -> YamlDocument:
         node = loader.get_single_node()
         if node is None:
             data = None
-        elif "*" in text:  # aliases: PyYAML shares (and may cycle) what they point to
-            data = loader.construct_document(node)
         else:
-            data = _construct_tree(loader, node)
+            try:
+                data = _construct_tree(loader, node, set())
+            except _NotPlain:  # aliases (PyYAML shares, and may cycle, what they point to), sets, merges
+                data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -164,6 +164,9 @@ SAME_AS_PYYAML = [
     "---\n- a\n- b: c\n  d: [e, {f: g}]\n...\n",
     "dup: 1\ndup: 2\n",
     "anchor: &a {x: 1}\nnot_an_alias: 'x*y'\n",
+    "base: &b {x: 1, z: 3}\nderived:\n  <<: *b\n  y: 2\n",
+    "a: &x [1, {k: v}]\nb: *x\nc: [*x, *x]\n",
+    "s: &v hello\nt: *v\nn: &n 5\nm: *n\n",
 ]
 
 
@@ -217,3 +220,14 @@ def test_any_alias_free_document_parses_as_pyyaml_does() -> None:
         assert repr(parse_yaml(text, "x.yaml").data) == repr(yaml.safe_load(text))
 
     check()
+
+
+def test_an_alias_shares_as_in_pyyaml_and_a_bomb_behind_a_special_tag_is_refused() -> None:
+    doc = parse_yaml("a: &x [1, {k: v}]\nb: *x\n", "x.yaml")
+    assert doc.data["a"] is doc.data["b"], "one object, as yaml.safe_load makes it"
+    inner = "[" + ", ".join("x" for _ in range(100)) + "]"
+    bomb = f"a: !!omap\n  - k: &i {inner}\nb: [" + ", ".join("*i" for _ in range(5000)) + "]\n"
+    for text in (bomb, "cycle: &c [1, *c]\n"):
+        with pytest.raises(ArtifactError) as exc:
+            parse_yaml(text, "bomb.yaml")
+        assert _rule(exc) == "core/yaml-too-large"
