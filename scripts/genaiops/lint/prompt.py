@@ -316,13 +316,16 @@ def _target(
     if not isinstance(target_id, str) or not ARTIFACT_ID_PATTERN.match(target_id):
         return None  # the schema finding covers it
     target = Artifact(BY_NAME["model-config"], target_id, artifact.repo)
-    line = manifest.line_of(["model_config"])
+
+    def line() -> int | None:  # only when there is a finding: the node tree is composed on demand
+        return manifest.line_of(["model_config"])
+
     if not target.manifest_path.is_file():
         result.add(
             UNKNOWN_MODEL_CONFIG,
             f"model_config {target_id!r}: there is no {target.relpath}/{target.kind.manifest}",
             file=manifest.file,
-            line=line,
+            line=line(),
         )
         return None
     try:
@@ -333,7 +336,7 @@ def _target(
             f"context window not checked: model config {target_id!r} is unreadable ({exc.message})",
             severity="warning",
             file=manifest.file,
-            line=line,
+            line=line(),
         )
         return None
     model_name = config.get("model_name") if isinstance(config, Mapping) else None
@@ -346,7 +349,7 @@ def _target(
             f"model_name/max_tokens (model {model_name!r})",
             severity="warning",
             file=manifest.file,
-            line=line,
+            line=line(),
         )
         return None
     return entry.tokenizer, entry.context_window, max_tokens
