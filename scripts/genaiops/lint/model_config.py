@@ -76,19 +76,22 @@ def _model(
     if not isinstance(name, str):
         return None  # the schema finding already says so
     entry = catalog.get(name)
-    line = doc.line_of([key])
+
+    def line() -> int | None:  # composed only for a finding
+        return doc.line_of([key])
+
     if entry is None:
         known = ", ".join(catalog.names(type="chat"))
         result.add(
             unknown_rule,
             f"{key} {name!r} is not in the model catalog (chat models: {known})",
             file=doc.file,
-            line=line,
+            line=line(),
         )
         return None
     if entry.type != "chat":
         result.add(
-            NOT_CHAT, f"{key} {name!r} is an {entry.type} model, not a chat model", file=doc.file, line=line
+            NOT_CHAT, f"{key} {name!r} is an {entry.type} model, not a chat model", file=doc.file, line=line()
         )
         return None
     if entry.deprecated:
@@ -97,7 +100,7 @@ def _model(
             f"{key} {name!r} is deprecated in the model catalog",
             severity="warning",
             file=doc.file,
-            line=line,
+            line=line(),
         )
     return entry
 

@@ -128,7 +128,10 @@ def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None
 def _check_model(doc: YamlDocument, artifact: Artifact, result: ArtifactResult) -> None:
     catalog = load_catalog(artifact.repo)
     name = doc.data["embedding"]["model"]
-    line = doc.line_of(["embedding", "model"])
+
+    def line() -> int | None:  # composed only for a finding
+        return doc.line_of(["embedding", "model"])
+
     entry = catalog.get(name)
     if entry is None:
         result.add(
@@ -136,7 +139,7 @@ def _check_model(doc: YamlDocument, artifact: Artifact, result: ArtifactResult) 
             f"embedding model {name!r} is not in the catalog (embedding models: "
             f"{', '.join(catalog.names(type='embedding')) or 'none'})",
             file=doc.file,
-            line=line,
+            line=line(),
         )
         return
     if entry.type != "embedding":
@@ -145,7 +148,7 @@ def _check_model(doc: YamlDocument, artifact: Artifact, result: ArtifactResult) 
             f"{name!r} is a {entry.type} model; embedding models: "
             f"{', '.join(catalog.names(type='embedding'))}",
             file=doc.file,
-            line=line,
+            line=line(),
         )
         return
     if entry.deprecated:
@@ -154,7 +157,7 @@ def _check_model(doc: YamlDocument, artifact: Artifact, result: ArtifactResult) 
             f"embedding model {name!r} is deprecated in the catalog",
             severity="warning",
             file=doc.file,
-            line=line,
+            line=line(),
         )
     size = doc.data["chunking"]["size"]
     if size > entry.context_window:
@@ -176,15 +179,18 @@ def _check_bounds(doc: YamlDocument, result: ArtifactResult) -> None:
             file=doc.file,
             line=doc.line_of(["chunking", "size"]),
         )
-    where = doc.line_of(["chunking", "overlap"])
+
+    def where() -> int | None:  # composed only for a finding
+        return doc.line_of(["chunking", "overlap"])
+
     if overlap < 0:
-        result.add(CHUNK_OVERLAP, f"chunking.overlap {overlap} is negative", file=doc.file, line=where)
+        result.add(CHUNK_OVERLAP, f"chunking.overlap {overlap} is negative", file=doc.file, line=where())
     elif overlap >= size:
         result.add(
             CHUNK_OVERLAP,
             f"chunking.overlap {overlap} must be smaller than the size {size}",
             file=doc.file,
-            line=where,
+            line=where(),
         )
     elif overlap > size * MAX_OVERLAP_SHARE:
         result.add(
@@ -192,7 +198,7 @@ def _check_bounds(doc: YamlDocument, result: ArtifactResult) -> None:
             f"chunking.overlap {overlap} is more than 50% of the size {size} "
             f"(at most {int(size * MAX_OVERLAP_SHARE)})",
             file=doc.file,
-            line=where,
+            line=where(),
         )
     top_k, kind = data["retrieval"]["top_k"], data["vector_store"]["kind"]
     limit = TOP_K_LIMITS[kind]
