@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from genaiops.errors import UsageError
@@ -30,11 +31,12 @@ class Artifact:
     def relpath(self) -> str:
         return f"{ARTIFACTS_DIR}/{self.kind.folder}/{self.id}"
 
-    @property
+    @cached_property
     def root(self) -> Path:
+        """The artifact's folder (made once: checks ask for it thousands of times in a large run)."""
         return self.repo / ARTIFACTS_DIR / self.kind.folder / self.id
 
-    @property
+    @cached_property
     def manifest_path(self) -> Path:
         return self.root / self.kind.manifest
 
