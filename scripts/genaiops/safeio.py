@@ -49,6 +49,10 @@ class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
 
 def display_path(path: Path, root: Path) -> str:
     """The repository-relative form of ``path`` used in findings."""
+    if os.sep == "/" and isinstance(path, Path) and isinstance(root, Path):  # normalised: compare strings
+        text, prefix = str(path), str(root).rstrip("/") + "/"
+        if text.startswith(prefix) and len(text) > len(prefix):
+            return text[len(prefix) :]
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -231,12 +235,14 @@ def parse_yaml(text: str, rel: str) -> YamlDocument:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        plain = True
         if node is None:
             data = None
         else:
             try:
                 data = _construct_tree(loader, node, set())
             except _NotPlain:  # aliases (PyYAML shares, and may cycle, what they point to), sets, merges
+                plain = False
                 data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -253,9 +259,9 @@ def parse_yaml(text: str, rel: str) -> YamlDocument:
         raise ArtifactError(f"{rel}: invalid YAML: {exc}", rule_id="core/invalid-yaml", file=rel) from None
     finally:
         loader.dispose()
-    # Without an alias (``*name``) the document is its own expansion, and no value takes less than half a
+    # A plain tree (no alias to a collection) is its own expansion, and no value takes less than half a
     # character of text: only a document that could be over the limit is counted.
-    could_expand = "*" in text or 2 * len(text) + 1 > MAX_YAML_NODES
+    could_expand = not plain or 2 * len(text) + 1 > MAX_YAML_NODES
     if could_expand and _expanded_size(data, MAX_YAML_NODES) > MAX_YAML_NODES:
         raise ArtifactError(
             f"{rel}: YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb or cycle?)",
