@@ -6,7 +6,8 @@ and the name of its first function. The compiled code is kept under the cache fo
 ``code/<name>-<hash>.marshal``, where the hash covers ``key`` (what the code is generated from) and the
 Python version. A cache that cannot be read or written (a read-only file system in a pipeline pod) only
 costs the generation: nothing fails. The folder is created private (0700) and is used only while it is
-owned by the current user and writable by nobody else, since its files are executed.
+owned by the current user (or by root: the pipeline image ships one, filled at build time and read-only for
+the step's user) and writable by nobody else, since its files are executed.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ def cache_root() -> Path:
 
 
 def _private_folder(folder: Path) -> bool:
-    """Whether ``folder`` exists (created if needed) and only this user can write to it."""
+    """Whether ``folder`` exists (created if needed) and only this user, or root, can write to it."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = folder.stat()
     except OSError:
         return False
-    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return info.st_uid in (os.getuid(), 0) and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _read(path: Path) -> tuple[CodeType, str] | None:
