@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from genaiops.cli import COMMAND_MODULES
 from genaiops.stages.registry import CHECKS
@@ -24,6 +25,11 @@ def _imported_after(modules: list[str], heavy: tuple[str, ...] = HEAVY) -> list[
         "    importlib.import_module(name)\n"
         f"print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))\n"
     )
+    return list(_run_fresh(code))
+
+
+def _run_fresh(code: str) -> Any:
+    """What ``code`` prints as JSON, run in a fresh interpreter that sees only this repository's package."""
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -31,7 +37,7 @@ def _imported_after(modules: list[str], heavy: tuple[str, ...] = HEAVY) -> list[
         check=True,
         env={"PYTHONPATH": str(ROOT / "scripts"), "PATH": ""},
     )
-    return list(json.loads(proc.stdout))
+    return json.loads(proc.stdout)
 
 
 def test_the_stages_import_no_heavy_library() -> None:
@@ -65,14 +71,7 @@ def test_help_lists_the_commands_without_importing_them() -> None:
         "text = build_parser('').format_help()\n"
         "print(json.dumps([text, [m for m in COMMAND_MODULES if m in set(sys.modules) - before]]))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(ROOT / "scripts"), "PATH": ""},
-    )
-    text, imported = json.loads(proc.stdout)
+    text, imported = _run_fresh(code)
     assert imported == []
     from genaiops.commands import COMMANDS
 
