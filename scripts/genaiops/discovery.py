@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from genaiops.errors import UsageError
 from genaiops.kinds import ARTIFACT_ID_PATTERN, ARTIFACTS_DIR, BY_FOLDER, KINDS, Kind
+from genaiops.safeio import display_path
 
 IGNORED_NAMES = frozenset({".DS_Store", "__pycache__", ".ipynb_checkpoints"})
 
@@ -46,10 +47,7 @@ class Artifact:
 
     def rel(self, path: Path) -> str:
         """A path of this artifact's, relative to the repository (for findings)."""
-        try:
-            return path.relative_to(self.repo).as_posix()
-        except ValueError:
-            return path.as_posix()
+        return display_path(path, self.repo)
 
 
 def artifact_for_relpath(relpath: str) -> tuple[Kind, str] | None:

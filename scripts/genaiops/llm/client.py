@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -225,9 +226,8 @@ def _snippet(response: urllib3.BaseHTTPResponse) -> str:
 def _pool_for(base_url: str, **options: Any) -> urllib3.PoolManager:
     """A connection pool manager for ``base_url``: through the proxy the ``*_PROXY`` variables name for
     its scheme, unless ``NO_PROXY`` exempts its host."""
-    scheme, _, rest = base_url.partition("://")
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-    proxy = urllib.request.getproxies().get(scheme)
-    if proxy and not urllib.request.proxy_bypass(host.rsplit(":", 1)[0] if "]" not in host else host):
+    parts = urllib.parse.urlsplit(base_url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
         return urllib3.ProxyManager(proxy, **options)
     return urllib3.PoolManager(**options)
