@@ -1,5 +1,5 @@
 """Allows ``python -m genaiops`` as an alias of the ``genaiops`` console script."""
 
-from genaiops.cli import main
+from genaiops.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

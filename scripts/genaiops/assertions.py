@@ -35,7 +35,6 @@ from typing import Any, Literal
 
 import regex
 import yaml
-from jsonschema import Draft7Validator, SchemaError, validators
 
 Status = Literal["pass", "fail", "deferred", "unsupported", "invalid"]
 Renderer = Callable[[str, Mapping[str, Any]], str]
@@ -256,6 +255,8 @@ def parse_json(text: str) -> Any:
 def schema_validator(schema: Any) -> Any:
     if not isinstance(schema, dict):
         raise InvalidAssertion(f"the JSON schema must be a mapping, got {type(schema).__name__}")
+    from jsonschema import Draft7Validator, SchemaError, validators  # on first use: ~0.1 s to import
+
     cls = validators.validator_for(schema, default=Draft7Validator)  # ajv's default draft, as promptfoo
     try:
         cls.check_schema(schema)

@@ -17,10 +17,11 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import regress
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
+
     from genaiops.report import ArtifactResult
     from genaiops.safeio import YamlDocument
 
@@ -87,6 +88,8 @@ def is_ecma_regex(instance: object) -> bool:
 @cache
 def format_checker() -> FormatChecker:
     """Draft 2020-12 formats, with ``regex`` checked as ECMA-262 (regress) rather than Python ``re``."""
+    from jsonschema import Draft202012Validator, FormatChecker  # ~0.1 s: only when a check needs it
+
     checker = FormatChecker(Draft202012Validator.FORMAT_CHECKER.checkers)
     checker.checks("regex", raises=regress.RegressError)(is_ecma_regex)
     return checker
@@ -95,6 +98,8 @@ def format_checker() -> FormatChecker:
 @cache
 def validator(name: str) -> Draft202012Validator:
     """A compiled, cached Draft 2020-12 validator for the shipped schema ``name``."""
+    from jsonschema import Draft202012Validator
+
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=format_checker())
@@ -178,6 +183,8 @@ def errors(data: Any, schema: str) -> list[SchemaError]:
     """Every violation of ``schema`` by ``data``, sorted by location (deterministic order)."""
     if _fast_pass(data, schema):
         return []
+    from jsonschema.exceptions import best_match
+
     found: list[SchemaError] = []
     for error in validator(schema).iter_errors(data):
         # For anyOf/oneOf, point at the most relevant sub-error rather than "is not valid under any".

@@ -45,6 +45,28 @@ def test_the_stages_import_no_heavy_library() -> None:
     assert _imported_after(["genaiops.cli", *checks]) == []
 
 
+def test_the_stages_import_jsonschema_only_when_a_check_needs_it() -> None:
+    """jsonschema (about 0.1 s) is for schema *failures* and user-declared schemas; a shipped schema's
+    pass is decided by its generated validator, so most steps never import it."""
+    checks = sorted({target.split(":")[0] for kinds in CHECKS.values() for target in kinds.values()})
+    assert _imported_after(["genaiops.cli", *checks], ("jsonschema",)) == []
+    assert _imported_after(["genaiops.cli", "genaiops.assertions"], ("jsonschema",)) == []
+
+
+def test_the_console_script_freezes_what_is_left_before_exit() -> None:
+    """`run` (the console script) returns main's exit code and leaves nothing for the collector at exit."""
+    code = (
+        "import contextlib, gc, io, json, sys\n"
+        "from genaiops.cli import run\n"
+        "sys.argv = ['genaiops', 'rules']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = run()\n"
+        "print(json.dumps([rc, gc.get_freeze_count() > 0, len(gc.get_objects())]))\n"
+    )
+    rc, frozen, tracked = _run_fresh(code)
+    assert rc == 0 and frozen and tracked < 100
+
+
 def test_the_probe_sees_a_heavy_import() -> None:
     assert _imported_after(["genaiops.cli", "genaiops.llm.client"]) == ["urllib3"]
 

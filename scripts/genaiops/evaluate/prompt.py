@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from jinja2 import TemplateError, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 
@@ -412,6 +411,8 @@ def _parse_json(text: str, opened: str = "") -> tuple[bool, Any]:
 def _schema_validator(schema: Any) -> Any:
     if not isinstance(schema, Mapping):
         return None
+    import jsonschema  # on first use: ~0.1 s to import
+
     try:
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)

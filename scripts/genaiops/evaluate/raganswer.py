@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from jinja2 import TemplateError
 
 from genaiops import rules, templating
@@ -98,6 +97,8 @@ class Generator:
         }
         variables = self.manifest.get("variables")
         if isinstance(variables, Mapping):
+            import jsonschema  # on first use: ~0.1 s to import
+
             error = jsonschema.exceptions.best_match(
                 jsonschema.Draft202012Validator(dict(variables)).iter_errors(values)
             )

@@ -19,11 +19,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from genaiops.guardrails import patterns, pii, terms
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 Detector = Callable[[str], dict[str, Any]]
 _MAX_MEMO = 4096
@@ -55,6 +56,8 @@ class GuardrailFunction:
 
     @cached_property
     def _validator(self) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator  # on first use: the import costs ~0.1 s
+
         return Draft202012Validator(self.params_schema)
 
     @cached_property
