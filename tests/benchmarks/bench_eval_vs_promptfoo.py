@@ -33,6 +33,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from measure import measure
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TOOLS = Path(os.environ.get("GENAIOPS_TOOLS_DIR", ROOT / ".tools"))
@@ -109,13 +111,8 @@ def _server(latency: float) -> tuple[subprocess.Popen[bytes], int]:
 
 def _measure(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
     """(wall s, CPU s, peak RSS MiB, exit code) of one process and its children."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    assert proc.stderr is not None
-    proc.stderr.close()
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    run = measure(command, cwd, env)
+    return run.wall, run.cpu, run.rss_mib, run.exit_code
 
 
 def _team_repo(scratch: Path, tests: int) -> Path:

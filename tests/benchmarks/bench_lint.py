@@ -6,14 +6,15 @@ git repository, then times, each as a fresh `genaiops` process like CI runs it:
 
 - full lint of every artifact,
 - lint of one changed artifact via ``--changed-since HEAD`` (the working tree, untracked files included:
-  a walk over the whole tree) and via ``--changed-since HEAD~1...HEAD`` (commits only, as a pull
-  request's CI on a clean checkout runs it),
+  git status with its untracked cache; the first look, which builds that cache, is printed apart) and
+  via ``--changed-since HEAD~1...HEAD`` (commits only, as a pull request's CI on a clean checkout runs it),
 - peak memory (max RSS) of the full lint,
 - check-jsonschema over the same manifest files with the same schemas, and our time as a ratio
   (genaiops does the schema checks *plus* everything else lint does),
 - the import time of ``genaiops --help``.
 
-Prints figures; asserts nothing (targets on a 2-core machine: full < 3 s, one changed < 0.5 s).
+Prints figures; asserts nothing (targets on a 2-core machine: full < 3 s at 1,000 and < 10 s at
+10,000 artifacts; one changed < 0.3 s, flat from 1,000 to 10,000).
 
     .venv/bin/python tests/benchmarks/bench_lint.py [--per-kind 250] [--repeat 3] [--keep DIR]
 """
@@ -28,8 +29,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import measure
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -94,12 +96,8 @@ def git(repo: Path, *args: str) -> None:
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, int, int, float]:
     """(wall seconds, exit code, max RSS in KiB, CPU seconds) of one process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, proc.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    run = measure(cmd, cwd)
+    return run.wall, run.exit_code, int(run.rss_mib * 1024), run.cpu
 
 
 def best(cmd: list[str], cwd: Path, repeat: int) -> tuple[float, float, int, int, float]:
@@ -136,7 +134,7 @@ def main() -> None:
         full = best([genaiops, "lint", "artifacts", "-q", "--report", str(report)], repo, args.repeat)
         print(
             f"full lint:          best {full[0]:.2f} s, median {full[1]:.2f} s, CPU {full[4]:.2f} s "
-            f"(exit {full[2]}), peak RSS {full[3] / 1024:.0f} MiB   [target < 3 s]"
+            f"(exit {full[2]}), peak RSS {full[3] / 1024:.0f} MiB   [target < 3 s at 1,000, < 10 s at 10,000]"
         )
 
         for folder, _, _ in KINDS:
@@ -147,12 +145,13 @@ def main() -> None:
         changed = next((repo / "artifacts/prompts").iterdir())
         with (changed / "template.j2").open("a", encoding="utf-8") as handle:
             handle.write("\n")
-        one = best(
-            [genaiops, "lint", "--changed-since", "HEAD", "-q", "--report", str(report)], repo, args.repeat
-        )
+        worktree_form = [genaiops, "lint", "--changed-since", "HEAD", "-q", "--report", str(report)]
+        first = timed(worktree_form, repo)  # git status writes its untracked cache into the index
+        one = best(worktree_form, repo, args.repeat)
         print(
             f"one changed:        best {one[0]:.2f} s, median {one[1]:.2f} s, CPU {one[4]:.2f} s "
-            f"(exit {one[2]}), peak RSS {one[3] / 1024:.0f} MiB   [target < 0.5 s]"
+            f"(exit {one[2]}), peak RSS {one[3] / 1024:.0f} MiB; first look {first[0]:.2f} s "
+            "(git builds its untracked cache)   [target < 0.3 s, flat]"
         )
 
         git(repo, "commit", "-q", "-am", "one changed artifact")
