@@ -29,6 +29,8 @@ class Kind:
     pipeline: str
     """The CI WorkflowTemplate that runs for it."""
     description: str
+    schema: str
+    """The JSON Schema its manifest must match (``genaiops/schemas/<schema>.schema.json``)."""
     references: tuple[tuple[str, str], ...] = ()
     """(manifest key, kind) pairs: the key names an artifact of that kind that serving needs next to
     this one, so an environment must deploy it first (genaiops.promote.order)."""
@@ -41,6 +43,7 @@ KINDS: tuple[Kind, ...] = (
         "prompt.yaml",
         "prompt-ci",
         "Jinja2 prompt template with metadata, unit test cases and an eval dataset",
+        schema="prompt",
         references=(("model_config", "model-config"),),
     ),
     Kind(
@@ -49,6 +52,7 @@ KINDS: tuple[Kind, ...] = (
         "model-config.yaml",
         "model-config-ci",
         "Model serving parameters (MLflow PromptModelConfig keys) with a fallback model",
+        schema="model-config",
     ),
     Kind(
         "rag",
@@ -56,6 +60,7 @@ KINDS: tuple[Kind, ...] = (
         "rag.yaml",
         "rag-ci",
         "Retrieval configuration: embedding model, chunking, vector store, retrieval eval set",
+        schema="rag",
     ),
     Kind(
         "guardrail",
@@ -63,6 +68,7 @@ KINDS: tuple[Kind, ...] = (
         "policy.yaml",
         "guardrail-ci",
         "Guardrail policy: CEL rules over registered guardrail functions, with a test suite",
+        schema="guardrail-policy",
     ),
 )
 

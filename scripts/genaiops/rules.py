@@ -59,6 +59,13 @@ ID_MISMATCH = rule("core/id-mismatch", "all", "The manifest's `id` differs from 
 BAD_VERSION = rule(
     "core/invalid-version", "all", "The manifest's `version` is not a semantic version (MAJOR.MINOR.PATCH)."
 )
+MANIFEST_SCHEMA = rule(
+    "core/manifest-schema",
+    "validate, eval",
+    "The manifest breaks its kind's JSON Schema (a missing key, a wrong type, a value out of range): the "
+    "stage stops before its own checks, which assume a manifest lint accepts.",
+    "Run `genaiops lint` on the artifact: it names each violation under the kind's schema rule.",
+)
 INTERNAL = rule(
     "core/internal-error",
     "all",

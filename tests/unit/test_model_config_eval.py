@@ -16,6 +16,20 @@ from genaiops.llm.types import ChatRequest
 CAPITALS = {"France": "Paris", "Germany": "Berlin", "Italy": "Rome", "Spain": "Madrid", "Austria": "Vienna"}
 TEMPLATE = "What is the capital of {{ country }}? Reply with the city name only.\n"
 CONFIG = "artifacts/model-configs/ref"
+MODEL_CONFIG = """id: ref
+version: "1.0.0"
+description: Reference model config of the shadow-comparison tests.
+owner: tests@example.com
+provider: openai
+model_name: old-model
+temperature: 0.0
+max_tokens: 256
+fallback_model: fallback-model
+timeout: 30
+"""
+"""A complete manifest: eval applies the model-config schema before its own checks."""
+PARAMS = {"temperature": 0.0, "max_tokens": 256}
+"""The sampling parameters eval sends for MODEL_CONFIG (part of a recorded request's key)."""
 
 
 def _write(path: Path, text: str) -> None:
@@ -29,11 +43,13 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _write(root / "genaiops.yaml", "llm:\n  maxRetries: 0\n")
     _write(
         root / CONFIG / "model-config.yaml",
-        'id: ref\nversion: "1.0.0"\nmodel_name: old-model\ntemperature: 0.0\n',
+        MODEL_CONFIG,
     )
     _write(
         root / "artifacts/prompts/capitals/prompt.yaml",
-        'id: capitals\nversion: "1.0.0"\nmodel_config: ref\nvariables:\n  type: object\n',
+        'id: capitals\nversion: "1.0.0"\ndescription: Names a capital.\nowner: tests@example.com\n'
+        "model_config: ref\noutput:\n  format: text\n"
+        "variables:\n  type: object\n  properties:\n    country: {type: string}\n",
     )
     _write(root / "artifacts/prompts/capitals/template.j2", TEMPLATE)
     _write(
@@ -74,7 +90,7 @@ def _server(tmp_path: Path, new_model_answer: str) -> ReferenceServer:
     ]
     for country in CAPITALS:
         text = TEMPLATE.replace("{{ country }}", country)
-        request = ChatRequest("new-model", ({"role": "user", "content": text},), {"temperature": 0.0})
+        request = ChatRequest("new-model", ({"role": "user", "content": text},), PARAMS)
         lines.append(
             json.dumps(
                 {

@@ -14,6 +14,7 @@ from genaiops.evaluate import requestlog
 from genaiops.llm.cassette import SCHEMA
 from genaiops.llm.localserver import ReferenceModel, ReferenceServer
 from genaiops.llm.types import ChatRequest
+from tests.unit.test_model_config_eval import MODEL_CONFIG, PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = "artifacts/model-configs/ref"
@@ -50,7 +51,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _write(root / "genaiops.yaml", "llm:\n  maxRetries: 0\n")
     _write(
         root / CONFIG / "model-config.yaml",
-        'id: ref\nversion: "1.0.0"\nmodel_name: old-model\ntemperature: 0.0\n',
+        MODEL_CONFIG,
     )
     _write(
         root / CONFIG / "eval/request-log.jsonl",
@@ -86,7 +87,7 @@ def _server(tmp_path: Path, new_answers: dict[str, str]) -> ReferenceServer:
             json.dumps({"cassette": SCHEMA, "model": model, "synthetic": True, "syntheticReason": "test"})
         ]
         for entry in LOG:
-            request = ChatRequest(model, tuple(_messages(entry)), {"temperature": 0.0})
+            request = ChatRequest(model, tuple(_messages(entry)), PARAMS)
             response = {"content": answers[entry["id"]]}
             lines.append(
                 json.dumps({"key": request.key, "request": request.identity(), "response": response})

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from genaiops import rules
+from genaiops import rules, schemacheck
 from genaiops.discovery import Artifact, digest
 from genaiops.errors import ArtifactError, InfraError, UsageError
 from genaiops.exitcodes import ExitCode, combine
@@ -29,6 +29,8 @@ SEMVER = re.compile(
 )
 
 Check = Callable[[Artifact, ArtifactResult, "StageContext"], None]
+SCHEMA_FIRST_STAGES = frozenset({"validate", "eval"})
+"""Stages that apply the kind's manifest schema before their own checks (lint applies it as a check)."""
 MANIFEST_CACHE = 256
 """Parsed manifests a run keeps (least recently used out first)."""
 
@@ -105,6 +107,12 @@ def _preflight(artifact: Artifact, result: ArtifactResult, ctx: StageContext) ->
             line=doc.line_of(["version"]),
             hint='Quote it: version: "1.2.0".',
         )
+    # Lint reports each violation under the kind's own schema rule; validate and eval refuse to work on
+    # a manifest lint would reject (validate must not pass temperature: 5). Promote trusts their reports.
+    if ctx.stage in SCHEMA_FIRST_STAGES:
+        hint = rules.RULES[rules.MANIFEST_SCHEMA].hint
+        if schemacheck.check_document(doc, artifact.kind.schema, result, rules.MANIFEST_SCHEMA, hint=hint):
+            return False
     return True
 
 
