@@ -120,7 +120,7 @@ SUITE_UNKNOWN_CODE = rules.rule(
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
     """Lint one guardrail policy artifact."""
     doc = ctx.manifest(artifact)
-    if schemacheck.check_document(doc, "guardrail-policy", result, SCHEMA, hint=DOCS):
+    if schemacheck.check_document(doc, artifact.kind.schema, result, SCHEMA, hint=DOCS):
         check_suite(artifact, result, None)
         return
     issues = analysis.analyze(doc.data)

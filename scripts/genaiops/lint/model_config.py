@@ -126,7 +126,7 @@ def _check_max_tokens(
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
     """Lint one model-config artifact."""
     doc = ctx.manifest(artifact)
-    schemacheck.check_document(doc, "model-config", result, SCHEMA)
+    schemacheck.check_document(doc, artifact.kind.schema, result, SCHEMA)
     catalog = load_catalog(artifact.repo)
     primary = _model(doc, catalog, "model_name", UNKNOWN_MODEL, result)
     fallback = _model(doc, catalog, "fallback_model", UNKNOWN_FALLBACK, result)

@@ -474,8 +474,8 @@ def _check_context(
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
     """Lint one prompt artifact."""
     manifest = ctx.manifest(artifact)
-    problems = schemacheck.errors(manifest.data, "prompt")
-    schemacheck.add_findings(problems, "prompt", result, SCHEMA, file=manifest.file, doc=manifest)
+    problems = schemacheck.errors(manifest.data, artifact.kind.schema)
+    schemacheck.add_findings(problems, artifact.kind.schema, result, SCHEMA, file=manifest.file, doc=manifest)
     declared, validator = _variables(manifest, _sub_schema_ok(manifest, ["variables"], problems, result))
     if isinstance(manifest.data.get("output"), Mapping) and "schema" in manifest.data["output"]:
         _sub_schema_ok(manifest, ["output", "schema"], problems, result)

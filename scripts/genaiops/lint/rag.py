@@ -115,7 +115,7 @@ MAX_PROBLEMS = 50
 def check(artifact: Artifact, result: ArtifactResult, ctx: StageContext) -> None:
     """Lint one RAG config artifact."""
     doc = ctx.manifest(artifact)
-    if schemacheck.check_document(doc, "rag", result, SCHEMA, hint=DOCS):
+    if schemacheck.check_document(doc, artifact.kind.schema, result, SCHEMA, hint=DOCS):
         return
     data = doc.data
     _check_model(doc, artifact, result)
