@@ -52,6 +52,10 @@ def parse_name_status(text: str) -> list[FileChange]:
     return changes
 
 
+_DIFF_RELATIVE = ("diff", "--name-status", "-M", "--relative", "--no-color", "--end-of-options")
+"""``git diff`` naming changed paths relative to the folder it runs in (and only those inside it)."""
+
+
 def changed_since(repo: Path, ref: str, head: str | None = None) -> list[FileChange]:
     """Files changed between the merge base of ``ref`` and ``head`` (default: the working tree).
 
@@ -59,6 +63,9 @@ def changed_since(repo: Path, ref: str, head: str | None = None) -> list[FileCha
     since it left BASE): only commits are compared, so the cost is that of the change, not of a walk
     over the working tree looking for untracked files (what a pull request's CI, on a clean checkout,
     wants).
+
+    Paths are relative to ``repo``, which may be a folder inside the git work tree; changes outside
+    it are not listed.
     """
     if head is None and "..." in ref:
         ref, head = ref.split("...", 1)
@@ -68,13 +75,13 @@ def changed_since(repo: Path, ref: str, head: str | None = None) -> list[FileCha
     git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if head:
         git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{head}^{{commit}}")
-        out = git(repo, "diff", "--name-status", "-M", "--no-color", "--end-of-options", f"{ref}...{head}")
+        out = git(repo, *_DIFF_RELATIVE, f"{ref}...{head}")
     else:
         base = git(repo, "merge-base", "--end-of-options", ref, "HEAD").strip()
         tracked, untracked = worktree_status(repo)
         if base == git(repo, "rev-parse", "HEAD").strip():
             return tracked + untracked  # what status compared with HEAD is the whole answer
-        out = git(repo, "diff", "--name-status", "-M", "--no-color", "--end-of-options", base)
+        out = git(repo, *_DIFF_RELATIVE, base)
         return parse_name_status(out) + untracked
     return parse_name_status(out)
 
@@ -90,8 +97,10 @@ def worktree_status(repo: Path) -> tuple[list[FileChange], list[FileChange]]:
     remembers which directories changed since the last look) and lists a wholly untracked directory
     as one ``dir/`` entry; those few are then expanded with ``ls-files``. In a repository of 10,000
     artifacts this is about 0.15 s, where ``git diff`` and a walk of every directory for untracked
-    files took 0.45 s. Renames are not paired (a rename is its deletion and its addition).
+    files took 0.45 s. Renames are not paired (a rename is its deletion and its addition). Paths are
+    relative to ``repo``; what lies outside it is left out (status names paths from the top level).
     """
+    prefix = git(repo, "rev-parse", "--show-prefix").strip()  # "" at the top of the work tree
     status = git(
         repo,
         "-c",
@@ -108,6 +117,9 @@ def worktree_status(repo: Path) -> tuple[list[FileChange], list[FileChange]]:
     folders: list[str] = []
     for entry in filter(None, status.split("\0")):
         code, path = entry[:2], entry[3:]
+        if not path.startswith(prefix):
+            continue
+        path = path[len(prefix) :]
         if code == "??":
             (folders if path.endswith("/") else untracked).append(path)
         elif code != "AD":  # added to the index, then deleted: neither in HEAD nor in the tree

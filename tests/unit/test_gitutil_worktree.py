@@ -112,3 +112,23 @@ def test_the_untracked_cache_is_kept_up_to_date(repo: Path) -> None:
     named = _named(repo, "HEAD")
     assert named == _reference(repo, "HEAD")
     assert {"first.txt", "d/later.txt", "fresh/later.txt"} <= named
+
+
+def test_a_project_in_a_subfolder_gets_paths_relative_to_it(repo: Path) -> None:
+    """The team's project may live in a folder of a larger repository: paths are relative to that folder
+    (as the artifacts/ paths routing expects) and changes outside it are left out, in both forms."""
+    _write(repo, "proj/artifacts/a.txt")
+    _write(repo, "proj/kept.txt")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "project folder")
+    _write(repo, "proj/artifacts/a.txt", "changed\n")
+    _write(repo, "proj/artifacts/new/one.txt")  # a new untracked folder inside the project
+    _write(repo, "proj/extra.txt")
+    _write(repo, "a.txt", "outside\n")  # outside the project
+    _write(repo, "outside-new/file.txt")
+    project = repo / "proj"
+    assert _named(project, "HEAD") == {"artifacts/a.txt", "artifacts/new/one.txt", "extra.txt"}
+    assert _named(project, "HEAD~1") == {"artifacts/a.txt", "artifacts/new/one.txt", "extra.txt", "kept.txt"}
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "changes inside and outside")
+    assert _named(project, "HEAD~1...HEAD") == {"artifacts/a.txt", "artifacts/new/one.txt", "extra.txt"}
